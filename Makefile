@@ -1,0 +1,49 @@
+# pedsdesk: `make demo` runs the demo practice, `make test` runs linters and every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PEDSDESK_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: demo test lint install install-dev vendor clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python requirements.txt pyproject.toml
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+demo: install
+	$(BIN)/pedsdesk migrate --no-input -v 0
+	$(BIN)/pedsdesk demo --size medium --if-empty --no-serve
+	$(BIN)/pedsdesk serve --port $(PORT)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/pedsdesk makemigrations --check --dry-run -v 0
+
+test: lint
+	$(BIN)/pytest
+
+# Re-copy the vendored front-end files from their npm packages (versions in package.json).
+vendor:
+	rm -rf /tmp/pedsdesk-vendor && mkdir -p /tmp/pedsdesk-vendor
+	cd /tmp/pedsdesk-vendor && npm pack htmx.org@$$(node -p "require('$(CURDIR)/package.json').dependencies['htmx.org']") \
+		@picocss/pico@$$(node -p "require('$(CURDIR)/package.json').dependencies['@picocss/pico']") >/dev/null \
+		&& for f in *.tgz; do mkdir -p $${f%.tgz} && tar xzf $$f -C $${f%.tgz}; done
+	cp /tmp/pedsdesk-vendor/htmx.org-*/package/dist/htmx.min.js pedsdesk/static/vendor/
+	cp /tmp/pedsdesk-vendor/picocss-pico-*/package/css/pico.min.css pedsdesk/static/vendor/
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""pedsdesk: the administrative assistant for pediatric therapy practices."""

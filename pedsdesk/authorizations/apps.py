@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AuthorizationsConfig(AppConfig):
+    name = "pedsdesk.authorizations"
+    label = "authorizations"
+    verbose_name = "Authorizations"

@@ -1,0 +1,52 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+
+# Paths a signed-in staff member may reach before the second factor is done.
+_SECOND_FACTOR_EXEMPT = ("/account/second-factor/", "/logout/", "/static/", "/healthz", "/api/", "/f/")
+
+
+class IdleLogoffMiddleware:
+    """Log staff off after a period without requests (default 15 minutes)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and not request.path.startswith(("/static/", "/api/")):
+            practice = user.practice
+            minutes = (practice.idle_minutes if practice and practice.idle_minutes else None) or (
+                settings.PEDSDESK_IDLE_MINUTES
+            )
+            now = time.time()
+            last = request.session.get("last_activity")
+            if last is not None and now - last > minutes * 60:
+                logout(request)
+                messages.info(request, f"You were logged off after {minutes} minutes without activity.")
+                return redirect(f"{reverse('login')}?next={request.path}")
+            request.session["last_activity"] = now
+        return self.get_response(request)
+
+
+class SecondFactorMiddleware:
+    """Until the authenticator code is entered, a signed-in staff member sees only the
+    second-factor page (enrolment with a QR code the first time)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (
+            user.is_authenticated
+            and user.needs_second_factor
+            and not request.session.get("second_factor_ok")
+            and not request.path.startswith(_SECOND_FACTOR_EXEMPT)
+        ):
+            return redirect(f"{reverse('second_factor')}?next={request.path}")
+        return self.get_response(request)

@@ -1,0 +1,57 @@
+"""Who may do what: one table, read top to bottom.
+
+Columns are roles; ``x`` grants the permission. Every staff view and API endpoint
+names one of these permissions, and the test suite walks every URL with every role
+against this table.
+"""
+
+from pedsdesk.practices.models import Role
+
+_COLUMNS = [Role.OWNER, Role.OFFICE_MANAGER, Role.FRONT_DESK, Role.THERAPIST, Role.BILLING]
+
+_TABLE = """
+#                          owner  office  front  therapist  billing
+dashboard.view               x      x       x       x          x
+patients.view                x      x       x       x          x
+patients.edit                x      x       x       .          .
+guardians.edit               x      x       x       .          .
+plans_of_care.edit           x      x       .       x          .
+coverages.edit               x      x       x       .          x
+payers.view                  x      x       x       .          x
+payers.edit                  x      x       .       .          x
+schools.view                 x      x       x       x          x
+schools.edit                 x      x       x       .          .
+staff.view                   x      x       x       x          x
+staff.edit                   x      x       .       .          .
+practice.edit                x      .       .       .          .
+audit.view                   x      .       .       .          .
+family_links.manage          x      x       x       x          .
+account.manage               x      x       x       x          x
+admin.use                    x      .       .       .          .
+"""
+
+
+def _parse(table: str) -> dict[str, frozenset[str]]:
+    grants: dict[str, frozenset[str]] = {}
+    for line in table.strip().splitlines():
+        if line.startswith("#"):
+            continue
+        name, *marks = line.split()
+        if len(marks) != len(_COLUMNS) or set(marks) - {"x", "."}:
+            raise ValueError(f"permission table row {name!r} needs one x or . per role")
+        grants[name] = frozenset(role.value for role, mark in zip(_COLUMNS, marks, strict=True) if mark == "x")
+    return grants
+
+
+PERMISSIONS = _parse(_TABLE)
+
+
+def has_permission(user, permission: str) -> bool:
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.practice_id
+        and user.role in PERMISSIONS[permission]
+    )

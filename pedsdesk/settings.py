@@ -1,0 +1,220 @@
+"""Settings for pedsdesk.
+
+Development (the default) keeps everything under the data directory: SQLite in WAL
+mode, huey's SQLite queue, a file cache. Production (``PEDSDESK_ENV=production``) takes
+its secrets and hosts from the environment and turns on every transport protection.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from huey import RedisHuey, SqliteHuey
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent
+ENV = os.environ.get("PEDSDESK_ENV", "development")
+PRODUCTION = ENV == "production"
+
+DATA_DIR = Path(os.environ.get("PEDSDESK_DATA_DIR", PROJECT_DIR / "var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _development_secret_key() -> str:
+    # Kept in the data directory so sessions and family links survive restarts.
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+if PRODUCTION:
+    SECRET_KEY = os.environ["PEDSDESK_SECRET_KEY"]
+    ALLOWED_HOSTS = [h.strip() for h in os.environ.get("PEDSDESK_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    DEBUG = False
+else:
+    SECRET_KEY = os.environ.get("PEDSDESK_SECRET_KEY") or _development_secret_key()
+    ALLOWED_HOSTS = ["*"]
+    DEBUG = os.environ.get("PEDSDESK_DEBUG") == "1"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "huey.contrib.djhuey",
+    "pedsdesk.practices",
+    "pedsdesk.audit",
+    "pedsdesk.schools",
+    "pedsdesk.people",
+    "pedsdesk.authorizations",
+    "pedsdesk.portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pedsdesk.practices.middleware.IdleLogoffMiddleware",
+    "pedsdesk.practices.middleware.SecondFactorMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "pedsdesk.urls"
+WSGI_APPLICATION = "pedsdesk.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "pedsdesk.practices.context_processors.staff",
+            ],
+        },
+    },
+]
+
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("PEDSDESK_SQLITE_PATH", str(DATA_DIR / "pedsdesk.sqlite3")),
+            "OPTIONS": {
+                # IMMEDIATE: a writer takes the lock when its transaction starts, so two
+                # bookings of one slot queue up instead of failing half-way.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "practices.StaffMember"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    HUEY = RedisHuey("pedsdesk", url=REDIS_URL)
+else:
+    # A file cache is shared by the web server and the worker on one machine.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
+    HUEY = SqliteHuey("pedsdesk", filename=str(DATA_DIR / "huey.sqlite3"))
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(os.environ.get("PEDSDESK_STATIC_ROOT", DATA_DIR / "static"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+PEDSDESK_IDLE_MINUTES = int(os.environ.get("PEDSDESK_IDLE_MINUTES", "15"))
+PEDSDESK_LOGIN_ATTEMPTS = int(os.environ.get("PEDSDESK_LOGIN_ATTEMPTS", "5"))
+PEDSDESK_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("PEDSDESK_LOGIN_LOCKOUT_MINUTES", "15"))
+PEDSDESK_FAMILY_LINK_DAYS = int(os.environ.get("PEDSDESK_FAMILY_LINK_DAYS", "30"))
+PEDSDESK_FAMILY_LINK_FAILURES = int(os.environ.get("PEDSDESK_FAMILY_LINK_FAILURES", "10"))
+PEDSDESK_BASE_URL = os.environ.get("PEDSDESK_BASE_URL", "http://127.0.0.1:8000")
+
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = os.environ.get("PEDSDESK_SSL_REDIRECT", "1") == "1"
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("PEDSDESK_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    CSRF_TRUSTED_ORIGINS = [
+        o.strip() for o in os.environ.get("PEDSDESK_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+    ]
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+EMAIL_BACKEND = os.environ.get("PEDSDESK_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("PEDSDESK_SMTP_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("PEDSDESK_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("PEDSDESK_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("PEDSDESK_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("PEDSDESK_SMTP_STARTTLS") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("PEDSDESK_FROM_EMAIL", "pedsdesk@localhost")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("PEDSDESK_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

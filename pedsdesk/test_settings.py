@@ -1,0 +1,11 @@
+"""Settings for the test suite: the real settings with an in-process cache and
+huey in immediate mode (tasks run inline, in the test's transaction)."""
+
+from huey import MemoryHuey
+
+from pedsdesk.settings import *  # noqa: F403
+
+TESTING = True
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+HUEY = MemoryHuey("pedsdesk-test", immediate=True)
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
