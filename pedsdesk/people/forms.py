@@ -23,12 +23,6 @@ class DiagnosisForm(PracticeModelForm):
         self.instance.patient = patient
         self.fields["code"].help_text = "e.g. " + ", ".join(list(COMMON_DIAGNOSES)[:5])
 
-    def clean(self):
-        cleaned = super().clean()
-        if not cleaned.get("description") and self.instance.code in COMMON_DIAGNOSES:
-            cleaned["description"] = self.instance.description = COMMON_DIAGNOSES[self.instance.code]
-        return cleaned
-
 
 class GuardianForm(PracticeModelForm):
     sms_consent = forms.BooleanField(

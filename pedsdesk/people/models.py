@@ -3,7 +3,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from pedsdesk.codes import CodeError, cpt_for_discipline, normalize_icd10
+from pedsdesk.codes import COMMON_DIAGNOSES, CodeError, cpt_for_discipline, normalize_icd10
 from pedsdesk.people.phones import display_phone, normalize_phone
 from pedsdesk.practices.models import Discipline, Practice, StaffMember
 from pedsdesk.schools.models import School
@@ -84,6 +84,8 @@ class Diagnosis(models.Model):
             self.code = normalize_icd10(self.code or "")
         except CodeError as exc:
             raise ValidationError({"code": str(exc)}) from None
+        if not self.description:
+            self.description = COMMON_DIAGNOSES.get(self.code, "")
 
 
 class Guardian(models.Model):

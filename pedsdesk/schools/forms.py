@@ -23,5 +23,6 @@ class SchoolDayForm(PracticeModelForm):
         from django.core.exceptions import ValidationError
 
         date = self.cleaned_data.get("date")
-        if date and SchoolDay.objects.filter(school=self.instance.school, date=date).exclude(pk=self.instance.pk).exists():
+        taken = SchoolDay.objects.filter(school=self.instance.school, date=date).exclude(pk=self.instance.pk)
+        if date and taken.exists():
             self.add_error("date", ValidationError(f"{date} is already on this school's calendar."))

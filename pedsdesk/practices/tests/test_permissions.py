@@ -1,0 +1,139 @@
+"""Every staff URL, every role, plus an outsider and an anonymous visitor, against
+the permission table in pedsdesk/practices/permissions.py."""
+
+import datetime as dt
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from conftest import ROLES, make_guardian, make_patient, signed_in
+from pedsdesk.people.models import Diagnosis, GuardianOf
+from pedsdesk.portal.models import FamilyLink
+from pedsdesk.practices.actions import create_api_token
+from pedsdesk.practices.permissions import PERMISSIONS, has_permission
+from pedsdesk.schools.models import SchoolDay
+
+# Reachable without signing in; each has its own tests.
+PUBLIC = {"login", "logout", "second_factor", "healthz", "family_portal"}
+# Changes state: walked with POST, expecting a redirect when allowed.
+POST_ONLY = {"diagnosis_delete", "school_day_delete", "api_token_revoke", "family_link_create", "family_link_revoke"}
+
+
+def _named_patterns(resolver=None, namespace: str = "") -> dict[str, URLPattern]:
+    found = {}
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in ("admin", "api"):
+                continue  # the admin and the API have their own tests
+            found.update(_named_patterns(entry, entry.namespace or namespace))
+        elif entry.name:
+            found[entry.name] = entry
+    return found
+
+
+@pytest.fixture
+def records(practice, staff, patient):
+    """One record of each kind in the practice, keyed by what the URLs need."""
+    guardian = patient.guardians.first()
+    plan = patient.plans_of_care.first()
+    coverage = patient.coverages.first()
+    school = patient.school
+    day = SchoolDay.objects.create(school=school, date=dt.date(2026, 12, 21), kind="no_school", note="Winter break")
+    diagnosis = Diagnosis.objects.create(patient=patient, code="F82", description="Developmental coordination")
+    create_api_token(staff_member=staff["owner"], name="walk")
+    link = FamilyLink.objects.create(practice=practice, guardian=guardian, patient=patient,
+                                     expires_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+    return {
+        "patient": patient.pk, "guardian": guardian.pk, "plan": plan.pk, "coverage": coverage.pk,
+        "payer": coverage.payer_id, "school": school.pk, "day": day.pk, "diagnosis": diagnosis.pk,
+        "staff": staff["therapist"].pk, "guardian_link": GuardianOf.objects.get(guardian=guardian).pk,
+        "family_link": link.pk,
+        "token": staff["owner"].api_tokens.get().pk,
+    }
+
+
+# URL name -> which record its <pk> is (None: no arguments).
+URL_ARGS = {
+    "dashboard": None, "account": None, "staff_list": None, "staff_create": None, "practice_edit": None,
+    "staff_detail": "staff", "staff_edit": "staff",
+    "patient_list": None, "patient_create": None, "patient_detail": "patient", "patient_edit": "patient",
+    "diagnosis_create": "patient", "diagnosis_delete": "diagnosis", "guardian_create": "patient",
+    "plan_of_care_create": "patient", "guardian_list": None, "guardian_detail": "guardian",
+    "guardian_edit": "guardian", "guardian_link_edit": "guardian_link", "plan_of_care_detail": "plan",
+    "plan_of_care_edit": "plan", "payer_list": None, "payer_create": None, "payer_detail": "payer",
+    "payer_edit": "payer", "coverage_create": "patient", "coverage_edit": "coverage",
+    "school_list": None, "school_create": None, "school_detail": "school", "school_edit": "school",
+    "school_day_create": "school", "school_day_delete": "day", "audit_search": None,
+    "family_link_create": "patient", "family_link_revoke": "family_link",
+    "api_token_revoke": "token",  # each role revokes its own token in the role walk
+
+}
+
+
+def test_every_staff_url_is_in_the_walk():
+    names = set(_named_patterns())
+    assert names - PUBLIC == set(URL_ARGS), "add new URLs to URL_ARGS (and the permission table)"
+
+
+def test_every_staff_view_names_a_known_permission():
+    for name, pattern in _named_patterns().items():
+        if name in PUBLIC:
+            continue
+        permission = getattr(pattern.callback, "permission", None)
+        assert permission in PERMISSIONS, f"{name} must name a permission from the table, not {permission!r}"
+
+
+def _url(name: str, records: dict) -> str:
+    key = URL_ARGS[name]
+    return reverse(name, args=[records[key]] if key else [])
+
+
+def _request(client, name: str, url: str):
+    if name in POST_ONLY:
+        return client.post(url, {"guardian": "0"})
+    return client.get(url)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(URL_ARGS))
+def test_role_gets_what_the_table_grants(name, role, staff, records):
+    user = staff[role]
+    if name == "api_token_revoke" and role != "owner":
+        records = {**records, "token": user.api_tokens.get_or_create(name="own", prefix="x", token_hash=role)[0].pk}
+    permission = _named_patterns()[name].callback.permission
+    response = _request(signed_in(user), name, _url(name, records))
+    if has_permission(user, permission):
+        assert response.status_code in (200, 302), f"{role} should reach {name}"
+        if response.status_code == 302:
+            assert "/login/" not in response["Location"]
+    else:
+        assert response.status_code == 403, f"{role} must not reach {name}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, key in URL_ARGS.items() if key))
+def test_outsider_gets_404_for_this_practices_records(name, outsider, records):
+    response = _request(signed_in(outsider), name, _url(name, records))
+    assert response.status_code == 404, f"outsider reached {name}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, key in URL_ARGS.items() if not key))
+def test_outsider_lists_show_none_of_this_practices_data(name, outsider, records, patient):
+    response = _request(signed_in(outsider), name, _url(name, records))
+    assert patient.last_name.encode() not in response.content
+
+
+@pytest.mark.parametrize("name", sorted(URL_ARGS))
+def test_anonymous_visitor_is_sent_to_sign_in(name, client, records):
+    response = _request(client, name, _url(name, records))
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_admin_is_for_owners_only(staff, records, outsider):
+    assert signed_in(staff["owner"]).get("/admin/").status_code == 200
+    for role in ROLES[1:]:
+        assert signed_in(staff[role]).get("/admin/").status_code == 302  # to the sign-in page
+    other = make_patient(outsider.practice, "Zed", "Outside")
+    make_guardian(other)
+    listing = signed_in(staff["owner"]).get("/admin/people/patient/")
+    assert b"Lopez" in listing.content and b"Outside" not in listing.content
+    assert signed_in(staff["owner"]).get(f"/admin/people/patient/{other.pk}/change/").status_code == 302
