@@ -40,10 +40,12 @@ test: lint
 vendor:
 	rm -rf /tmp/pedsdesk-vendor && mkdir -p /tmp/pedsdesk-vendor
 	cd /tmp/pedsdesk-vendor && npm pack htmx.org@$$(node -p "require('$(CURDIR)/package.json').dependencies['htmx.org']") \
-		@picocss/pico@$$(node -p "require('$(CURDIR)/package.json').dependencies['@picocss/pico']") >/dev/null \
+		@picocss/pico@$$(node -p "require('$(CURDIR)/package.json').dependencies['@picocss/pico']") \
+		axe-core@$$(node -p "require('$(CURDIR)/package.json').devDependencies['axe-core']") >/dev/null \
 		&& for f in *.tgz; do mkdir -p $${f%.tgz} && tar xzf $$f -C $${f%.tgz}; done
 	cp /tmp/pedsdesk-vendor/htmx.org-*/package/dist/htmx.min.js pedsdesk/static/vendor/
 	cp /tmp/pedsdesk-vendor/picocss-pico-*/package/css/pico.min.css pedsdesk/static/vendor/
+	cp /tmp/pedsdesk-vendor/axe-core-*/package/axe.min.js tests/browser/vendor/
 
 clean:
 	rm -rf $(VENV) var
