@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 
+from pedsdesk.audit.actions import record_event
 from pedsdesk.authorizations.models import Coverage, Payer
 from pedsdesk.people.models import Guardian, Patient, PlanOfCare
 from pedsdesk.practices.models import Practice, Role, StaffMember, TherapistProfile
@@ -22,6 +23,22 @@ admin.site.site_header = "pedsdesk administration"
 
 class PracticeScopedAdmin(admin.ModelAdmin):
     practice_path = "practice"
+
+    # The admin reads and changes patient data too, so it writes the same audit events.
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and request.method == "GET":
+            record_event(actor=request.user, action="view", obj=obj, detail={"via": "admin"}, request=request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        record_event(actor=request.user, action="update" if change else "create", obj=obj,
+                     detail={"via": "admin", "fields": sorted(form.changed_data)}, request=request)
+
+    def delete_model(self, request, obj):
+        record_event(actor=request.user, action="delete", obj=obj, detail={"via": "admin"}, request=request)
+        super().delete_model(request, obj)
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(**{self.practice_path: request.user.practice})

@@ -137,3 +137,8 @@ def test_admin_is_for_owners_only(staff, records, outsider):
     listing = signed_in(staff["owner"]).get("/admin/people/patient/")
     assert b"Lopez" in listing.content and b"Outside" not in listing.content
     assert signed_in(staff["owner"]).get(f"/admin/people/patient/{other.pk}/change/").status_code == 302
+    own = signed_in(staff["owner"]).get(f"/admin/people/patient/{records['patient']}/change/")
+    assert own.status_code == 200
+    from pedsdesk.audit.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="view", patient_id=records["patient"], detail__via="admin").exists()
