@@ -1,0 +1,106 @@
+"""What the family portal page shows, as an ordered list of sections.
+
+Each section is a template plus a function that builds its context from the page;
+a section whose builder returns None is left out. Later features (home programs,
+appointments) add a Section to ``SECTIONS``.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.utils.translation import gettext_lazy as _
+
+from pedsdesk.people.models import PlanOfCare
+from pedsdesk.people.phones import display_phone
+from pedsdesk.portal.models import FamilyLink
+from pedsdesk.practices.models import Discipline
+
+# The practice models' labels are not translatable, so the portal keeps its own.
+DISCIPLINE_NAMES = {
+    Discipline.OT: _("Occupational therapy"),
+    Discipline.PT: _("Physical therapy"),
+    Discipline.SLP: _("Speech-language pathology"),
+}
+
+
+@dataclass
+class PortalPage:
+    link: FamilyLink
+
+    @property
+    def guardian(self):
+        return self.link.guardian
+
+    @property
+    def patient(self):
+        return self.link.patient
+
+    @property
+    def practice(self):
+        return self.link.practice
+
+    @cached_property
+    def child_name(self) -> str:
+        return self.patient.preferred_name or self.patient.first_name
+
+    @cached_property
+    def current_plans(self) -> list[PlanOfCare]:
+        today = self.practice.local_now().date()
+        return list(
+            PlanOfCare.objects.filter(patient=self.patient, start_date__lte=today, end_date__gte=today)
+            .select_related("therapist__therapist_profile")
+            .order_by("discipline", "-start_date")
+        )
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    template: str
+    build: Callable[[PortalPage], dict | None]
+
+
+def _care_team(page: PortalPage) -> dict:
+    team = []
+    for plan in page.current_plans:
+        profile = getattr(plan.therapist, "therapist_profile", None)
+        team.append({
+            "discipline": DISCIPLINE_NAMES.get(plan.discipline, plan.get_discipline_display()),
+            "therapist": plan.therapist.get_full_name() or plan.therapist.username,
+            "credentials": profile.credentials if profile else "",
+            "visits_per_week": plan.frequency_per_week,
+            "minutes": plan.minutes,
+            "end_date": plan.end_date,
+        })
+    return {"team": team}
+
+
+def _goals(page: PortalPage) -> dict:
+    return {"plans": [
+        {"discipline": DISCIPLINE_NAMES.get(plan.discipline, plan.get_discipline_display()),
+         "goals": plan.goal_list}
+        for plan in page.current_plans
+    ]}
+
+
+SECTIONS: list[Section] = [
+    Section("care-team", "portal/sections/care_team.html", _care_team),
+    Section("goals", "portal/sections/goals.html", _goals),
+]
+
+
+def portal_context(link: FamilyLink) -> dict:
+    page = PortalPage(link)
+    sections = []
+    for section in SECTIONS:
+        data = section.build(page)
+        if data is not None:
+            sections.append({"key": section.key, "template": section.template, **data})
+    return {
+        "guardian": page.guardian,
+        "child_name": page.child_name,
+        "practice": page.practice,
+        "practice_phone": display_phone(page.practice.phone),
+        "sections": sections,
+    }

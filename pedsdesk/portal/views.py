@@ -1,0 +1,111 @@
+"""The family portal behind a signed link, and the staff views that manage links."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import formats, timezone, translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
+
+from pedsdesk.people.models import Guardian, GuardianOf, Patient
+from pedsdesk.portal import actions
+from pedsdesk.portal.models import FamilyLink
+from pedsdesk.portal.sections import portal_context
+from pedsdesk.portal.tokens import BadToken, ExpiredToken, link_for_token
+from pedsdesk.practices.throttle import Throttle
+from pedsdesk.practices.web import practice_object, requires
+
+FAILURE_WINDOW_MINUTES = 15
+_PROBLEM_STATUS = {"invalid": 404, "expired": 410, "revoked": 410, "throttled": 429}
+
+
+def _throttle() -> Throttle:
+    # Built per request so a changed setting (or a test override) takes effect.
+    return Throttle("family-link", settings.PEDSDESK_FAMILY_LINK_FAILURES, FAILURE_WINDOW_MINUTES * 60)
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _problem(request: HttpRequest, problem: str) -> HttpResponse:
+    """A page in English and Spanish, since the reader's language may be unknown; never any data."""
+    current = translation.get_language() or "en"
+    first = "es" if current.startswith("es") else "en"
+    context = {"problem": problem, "languages": [first, "en" if first == "es" else "es"],
+               "minutes": FAILURE_WINDOW_MINUTES}
+    response = render(request, "portal/link_problem.html", context, status=_PROBLEM_STATUS[problem])
+    if problem == "throttled":
+        response["Retry-After"] = str(FAILURE_WINDOW_MINUTES * 60)
+    return _private(response)
+
+
+@never_cache
+@require_safe
+def family_portal(request: HttpRequest, token: str) -> HttpResponse:
+    ip = request.META.get("REMOTE_ADDR", "")
+    throttle = _throttle()
+    if throttle.blocked(ip):
+        return _problem(request, "throttled")
+    try:
+        link = link_for_token(token)
+    except BadToken:
+        # Only bad tokens count: expired or revoked ones carry a genuine signature, not a guess.
+        throttle.fail(ip)
+        return _problem(request, "invalid")
+    except ExpiredToken as exc:
+        actions.refuse_family_link(link=exc.link, reason="expired", request=request)
+        return _problem(request, "expired")
+    if link.revoked_at is not None:
+        actions.refuse_family_link(link=link, reason="revoked", request=request)
+        return _problem(request, "revoked")
+    # Custody changes: a guardian taken off the chart loses the link at once.
+    if not GuardianOf.objects.filter(guardian_id=link.guardian_id, patient_id=link.patient_id).exists():
+        actions.refuse_family_link(link=link, reason="guardian_unlinked", request=request)
+        return _problem(request, "revoked")
+    if not actions.open_family_link(link=link, request=request):
+        return _problem(request, "expired" if link.expires_at <= timezone.now() else "revoked")
+    language = link.guardian.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        response = render(request, "portal/portal.html", portal_context(link))
+    response["Content-Language"] = language
+    return _private(response)
+
+
+@require_POST
+@requires("family_links.manage")
+def family_link_create(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = practice_object(request, Patient, pk)
+    raw = request.POST.get("guardian", "").strip()
+    # An unknown id and another practice's id get the same answer, so ids reveal nothing.
+    guardian = None
+    if raw.isdigit() and len(raw) <= 18:
+        guardian = Guardian.objects.filter(pk=int(raw), practice=request.user.practice).first()
+    if guardian is None:
+        messages.error(request, f"Choose one of {patient.first_name}’s guardians to receive the family link.")
+        return redirect(patient)
+    try:
+        link, url = actions.create_family_link(actor=request.user, guardian=guardian, patient=patient,
+                                               request=request)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect(patient)
+    expires = formats.date_format(timezone.localtime(link.expires_at, request.user.practice.zone), "M j, Y")
+    messages.success(request, f"Family link for {guardian} about {patient.first_name}, valid until {expires}: "
+                              f"{url} — copy it now; it is shown only once.")
+    return redirect(patient)
+
+
+@require_POST
+@requires("family_links.manage")
+def family_link_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    link = get_object_or_404(FamilyLink.objects.select_related("guardian", "patient"), pk=pk,
+                             practice=request.user.practice)
+    if actions.revoke_family_link(actor=request.user, link=link, request=request):
+        messages.success(request, f"Revoked the family link for {link.guardian}; it no longer opens.")
+    else:
+        messages.info(request, f"The family link for {link.guardian} was already revoked.")
+    return redirect(link.patient)
