@@ -8,12 +8,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from pedsdesk.audit.models import AuditChainHead, AuditEvent
+from pedsdesk.practices.clients import client_ip
 
 
 def _client(request: HttpRequest | None) -> tuple[str, str]:
     if request is None:
         return "", ""
-    return request.META.get("REMOTE_ADDR", ""), request.META.get("HTTP_USER_AGENT", "")[:300]
+    return client_ip(request), request.META.get("HTTP_USER_AGENT", "")[:300]
 
 
 def record_event(

@@ -9,19 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.utils.translation import gettext_lazy as _
-
 from pedsdesk.people.models import PlanOfCare
 from pedsdesk.people.phones import display_phone
 from pedsdesk.portal.models import FamilyLink
-from pedsdesk.practices.models import Discipline
-
-# The practice models' labels are not translatable, so the portal keeps its own.
-DISCIPLINE_NAMES = {
-    Discipline.OT: _("Occupational therapy"),
-    Discipline.PT: _("Physical therapy"),
-    Discipline.SLP: _("Speech-language pathology"),
-}
 
 
 @dataclass
@@ -66,7 +56,7 @@ def _care_team(page: PortalPage) -> dict:
     for plan in page.current_plans:
         profile = getattr(plan.therapist, "therapist_profile", None)
         team.append({
-            "discipline": DISCIPLINE_NAMES.get(plan.discipline, plan.get_discipline_display()),
+            "discipline": plan.get_discipline_display(),
             "therapist": plan.therapist.get_full_name() or plan.therapist.username,
             "credentials": profile.credentials if profile else "",
             "visits_per_week": plan.frequency_per_week,
@@ -78,7 +68,7 @@ def _care_team(page: PortalPage) -> dict:
 
 def _goals(page: PortalPage) -> dict:
     return {"plans": [
-        {"discipline": DISCIPLINE_NAMES.get(plan.discipline, plan.get_discipline_display()),
+        {"discipline": plan.get_discipline_display(),
          "goals": plan.goal_list}
         for plan in page.current_plans
     ]}

@@ -13,6 +13,7 @@ from pedsdesk.portal import actions
 from pedsdesk.portal.models import FamilyLink
 from pedsdesk.portal.sections import portal_context
 from pedsdesk.portal.tokens import BadToken, ExpiredToken, link_for_token
+from pedsdesk.practices.clients import client_ip
 from pedsdesk.practices.throttle import Throttle
 from pedsdesk.practices.web import practice_object, requires
 
@@ -46,7 +47,7 @@ def _problem(request: HttpRequest, problem: str) -> HttpResponse:
 @never_cache
 @require_safe
 def family_portal(request: HttpRequest, token: str) -> HttpResponse:
-    ip = request.META.get("REMOTE_ADDR", "")
+    ip = client_ip(request)
     throttle = _throttle()
     if throttle.blocked(ip):
         return _problem(request, "throttled")

@@ -5,14 +5,15 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from pedsdesk.codes import OT, PT, SLP
 
 
 class Discipline(models.TextChoices):
-    OT = OT, "Occupational therapy"
-    PT = PT, "Physical therapy"
-    SLP = SLP, "Speech-language pathology"
+    OT = OT, _("Occupational therapy")
+    PT = PT, _("Physical therapy")
+    SLP = SLP, _("Speech-language pathology")
 
 
 class Role(models.TextChoices):

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from pedsdesk.audit.actions import record_event
 from pedsdesk.practices import actions
+from pedsdesk.practices.clients import client_ip
 from pedsdesk.practices.forms import PracticeModelForm
 from pedsdesk.practices.models import ApiToken, Practice, Role, StaffMember, TherapistProfile
 from pedsdesk.practices.queries import dashboard_summary
@@ -25,7 +26,7 @@ _code_throttle = Throttle("second-factor", settings.PEDSDESK_LOGIN_ATTEMPTS,
 class ThrottledAuthenticationForm(AuthenticationForm):
     def clean(self):
         username = (self.data.get("username") or "").strip()
-        ip = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+        ip = client_ip(self.request) if self.request else ""
         keys = [f"user:{username}", f"ip:{ip}"]
         if any(_login_throttle.blocked(k) for k in keys):
             raise forms.ValidationError(
