@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "pedsdesk.people",
     "pedsdesk.authorizations",
     "pedsdesk.portal",
+    "pedsdesk.demo",
 ]
 
 MIDDLEWARE = [

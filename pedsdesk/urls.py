@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from pedsdesk import health
+
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
     path("", include("pedsdesk.practices.urls")),
     path("", include("pedsdesk.people.urls")),
     path("", include("pedsdesk.authorizations.urls")),

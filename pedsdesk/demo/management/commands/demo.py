@@ -1,0 +1,79 @@
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
+
+from pedsdesk.demo.generator import DEMO_PASSWORD, SIZES, DemoLogin, seed_demo
+from pedsdesk.demo.server import run_server
+from pedsdesk.practices.models import Practice, Role, StaffMember
+
+
+class Command(BaseCommand):
+    help = (
+        "Seed the demo practice with synthetic children, families, payers and schools, print the demo logins, "
+        "then serve (as `pedsdesk serve`) unless --no-serve."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--size", choices=list(SIZES), default="medium",
+                            help="small ≈ 40 children, medium ≈ 300, large ≈ 2,000 (default medium).")
+        parser.add_argument("--seed", type=int, default=7, help="Random seed; the same seed gives the same data.")
+        parser.add_argument("--if-empty", action="store_true", help="Seed only when there is no practice yet.")
+        parser.add_argument("--no-serve", action="store_true", help="Seed and exit instead of serving.")
+        parser.add_argument("--port", type=int, default=8000, help="Port to serve on (default 8000).")
+
+    def handle(self, *args, size: str, seed: int, if_empty: bool, no_serve: bool, port: int, **options):
+        executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            raise CommandError("The database is not up to date; run `pedsdesk migrate` first.")
+        real = Practice.objects.filter(is_demo=False).order_by("pk").first()
+        demo = Practice.objects.filter(is_demo=True).order_by("pk").first()
+        if if_empty and (real or demo):
+            self.stdout.write("A practice already exists; not seeding (--if-empty).")
+        elif real:
+            raise CommandError(
+                f"This database holds a real practice ({real.name}); the demo never seeds next to real data. "
+                "Point PEDSDESK_DATA_DIR (or DATABASE_URL) at an empty database for the demo."
+            )
+        elif demo:
+            raise CommandError(
+                "The demo practice is already seeded. Use --if-empty to keep it, or a fresh PEDSDESK_DATA_DIR "
+                "to seed again."
+            )
+        else:
+            started = time.monotonic()
+            summary = seed_demo(size=size, seed=seed)
+            counts = summary.counts
+            self.stdout.write(self.style.SUCCESS(
+                f"Seeded demo practice {summary.practice.name} ({size}, seed {seed}, today {summary.today}) "
+                f"in {time.monotonic() - started:.1f} s: {counts['patients']} children, {counts['guardians']} "
+                f"guardians, {counts['therapists']} therapists, {counts['plans_of_care']} plans of care, "
+                f"{counts['coverages']} coverages, {counts['payers']} payers, {counts['schools']} schools."
+            ))
+            demo = summary.practice
+        if demo is not None:
+            self.print_logins(demo, port)
+        if not no_serve:
+            run_server(port=port, announce=self.stdout.write)
+
+    def print_logins(self, practice: Practice, port: int) -> None:
+        self.stdout.write(f"\nOpen http://127.0.0.1:{port}/ and sign in with password {DEMO_PASSWORD!r} as:")
+        for login in demo_logins(practice):
+            self.stdout.write(f"  {login.username:<10} {login.role:<18} {login.name}")
+        self.stdout.write("")
+
+
+def demo_logins(practice: Practice) -> list[DemoLogin]:
+    """One login per role (and one therapist per discipline), read back from the database."""
+    logins, seen = [], set()
+    members = StaffMember.objects.filter(practice=practice).select_related("therapist_profile").order_by("pk")
+    for member in members:
+        profile = getattr(member, "therapist_profile", None) if member.role == Role.THERAPIST else None
+        key = (member.role, profile.discipline if profile else "")
+        if key in seen:
+            continue
+        seen.add(key)
+        role = f"Therapist ({profile.discipline})" if profile else member.get_role_display()
+        logins.append(DemoLogin(member.username, role, member.get_full_name()))
+    return logins
