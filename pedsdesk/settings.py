@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "pedsdesk.people",
     "pedsdesk.authorizations",
     "pedsdesk.portal",
+    "pedsdesk.workqueue",
     "pedsdesk.demo",
 ]
 
@@ -148,6 +149,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("PEDSDESK_STATIC_ROOT", DATA_DIR / "static"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -166,6 +168,8 @@ if not PRODUCTION:
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Messages can carry a new family link once; keep them server-side, not in a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -174,6 +178,8 @@ PEDSDESK_LOGIN_ATTEMPTS = int(os.environ.get("PEDSDESK_LOGIN_ATTEMPTS", "5"))
 PEDSDESK_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("PEDSDESK_LOGIN_LOCKOUT_MINUTES", "15"))
 PEDSDESK_FAMILY_LINK_DAYS = int(os.environ.get("PEDSDESK_FAMILY_LINK_DAYS", "30"))
 PEDSDESK_FAMILY_LINK_FAILURES = int(os.environ.get("PEDSDESK_FAMILY_LINK_FAILURES", "10"))
+# Reverse proxies in front of pedsdesk that append to X-Forwarded-For (0: none).
+PEDSDESK_TRUSTED_PROXIES = int(os.environ.get("PEDSDESK_TRUSTED_PROXIES", "0"))
 PEDSDESK_BASE_URL = os.environ.get("PEDSDESK_BASE_URL", "http://127.0.0.1:8000")
 
 if PRODUCTION:

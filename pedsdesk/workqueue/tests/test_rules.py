@@ -1,0 +1,65 @@
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from pedsdesk.workqueue.actions import (
+    TaskSpec,
+    claim_task,
+    complete_task,
+    open_task,
+    reassign_task,
+    snooze_task,
+    sync_rule,
+    wake_snoozed_tasks,
+)
+from pedsdesk.workqueue.models import Task, TaskStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def _specs(patient, *keys):
+    guardian = patient.guardians.get()
+    return [TaskSpec(dedupe_key=f"reach:{k}", title=f"Call {guardian}", subject=guardian, role="front_desk")
+            for k in keys]
+
+
+def test_a_rule_opens_once_and_closes_when_the_condition_clears(practice, patient):
+    assert sync_rule(practice=practice, rule="reach", kind="unreachable", specs=_specs(patient, 1, 2)) == (2, 0)
+    assert sync_rule(practice=practice, rule="reach", kind="unreachable", specs=_specs(patient, 1, 2)) == (0, 0)
+    assert sync_rule(practice=practice, rule="reach", kind="unreachable", specs=_specs(patient, 2)) == (0, 1)
+    statuses = dict(Task.objects.values_list("dedupe_key", "status"))
+    assert statuses == {"reach:1": TaskStatus.CANCELLED, "reach:2": TaskStatus.OPEN}
+    # The condition comes back: a new task, the closed one stays closed.
+    assert sync_rule(practice=practice, rule="reach", kind="unreachable", specs=_specs(patient, 1, 2)) == (1, 0)
+    assert Task.objects.filter(dedupe_key="reach:1").count() == 2
+
+
+def test_task_about_a_guardian_knows_the_child(practice, patient):
+    task, created = open_task(practice=practice, kind="unreachable", spec=_specs(patient, 1)[0])
+    assert created and task.patient_id is None  # a guardian is not one child's record
+    spec = TaskSpec(dedupe_key="chart", title="Check chart", subject=patient)
+    task, _ = open_task(practice=practice, kind="chart", spec=spec)
+    assert task.patient_id == patient.pk
+
+
+def test_claim_snooze_reassign_complete(practice, patient, front_desk, office_manager):
+    task, _ = open_task(practice=practice, kind="unreachable", spec=_specs(patient, 1)[0])
+    task = claim_task(task=task, actor=front_desk)
+    assert task.assignee == front_desk and task.status == TaskStatus.CLAIMED
+    with pytest.raises(ValueError, match="future"):
+        snooze_task(task=task, actor=front_desk, until=timezone.now() - dt.timedelta(hours=1))
+    task = snooze_task(task=task, actor=front_desk, until=timezone.now() + dt.timedelta(hours=1))
+    assert wake_snoozed_tasks(now=timezone.now() + dt.timedelta(hours=2)) == 1
+    task = reassign_task(task=task, actor=front_desk, assignee=office_manager)
+    assert task.assignee == office_manager
+    task = complete_task(task=task, actor=office_manager, note="left voicemail")
+    assert task.status == TaskStatus.DONE and task.closed_by == office_manager
+    with pytest.raises(ValueError, match="already done"):
+        claim_task(task=task, actor=front_desk)
+
+
+def test_reassigning_to_another_practice_is_refused(practice, patient, front_desk, outsider):
+    task, _ = open_task(practice=practice, kind="unreachable", spec=_specs(patient, 1)[0])
+    with pytest.raises(ValueError, match="this practice"):
+        reassign_task(task=task, actor=front_desk, assignee=outsider)
