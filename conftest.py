@@ -75,6 +75,16 @@ def make_plan_of_care(patient: Patient, therapist: StaffMember, **kwargs) -> Pla
     return plan
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache; one test's failures must not lock out the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def practice(db) -> Practice:
     return make_practice()
