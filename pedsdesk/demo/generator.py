@@ -261,16 +261,20 @@ def school_year_start(today: dt.date) -> int:
     return today.year if today.month >= 7 else today.year - 1
 
 
+def school_year_bounds(year: int) -> tuple[dt.date, dt.date]:
+    """First and last day of the school year starting in August of ``year``."""
+    return _on_or_after(dt.date(year, 8, 13), WED), _nth_weekday(year + 1, 5, MON, 4) - dt.timedelta(days=4)
+
+
 def school_calendar(year: int, *, preschool: bool, extras: str = "") -> list[tuple[dt.date, str, str]]:
     """Non-school and early-release weekdays of the school year starting in August of ``year``."""
     no, early = SchoolDay.Kind.NO_SCHOOL, SchoolDay.Kind.EARLY_RELEASE
     nxt = year + 1
-    first_day = _on_or_after(dt.date(year, 8, 13), WED)
+    first_day, last_day = school_year_bounds(year)
     thanksgiving = _nth_weekday(year, 11, THU, 4)
     winter_last = _on_or_before(dt.date(year, 12, 20), FRI)
     winter_return = _on_or_after(dt.date(nxt, 1, 6), TUE)
     spring_monday = _nth_weekday(nxt, 3, MON, 2)
-    last_day = _nth_weekday(nxt, 5, MON, 4) - dt.timedelta(days=4)  # Thursday before the 4th Monday of May
     columbus = _nth_weekday(year, 10, MON, 2)
     days: dict[dt.date, tuple[str, str]] = {}
 
@@ -447,12 +451,13 @@ class _Builder:
 
     def make_schools(self) -> None:
         schools, days = [], []
+        first_day, last_day = school_year_bounds(self.year)
         extras = ["", "field_day", "campus_day", "exams", "exams"]
         for (name, preschool, start, dismissal, early, street), extra in zip(_SCHOOLS, extras, strict=True):
             school = School(
                 practice=self.practice, name=name, district="" if preschool else _DISTRICT, is_preschool=preschool,
                 start_time=start, dismissal_time=dismissal, early_release_time=early, phone=self.phones.take(),
-                street=street, city="Austin",
+                street=street, city="Austin", first_day=first_day, last_day=last_day,
             )
             schools.append(school)
             for day, kind, note in school_calendar(self.year, preschool=preschool, extras=extra):

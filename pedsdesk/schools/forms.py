@@ -6,7 +6,7 @@ class SchoolForm(PracticeModelForm):
     class Meta:
         model = School
         fields = ["name", "district", "is_preschool", "start_time", "dismissal_time", "early_release_time",
-                  "phone", "street", "city"]
+                  "first_day", "last_day", "phone", "street", "city"]
 
 
 class SchoolDayForm(PracticeModelForm):

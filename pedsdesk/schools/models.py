@@ -15,6 +15,8 @@ class School(models.Model):
     start_time = models.TimeField(default=dt.time(8, 0))
     dismissal_time = models.TimeField(default=dt.time(15, 0))
     early_release_time = models.TimeField(null=True, blank=True, help_text="Dismissal on early-release days.")
+    first_day = models.DateField(null=True, blank=True, help_text="First day of the current school year.")
+    last_day = models.DateField(null=True, blank=True, help_text="Last day; after it, summer (no school).")
     phone = models.CharField(max_length=32, blank=True)
     street = models.CharField(max_length=200, blank=True)
     city = models.CharField(max_length=100, blank=True)
@@ -34,6 +36,8 @@ class School(models.Model):
             raise ValidationError({"dismissal_time": "Dismissal must be after the school day starts."})
         if self.early_release_time and self.dismissal_time and self.early_release_time >= self.dismissal_time:
             raise ValidationError({"early_release_time": "Early release must be before the usual dismissal."})
+        if self.first_day and self.last_day and self.last_day <= self.first_day:
+            raise ValidationError({"last_day": "The school year must end after it starts."})
 
 
 class SchoolDay(models.Model):

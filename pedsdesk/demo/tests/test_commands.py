@@ -112,7 +112,9 @@ def _free_port() -> int:
 
 
 def _env(tmp_path) -> dict[str, str]:
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "pedsdesk.settings", "PEDSDESK_DATA_DIR": str(tmp_path)}
+    # The child gets its own SQLite and queue under tmp_path, not the suite's PostgreSQL/Redis.
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    return {**env, "DJANGO_SETTINGS_MODULE": "pedsdesk.settings", "PEDSDESK_DATA_DIR": str(tmp_path)}
 
 
 def _get(url: str) -> tuple[int, bytes]:

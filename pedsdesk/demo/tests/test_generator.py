@@ -63,7 +63,8 @@ def test_same_rows_whatever_the_hash_seed(tmp_path):
     )
     digests = []
     for hash_seed in ("1", "2"):
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "DJANGO_SETTINGS_MODULE": "pedsdesk.test_settings",
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        env = {**env, "PYTHONHASHSEED": hash_seed, "DJANGO_SETTINGS_MODULE": "pedsdesk.test_settings",
                "PEDSDESK_DATA_DIR": str(tmp_path), "PEDSDESK_SQLITE_PATH": ":memory:"}
         result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,  # noqa: S603 -- fixed script
                                 timeout=120, check=True)
