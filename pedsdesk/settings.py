@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "pedsdesk.authorizations",
     "pedsdesk.portal",
     "pedsdesk.workqueue",
+    "pedsdesk.scheduling",
     "pedsdesk.demo",
 ]
 

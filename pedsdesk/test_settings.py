@@ -12,3 +12,10 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Argon2 stays the production hasher (tested); hashing every persona with it would
 # make each test half a second slower.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
+
+# A file, not shared-cache memory, so concurrent bookings in threads meet SQLite's real
+# locking (IMMEDIATE transactions, busy timeout) as they do in production.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    import tempfile as _tempfile
+
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(_tempfile.mkdtemp(prefix="pedsdesk-test-")) / "test.sqlite3")}  # noqa: F405

@@ -1,0 +1,242 @@
+"""Booking, moving, cancelling and the other steps of a visit.
+
+Every booking takes row locks on the therapist and the child (in that order) before
+it looks for overlaps, so two people booking one slot at the same moment queue up
+and the second sees the first's visit: nobody is double-booked. On SQLite the
+IMMEDIATE transactions serialize writers the same way.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import holidays
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from pedsdesk.audit.actions import record_event
+from pedsdesk.people.models import Patient, PlanOfCare
+from pedsdesk.practices.models import Practice, Role, StaffMember
+from pedsdesk.scheduling.availability import child_windows, closure_on, therapist_windows
+from pedsdesk.scheduling.models import (
+    HOLDING_STATUSES,
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    CancelledBy,
+    Closure,
+    SchedulingPolicy,
+    TimeOff,
+)
+from pedsdesk.scheduling.timeslots import contains
+
+
+@dataclass
+class Problem:
+    code: str
+    message: str
+
+
+@dataclass
+class BookingCheck:
+    """What stands in the way of a visit: blocks cannot be overridden, warnings can, with a reason."""
+
+    blocks: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.blocks and not self.warnings
+
+
+class BookingRefused(Exception):
+    def __init__(self, check: BookingCheck):
+        self.check = check
+        problems = check.blocks or check.warnings
+        super().__init__(" ".join(p.message for p in problems))
+
+
+# Guards other domains add (the authorization booking guard): each returns problems.
+BOOKING_GUARDS: list = []
+
+
+def check_booking(*, practice: Practice, therapist: StaffMember, patient: Patient | None, start_at: dt.datetime,
+                  end_at: dt.datetime, kind: str = AppointmentKind.TREATMENT,
+                  plan_of_care: PlanOfCare | None = None, exclude: Appointment | None = None,
+                  now: dt.datetime | None = None) -> BookingCheck:
+    """Everything a front-desk person must know before this visit is booked or moved."""
+    check = BookingCheck()
+    now = now or timezone.now()
+    zone = practice.zone
+    local_day = start_at.astimezone(zone).date()
+    when = f"{start_at.astimezone(zone):%a %b %-d at %-I:%M %p}"
+    if end_at <= start_at:
+        check.blocks.append(Problem("bad_time", "The visit must end after it starts."))
+        return check
+    if start_at < now:
+        check.blocks.append(Problem("in_past", f"{when} has already passed; choose a time in the future."))
+    if therapist.practice_id != practice.id or therapist.role != Role.THERAPIST:
+        check.blocks.append(Problem("not_therapist", f"{therapist} is not a therapist of this practice."))
+    if patient is not None and patient.practice_id != practice.id:
+        check.blocks.append(Problem("other_practice", "That child is not a patient of this practice."))
+    if plan_of_care is not None and patient is not None and plan_of_care.patient_id != patient.pk:
+        check.blocks.append(Problem("wrong_plan", "That plan of care belongs to another child."))
+    closure = closure_on(practice, local_day)
+    if closure:
+        check.blocks.append(Problem("closed", f"The practice is closed on {local_day:%b %-d} ({closure.name})."))
+    others = Appointment.objects.filter(status__in=HOLDING_STATUSES, start_at__lt=end_at, end_at__gt=start_at)
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    clash = others.filter(therapist=therapist).select_related("patient").first()
+    if clash:
+        check.blocks.append(Problem("therapist_busy", f"{therapist} already has a visit at {when}."))
+    if patient is not None:
+        child_clash = others.filter(patient=patient).select_related("therapist").first()
+        if child_clash:
+            check.blocks.append(Problem(
+                "child_busy", f"{patient.first_name} is already booked with {child_clash.therapist} then."))
+    off = TimeOff.objects.filter(therapist=therapist, start_at__lt=end_at, end_at__gt=start_at).first()
+    if off:
+        check.blocks.append(Problem("time_off", f"{therapist} is off then{f' ({off.reason})' if off.reason else ''}."))
+    if check.blocks:
+        return check
+    if not contains(therapist_windows(therapist, local_day), (start_at, end_at)):
+        check.warnings.append(Problem("outside_hours", f"{when} is outside {therapist}'s working hours."))
+    if patient is not None and kind != AppointmentKind.MEETING and not contains(
+        child_windows(patient, local_day), (start_at, end_at)
+    ):
+        check.warnings.append(Problem(
+            "outside_child_windows", f"{when} is outside the times {patient.first_name} can usually come."))
+    for guard in BOOKING_GUARDS:
+        guard_check = guard(practice=practice, therapist=therapist, patient=patient, start_at=start_at,
+                            end_at=end_at, kind=kind, plan_of_care=plan_of_care, exclude=exclude)
+        check.blocks += guard_check.blocks
+        check.warnings += guard_check.warnings
+    return check
+
+
+def _lock_people(therapist: StaffMember, patient: Patient | None) -> None:
+    # Always therapist first, then child, so two bookings never wait on each other in a circle.
+    StaffMember.objects.select_for_update().filter(pk=therapist.pk).first()
+    if patient is not None:
+        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+
+
+def _refuse_unless_allowed(check: BookingCheck, override_reason: str) -> None:
+    if check.blocks or (check.warnings and not override_reason.strip()):
+        raise BookingRefused(check)
+
+
+def book_appointment(*, actor: StaffMember | str, practice: Practice, therapist: StaffMember,
+                     patient: Patient | None, start_at: dt.datetime, minutes: int,
+                     kind: str = AppointmentKind.TREATMENT, plan_of_care: PlanOfCare | None = None,
+                     series=None, makeup_for: Appointment | None = None, title: str = "",
+                     override_reason: str = "", request: HttpRequest | None = None) -> Appointment:
+    """Book one visit, or raise BookingRefused saying why (and whether a reason may override it)."""
+    if not 5 <= minutes <= 480:
+        raise BookingRefused(BookingCheck(blocks=[Problem("bad_length", "A visit is 5 to 480 minutes long.")]))
+    end_at = start_at + dt.timedelta(minutes=minutes)
+    with transaction.atomic():
+        _lock_people(therapist, patient)
+        check = check_booking(practice=practice, therapist=therapist, patient=patient, start_at=start_at,
+                              end_at=end_at, kind=kind, plan_of_care=plan_of_care)
+        _refuse_unless_allowed(check, override_reason)
+        appointment = Appointment.objects.create(
+            practice=practice, patient=patient, therapist=therapist, plan_of_care=plan_of_care, series=series,
+            kind=kind, start_at=start_at, end_at=end_at, makeup_for=makeup_for, title=title[:120],
+            override_reason=override_reason.strip()[:200] if check.warnings else "",
+            booked_by=actor if isinstance(actor, StaffMember) else None,
+        )
+        record_event(actor=actor, action="create", obj=appointment, practice_id=practice.pk,
+                     detail={"warnings_overridden": [w.code for w in check.warnings]}, request=request)
+    return appointment
+
+
+def move_appointment(*, actor: StaffMember | str, appointment: Appointment, start_at: dt.datetime,
+                     minutes: int | None = None, therapist: StaffMember | None = None,
+                     override_reason: str = "", request: HttpRequest | None = None) -> Appointment:
+    if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
+        raise BookingRefused(BookingCheck(blocks=[Problem(
+            "not_movable", f"A {appointment.get_status_display().lower()} visit cannot be moved.")]))
+    therapist = therapist or appointment.therapist
+    end_at = start_at + dt.timedelta(minutes=minutes or appointment.minutes)
+    with transaction.atomic():
+        _lock_people(therapist, appointment.patient)
+        check = check_booking(practice=appointment.practice, therapist=therapist, patient=appointment.patient,
+                              start_at=start_at, end_at=end_at, kind=appointment.kind,
+                              plan_of_care=appointment.plan_of_care, exclude=appointment)
+        _refuse_unless_allowed(check, override_reason)
+        before = appointment.start_at
+        Appointment.objects.filter(pk=appointment.pk).update(
+            start_at=start_at, end_at=end_at, therapist=therapist, status=AppointmentStatus.BOOKED,
+            sequence=appointment.sequence + 1, updated_at=timezone.now(),
+            override_reason=override_reason.strip()[:200] if check.warnings else appointment.override_reason,
+        )
+        appointment.refresh_from_db()
+        record_event(actor=actor, action="update", obj=appointment, practice_id=appointment.practice_id,
+                     detail={"moved_from": before.isoformat(), "fields": ["start_at", "end_at", "therapist"]},
+                     request=request)
+    return appointment
+
+
+def cancel_appointment(*, actor: StaffMember | str, appointment: Appointment, by: str, reason: str,
+                       now: dt.datetime | None = None, request: HttpRequest | None = None) -> Appointment:
+    """Record a cancellation with its notice; a family's short-notice cancel is a late cancel."""
+    if by not in CancelledBy.values:
+        raise ValueError("Say who cancelled: the family or the clinic.")
+    if not reason.strip():
+        raise ValueError("Give the reason for the cancellation.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if locked.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
+            raise ValueError(f"This visit is already {locked.get_status_display().lower()}.")
+        notice = Decimal((locked.start_at - now).total_seconds() / 3600).quantize(Decimal("0.1"))
+        policy = SchedulingPolicy.for_practice(locked.practice)
+        late = by == CancelledBy.FAMILY and notice < policy.late_cancel_hours
+        locked.status = AppointmentStatus.LATE_CANCEL if late else AppointmentStatus.CANCELLED
+        locked.cancelled_at, locked.cancelled_by, locked.cancel_reason = now, by, reason.strip()[:200]
+        locked.notice_hours = notice
+        locked.sequence += 1
+        locked.updated_at = now
+        locked.save()
+        record_event(actor=actor, action="update", obj=locked, practice_id=locked.practice_id,
+                     detail={"fields": ["status"], "status": locked.status, "by": by}, request=request)
+    return locked
+
+
+_DAY_OF_VISIT = {AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW}
+_NEXT = {
+    AppointmentStatus.BOOKED: {AppointmentStatus.CONFIRMED, *_DAY_OF_VISIT},
+    AppointmentStatus.CONFIRMED: _DAY_OF_VISIT,
+    AppointmentStatus.CHECKED_IN: {AppointmentStatus.COMPLETED},
+}
+
+
+def set_status(*, actor: StaffMember | str, appointment: Appointment, status: str,
+               request: HttpRequest | None = None) -> Appointment:
+    """Confirm, check in, complete, or mark a no-show, in that order of the day."""
+    with transaction.atomic():
+        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if status not in _NEXT.get(locked.status, set()):
+            raise ValueError(
+                f"A {locked.get_status_display().lower()} visit cannot become "
+                f"{AppointmentStatus(status).label.lower()}."
+            )
+        locked.status = status
+        locked.updated_at = timezone.now()
+        locked.save(update_fields=["status", "updated_at"])
+        record_event(actor=actor, action="update", obj=locked, practice_id=locked.practice_id,
+                     detail={"fields": ["status"], "status": status}, request=request)
+    return locked
+
+
+def load_federal_holidays(*, practice: Practice, years: list[int]) -> int:
+    """Preload US federal holidays as closures (the practice can delete or rename them)."""
+    created = 0
+    with transaction.atomic():
+        for day, name in sorted(holidays.US(years=years, categories=("public",)).items()):
+            _, new = Closure.objects.get_or_create(practice=practice, date=day, defaults={"name": name})
+            created += new
+    return created

@@ -1,0 +1,80 @@
+"""When a therapist can work and when a child can come, as UTC intervals of one local day."""
+
+import datetime as dt
+
+from pedsdesk.people.models import Patient
+from pedsdesk.practices.models import Practice, StaffMember
+from pedsdesk.scheduling.models import Closure, FamilyAvailability, SchedulingPolicy, TimeOff, WorkingHours
+from pedsdesk.scheduling.timeslots import Interval, local_day_bounds, local_to_utc, subtract
+from pedsdesk.schools.models import SchoolDay
+
+
+def closure_on(practice: Practice, day: dt.date) -> Closure | None:
+    return Closure.objects.filter(practice=practice, date=day).first()
+
+
+def therapist_windows(therapist: StaffMember, day: dt.date) -> list[Interval]:
+    """Working hours on ``day`` minus time off; nothing on a closure day."""
+    practice = therapist.practice
+    zone = practice.zone
+    if closure_on(practice, day):
+        return []
+    windows = [
+        (local_to_utc(day, h.start, zone), local_to_utc(day, h.end, zone))
+        for h in WorkingHours.objects.filter(therapist=therapist, weekday=day.weekday())
+    ]
+    day_start, day_end = local_day_bounds(day, zone)
+    off = TimeOff.objects.filter(therapist=therapist, start_at__lt=day_end, end_at__gt=day_start)
+    return subtract(windows, [(t.start_at, t.end_at) for t in off])
+
+
+def is_school_day(patient: Patient, day: dt.date) -> tuple[bool, dt.time | None]:
+    """(in school that day, dismissal time) for a school-age child."""
+    school = patient.school
+    if school is None or school.is_preschool or day.weekday() >= 5:
+        return False, None
+    if (school.first_day and day < school.first_day) or (school.last_day and day > school.last_day):
+        return False, None
+    entry = SchoolDay.objects.filter(school=school, date=day).first()
+    if entry and entry.kind == SchoolDay.Kind.NO_SCHOOL:
+        return False, None
+    if entry and entry.kind == SchoolDay.Kind.EARLY_RELEASE and school.early_release_time:
+        return True, school.early_release_time
+    return True, school.dismissal_time
+
+
+def child_windows(patient: Patient, day: dt.date) -> list[Interval]:
+    """When the child can be at the clinic on ``day``.
+
+    Derived from school (after dismissal plus travel on school days, daytime
+    otherwise), then widened by windows the family says work and narrowed by those
+    that never work.
+    """
+    practice = patient.practice
+    zone = practice.zone
+    policy = SchedulingPolicy.for_practice(practice)
+    if day.weekday() == 6:
+        base: list[Interval] = []
+    else:
+        in_school, dismissal = is_school_day(patient, day)
+        if in_school:
+            after = (dt.datetime.combine(day, dismissal) + dt.timedelta(minutes=policy.school_travel_minutes)).time()
+            base = [(local_to_utc(day, after, zone), local_to_utc(day, policy.evening_end, zone))]
+        else:
+            base = [(local_to_utc(day, policy.daytime_start, zone), local_to_utc(day, policy.daytime_end, zone))]
+    stated = list(FamilyAvailability.objects.filter(patient=patient, weekday=day.weekday()))
+    extra = [(local_to_utc(day, s.start, zone), local_to_utc(day, s.end, zone))
+             for s in stated if s.kind == FamilyAvailability.Kind.AVAILABLE]
+    never = [(local_to_utc(day, s.start, zone), local_to_utc(day, s.end, zone))
+             for s in stated if s.kind == FamilyAvailability.Kind.UNAVAILABLE]
+    return subtract(_union(base + extra), never)
+
+
+def _union(intervals: list[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged

@@ -1,0 +1,265 @@
+"""Working hours, closures, what families can do, and the appointments themselves.
+
+Rows exist only for busy time (appointments, time off, closures); free time is
+computed from working hours minus those.
+"""
+
+import datetime as dt
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from pedsdesk.people.models import Patient, PlanOfCare
+from pedsdesk.practices.models import Practice, StaffMember
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class WorkingHours(models.Model):
+    therapist = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday", "start"]
+        verbose_name_plural = "working hours"
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+    def clean(self) -> None:
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": "Working hours must end after they start."})
+
+
+class TimeOff(models.Model):
+    therapist = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="time_off")
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["start_at"]
+
+    def __str__(self) -> str:
+        return f"{self.therapist} off {self.start_at:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        if self.start_at and self.end_at and self.end_at <= self.start_at:
+            raise ValidationError({"end_at": "Time off must end after it starts."})
+
+
+class Closure(models.Model):
+    """A day the whole practice is closed (federal holidays are preloaded)."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="closures")
+    date = models.DateField()
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["practice", "date"], name="one_closure_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.name}"
+
+
+class FamilyAvailability(models.Model):
+    """What the family says: a window that works (widens) or never works (narrows)."""
+
+    class Kind(models.TextChoices):
+        AVAILABLE = "available", "Can come"
+        UNAVAILABLE = "unavailable", "Never works"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="stated_availability")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start = models.TimeField()
+    end = models.TimeField()
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    note = models.CharField(max_length=200, blank=True, help_text="e.g. grandma picks up on Tuesdays")
+
+    class Meta:
+        ordering = ["weekday", "start"]
+        verbose_name_plural = "family availability"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+    @property
+    def audit_patient_id(self) -> int:
+        return self.patient_id
+
+    def clean(self) -> None:
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": "The window must end after it starts."})
+
+
+class AppointmentKind(models.TextChoices):
+    EVALUATION = "evaluation", "Evaluation"
+    TREATMENT = "treatment", "Treatment"
+    RE_EVALUATION = "re_evaluation", "Re-evaluation"
+    MAKEUP = "makeup", "Makeup"
+    MEETING = "meeting", "Meeting block"
+
+
+class AppointmentStatus(models.TextChoices):
+    BOOKED = "booked", "Booked"
+    CONFIRMED = "confirmed", "Confirmed"
+    CHECKED_IN = "checked_in", "Checked in"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    LATE_CANCEL = "late_cancel", "Late cancel"
+    NO_SHOW = "no_show", "No-show"
+
+
+# Statuses that hold the time: a therapist or child cannot be in two of these at once.
+HOLDING_STATUSES = (
+    AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED, AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.COMPLETED,
+)
+# Statuses still to come: they will use authorized units unless cancelled.
+UPCOMING_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED, AppointmentStatus.CHECKED_IN)
+
+
+class CancelledBy(models.TextChoices):
+    FAMILY = "family", "Family"
+    CLINIC = "clinic", "Clinic"
+
+
+class Series(models.Model):
+    """The weekly visits a plan of care generates: one row per weekday and time."""
+
+    plan_of_care = models.ForeignKey(PlanOfCare, on_delete=models.CASCADE, related_name="series")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField(help_text="Local wall-clock time in the practice's zone.")
+    minutes = models.PositiveSmallIntegerField()
+    start_date = models.DateField()
+    end_date = models.DateField()
+    generated_through = models.DateField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["weekday", "start_time"]
+        verbose_name_plural = "series"
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()}s at {self.start_time:%H:%M}, {self.minutes} min"
+
+    @property
+    def audit_patient_id(self) -> int:
+        return self.plan_of_care.patient_id
+
+
+class Appointment(models.Model):
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="appointments")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments", null=True,
+                                blank=True, help_text="Empty for a meeting block.")
+    therapist = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="appointments")
+    plan_of_care = models.ForeignKey(PlanOfCare, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="appointments")
+    series = models.ForeignKey(Series, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="appointments")
+    kind = models.CharField(max_length=20, choices=AppointmentKind.choices, default=AppointmentKind.TREATMENT)
+    status = models.CharField(max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED)
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    makeup_for = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="makeups")
+    title = models.CharField(max_length=120, blank=True, help_text="Meeting blocks only (no clinical detail).")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.CharField(max_length=10, choices=CancelledBy.choices, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    notice_hours = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
+    override_reason = models.CharField(max_length=200, blank=True,
+                                       help_text="Why a warning was overridden when booking.")
+    booked_by = models.ForeignKey(StaffMember, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+")
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    sequence = models.PositiveIntegerField(default=0, help_text="iCalendar SEQUENCE: bumped on every change.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["start_at"]
+        indexes = [
+            models.Index(fields=["therapist", "start_at"]),
+            models.Index(fields=["patient", "start_at"]),
+            models.Index(fields=["practice", "start_at"]),
+            models.Index(fields=["plan_of_care", "start_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end_at__gt=models.F("start_at")),
+                                   name="appointment_ends_after_it_starts"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.patient.first_name if self.patient_id else (self.title or "Meeting")
+        return f"{who} with {self.therapist} at {self.local_start:%a %b %-d %H:%M}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("appointment_detail", args=[self.pk])
+
+    @property
+    def audit_patient_id(self) -> int | None:
+        return self.patient_id
+
+    @property
+    def minutes(self) -> int:
+        return int((self.end_at - self.start_at).total_seconds() // 60)
+
+    @property
+    def local_start(self) -> dt.datetime:
+        return self.start_at.astimezone(self.practice.zone)
+
+    @property
+    def local_end(self) -> dt.datetime:
+        return self.end_at.astimezone(self.practice.zone)
+
+    @property
+    def holds_time(self) -> bool:
+        return self.status in HOLDING_STATUSES
+
+
+class SchedulingPolicy(models.Model):
+    """How this practice schedules; one row per practice, made with defaults on first use."""
+
+    practice = models.OneToOneField(Practice, on_delete=models.CASCADE, related_name="scheduling_policy")
+    school_travel_minutes = models.PositiveSmallIntegerField(
+        default=20, help_text="Minutes from school dismissal to the clinic."
+    )
+    daytime_start = models.TimeField(default=dt.time(8, 0), help_text="Earliest visit for children not in school.")
+    daytime_end = models.TimeField(default=dt.time(18, 0))
+    evening_end = models.TimeField(default=dt.time(19, 0), help_text="Latest end of an after-school visit.")
+    treatment_week_days = models.PositiveSmallIntegerField(
+        default=6, help_text="Days from Monday a makeup may land in (6: Monday to Saturday)."
+    )
+    late_cancel_hours = models.PositiveSmallIntegerField(
+        default=24, help_text="A family cancelling with less notice is a late cancel."
+    )
+    minimum_notice_hours = models.DecimalField(max_digits=4, decimal_places=1, default=2,
+                                               help_text="No offer or booking closer to the visit than this.")
+    series_weeks_ahead = models.PositiveSmallIntegerField(default=8)
+
+    class Meta:
+        verbose_name_plural = "scheduling policies"
+
+    def __str__(self) -> str:
+        return f"Scheduling policy of {self.practice}"
+
+    @classmethod
+    def for_practice(cls, practice: Practice) -> "SchedulingPolicy":
+        policy, _ = cls.objects.get_or_create(practice=practice)
+        return policy
