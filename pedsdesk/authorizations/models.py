@@ -6,6 +6,7 @@ Authorizations themselves, utilization and renewals build on these.
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from pedsdesk.people.models import Patient
 from pedsdesk.practices.models import Discipline, Practice
@@ -166,5 +167,109 @@ class BenefitBucket(models.Model):
             errors["disciplines"] = "Disciplines are OT, PT and SLP."
         if self.limit is not None and self.limit <= 0:
             errors["limit"] = "A benefit limit is at least 1."
+        if errors:
+            raise ValidationError(errors)
+
+
+class AuthorizationStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    PARTIALLY_APPROVED = "partially_approved", "Partially approved"
+    DENIED = "denied", "Denied"
+    EXPIRED = "expired", "Expired"
+    EXHAUSTED = "exhausted", "Exhausted"
+
+
+# Authorizations whose units visits may use.
+USABLE_STATUSES = (AuthorizationStatus.APPROVED, AuthorizationStatus.PARTIALLY_APPROVED,
+                   AuthorizationStatus.EXHAUSTED, AuthorizationStatus.EXPIRED)
+
+
+class Authorization(models.Model):
+    coverage = models.ForeignKey(Coverage, on_delete=models.PROTECT, related_name="authorizations")
+    discipline = models.CharField(max_length=3, choices=Discipline.choices)
+    number = models.CharField("authorization number", max_length=40)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    status = models.CharField(max_length=20, choices=AuthorizationStatus.choices,
+                              default=AuthorizationStatus.APPROVED)
+    previous = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="next",
+                                 help_text="The authorization this one continues.")
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["end_date"]
+        indexes = [models.Index(fields=["coverage", "discipline", "end_date"])]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.discipline} {self.start_date:%m/%d/%y}–{self.end_date:%m/%d/%y}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("authorization_detail", args=[self.pk])
+
+    @property
+    def audit_patient_id(self) -> int:
+        return self.coverage.patient_id
+
+    def clean(self) -> None:
+        errors = {}
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            errors["end_date"] = "An authorization cannot end before it starts."
+        if self.number and self.coverage_id and self.start_date and self.end_date:
+            duplicate = Authorization.objects.filter(
+                coverage__patient_id=self.coverage.patient_id, number=self.number.strip(),
+                start_date__lte=self.end_date, end_date__gte=self.start_date,
+            ).exclude(pk=self.pk).exclude(status=AuthorizationStatus.DENIED)
+            if duplicate.exists():
+                errors["number"] = (f"Authorization #{self.number} is already recorded for overlapping dates; "
+                                    "edit that one instead of entering it twice.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class ServiceLine(models.Model):
+    """Codes and the visits or units the payer authorized for them."""
+
+    authorization = models.ForeignKey(Authorization, on_delete=models.CASCADE, related_name="lines")
+    cpt_codes = models.JSONField(help_text="The CPT codes this line covers.")
+    modifier = models.CharField(max_length=2, blank=True)
+    unit_type = models.CharField(max_length=10, choices=UnitType.choices, default=UnitType.VISITS)
+    quantity = models.PositiveIntegerField(help_text="Authorized visits or 15-minute units.")
+    requested_quantity = models.PositiveIntegerField(null=True, blank=True,
+                                                     help_text="What was asked for, when less was approved.")
+    per_week_cap = models.PositiveSmallIntegerField(null=True, blank=True)
+    per_month_cap = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{', '.join(self.cpt_codes)}: {self.quantity} {self.get_unit_type_display().lower()}"
+
+    @property
+    def audit_patient_id(self) -> int:
+        return self.authorization.coverage.patient_id
+
+    def clean(self) -> None:
+        from pedsdesk.codes import CodeError, cpt_for_discipline
+
+        errors = {}
+        if not self.cpt_codes:
+            errors["cpt_codes"] = "Name at least one CPT code this line covers."
+        else:
+            authorization = self._state.fields_cache.get("authorization")
+            for code in self.cpt_codes:
+                try:
+                    if authorization is not None and authorization.discipline:
+                        cpt_for_discipline(code, authorization.discipline)
+                except CodeError as exc:
+                    errors["cpt_codes"] = str(exc)
+        if self.quantity is not None and self.quantity <= 0:
+            errors["quantity"] = "Authorized quantity must be at least 1."
+        for cap in ("per_week_cap", "per_month_cap"):
+            if getattr(self, cap) is not None and getattr(self, cap) <= 0:
+                errors[cap] = "A cap must be at least 1 (leave it empty for no cap)."
         if errors:
             raise ValidationError(errors)

@@ -1,0 +1,244 @@
+"""Utilization and projection of authorizations and benefit buckets, without Django.
+
+The inputs are plain records: authorization lines, and visits (done and still to come,
+including future occurrences of recurring series). Each visit, in date order, takes
+its units from the line covering its date and codes on the authorization that ends
+first. What cannot be covered is a future denial, and says why.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+VISITS, UNITS = "visits", "units"
+
+
+@dataclass(frozen=True)
+class Line:
+    id: int
+    authorization_id: int
+    start: dt.date
+    end: dt.date
+    codes: frozenset[str]
+    unit_type: str
+    quantity: int
+    per_week_cap: int | None = None
+    per_month_cap: int | None = None
+
+
+@dataclass(frozen=True)
+class Visit:
+    key: str  # "a123" for an appointment, "s45:2026-12-01" for a series occurrence
+    day: dt.date
+    units: tuple[tuple[str, int], ...]  # (CPT code, units) billed on this visit
+    done: bool  # attended: counts as used, not scheduled
+    label: str = ""
+
+
+@dataclass
+class LineUse:
+    used: int = 0
+    scheduled: int = 0
+    exhausted_on: dt.date | None = None
+    by_week: dict = field(default_factory=lambda: defaultdict(int))
+    by_month: dict = field(default_factory=lambda: defaultdict(int))
+
+
+@dataclass(frozen=True)
+class Denial:
+    visit: Visit
+    reason: str  # "after_end", "beyond_units", "weekly_cap", "monthly_cap", "no_authorization", "code"
+    authorization_id: int | None
+    message: str
+
+
+@dataclass
+class Allocation:
+    lines: dict[int, LineUse]
+    covered: dict[str, list[int]]  # visit key -> line ids it used
+    denials: list[Denial]
+
+
+def _cost(line: Line, units: int) -> int:
+    return 1 if line.unit_type == VISITS else units
+
+
+def _fits(line: Line, use: LineUse, day: dt.date, cost: int) -> str:
+    """'' when the line can take ``cost`` more on ``day``, else why not."""
+    if use.used + use.scheduled + cost > line.quantity:
+        return "beyond_units"
+    week = day.isocalendar()[:2]
+    if line.per_week_cap is not None and use.by_week[week] + cost > line.per_week_cap:
+        return "weekly_cap"
+    if line.per_month_cap is not None and use.by_month[(day.year, day.month)] + cost > line.per_month_cap:
+        return "monthly_cap"
+    return ""
+
+
+def allocate(lines: Sequence[Line], visits: Iterable[Visit]) -> Allocation:
+    """Walk the visits in date order and charge each to the authorization that ends first."""
+    uses = {line.id: LineUse() for line in lines}
+    covered: dict[str, list[int]] = {}
+    denials: list[Denial] = []
+    by_end = sorted(lines, key=lambda ln: (ln.end, ln.authorization_id, ln.id))
+    for visit in sorted(visits, key=lambda v: (v.day, not v.done, v.key)):
+        plan = _plan_visit(by_end, uses, visit)
+        if isinstance(plan, Denial):
+            denials.append(plan)
+            continue
+        for line, cost in plan:
+            use = uses[line.id]
+            if visit.done:
+                use.used += cost
+            else:
+                use.scheduled += cost
+            use.by_week[visit.day.isocalendar()[:2]] += cost
+            use.by_month[(visit.day.year, visit.day.month)] += cost
+            if use.used + use.scheduled >= line.quantity and use.exhausted_on is None:
+                use.exhausted_on = visit.day
+        covered[visit.key] = [line.id for line, _ in plan]
+    return Allocation(uses, covered, denials)
+
+
+def _plan_visit(by_end: list[Line], uses: dict[int, LineUse], visit: Visit) -> list[tuple[Line, int]] | Denial:
+    """The lines one visit would use, all on the earliest-ending authorization that can
+    take every code of it, or the reason none can."""
+    dated = [ln for ln in by_end if ln.start <= visit.day <= ln.end]
+    codes = [code for code, units in visit.units if units > 0]
+    if not codes:
+        return []
+    if not dated:
+        return _denial(by_end, visit)
+    worst = ""
+    for authorization_id in dict.fromkeys(ln.authorization_id for ln in dated):
+        plan, charged_visit_lines, why = [], set(), ""
+        for code, units in visit.units:
+            if units <= 0:
+                continue
+            line = next((ln for ln in dated if ln.authorization_id == authorization_id and code in ln.codes), None)
+            if line is None:
+                why = why or "code"
+                break
+            if line.unit_type == VISITS and line.id in charged_visit_lines:
+                continue  # one visit counts once on a visit line, whatever its codes
+            cost = _cost(line, units)
+            why = _fits(line, uses[line.id], visit.day, cost)
+            if why:
+                break
+            plan.append((line, cost))
+            charged_visit_lines.add(line.id)
+        if not why:
+            return plan
+        worst = worst if worst and worst != "code" else why
+        last_authorization = authorization_id
+    messages = {
+        "beyond_units": "uses more than the units left",
+        "weekly_cap": "goes over the weekly cap",
+        "monthly_cap": "goes over the monthly cap",
+        "code": "has a code the authorization does not cover",
+    }
+    return Denial(visit, worst, last_authorization, f"{visit.label or visit.day} {messages[worst]}")
+
+
+def _denial(by_end: list[Line], visit: Visit) -> Denial:
+    earlier = [ln for ln in by_end if ln.end < visit.day]
+    if earlier:
+        last = max(earlier, key=lambda ln: ln.end)
+        return Denial(visit, "after_end", last.authorization_id,
+                      f"{visit.label or visit.day} is after the authorization ends on {last.end:%b %-d}")
+    return Denial(visit, "no_authorization", None, f"{visit.label or visit.day} has no authorization")
+
+
+@dataclass
+class Projection:
+    """One authorization, projected from the real schedule."""
+
+    authorization_id: int
+    end: dt.date
+    authorized: int
+    used: int
+    scheduled: int
+    remaining: int
+    unit_type: str
+    exhausted_on: dt.date | None
+    runs_out_before_end: bool
+    unused_at_end: int
+    denials: list[Denial]
+
+    @property
+    def flags(self) -> list[str]:
+        flags = []
+        if self.runs_out_before_end:
+            flags.append("runs_out")
+        if self.unused_at_end:
+            flags.append("unused_units")
+        if self.denials:
+            flags.append("denials")
+        return flags
+
+
+def project(lines: Sequence[Line], allocation: Allocation) -> dict[int, Projection]:
+    """Per authorization: used, scheduled, remaining, when the last unit goes, and flags."""
+    grouped: dict[int, list[Line]] = defaultdict(list)
+    for line in lines:
+        grouped[line.authorization_id].append(line)
+    denials_for: dict[int | None, list[Denial]] = defaultdict(list)
+    for denial in allocation.denials:
+        denials_for[denial.authorization_id].append(denial)
+    result = {}
+    for authorization_id, auth_lines in grouped.items():
+        uses = [allocation.lines[ln.id] for ln in auth_lines]
+        authorized = sum(ln.quantity for ln in auth_lines)
+        used, scheduled = sum(u.used for u in uses), sum(u.scheduled for u in uses)
+        remaining = authorized - used - scheduled
+        exhausted = [u.exhausted_on for u in uses]
+        exhausted_on = max(exhausted) if all(exhausted) else None  # the last line to run out
+        end = auth_lines[0].end
+        result[authorization_id] = Projection(
+            authorization_id=authorization_id, end=end, authorized=authorized, used=used, scheduled=scheduled,
+            remaining=remaining, unit_type=auth_lines[0].unit_type, exhausted_on=exhausted_on,
+            runs_out_before_end=bool(exhausted_on and exhausted_on < end),
+            unused_at_end=remaining, denials=denials_for[authorization_id],
+        )
+    return result
+
+
+def plan_year(day: dt.date, start_month: int = 1, start_day: int = 1) -> tuple[dt.date, dt.date]:
+    """[first, last] day of the plan year containing ``day``."""
+    start = dt.date(day.year, start_month, start_day)
+    if start > day:
+        start = dt.date(day.year - 1, start_month, start_day)
+    return start, dt.date(start.year + 1, start_month, start_day) - dt.timedelta(days=1)
+
+
+@dataclass
+class BucketUse:
+    limit: int
+    used: int
+    scheduled: int
+    remaining: int
+    exhausted_on: dt.date | None
+    period: tuple[dt.date, dt.date]
+    over_limit: list[Visit]
+
+
+def bucket_use(*, limit: int, unit_type: str, period: tuple[dt.date, dt.date], visits: Iterable[Visit]) -> BucketUse:
+    """A benefit limit counted over one plan year: visits count once, units by their units."""
+    used = scheduled = 0
+    exhausted_on = None
+    over: list[Visit] = []
+    for visit in sorted(visits, key=lambda v: (v.day, not v.done, v.key)):
+        if not period[0] <= visit.day <= period[1]:
+            continue
+        cost = 1 if unit_type == VISITS else sum(units for _, units in visit.units)
+        if used + scheduled + cost > limit:
+            over.append(visit)
+            continue
+        if visit.done:
+            used += cost
+        else:
+            scheduled += cost
+        if used + scheduled >= limit and exhausted_on is None:
+            exhausted_on = visit.day
+    return BucketUse(limit, used, scheduled, limit - used - scheduled, exhausted_on, period, over)
