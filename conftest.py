@@ -5,14 +5,16 @@ outsider who owns another practice. Build records with the ``make_*`` helpers.
 """
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
-from pedsdesk.authorizations.models import BenefitBucket, Coverage, Payer, PayerType
+from pedsdesk.authorizations.models import Authorization, BenefitBucket, Coverage, Payer, PayerType, ServiceLine
 from pedsdesk.people.models import Guardian, GuardianOf, Patient, PlanOfCare, PlanOfCareService
 from pedsdesk.practices.models import Practice, Role, StaffMember, TherapistProfile
+from pedsdesk.scheduling.models import WorkingHours
 from pedsdesk.schools.models import School
 
 PASSWORD = "correct horse battery staple"
@@ -64,6 +66,17 @@ def make_coverage(patient: Patient, payer: Payer, **kwargs) -> Coverage:
     coverage = Coverage.objects.create(patient=patient, payer=payer, member_id="M123456", **kwargs)
     BenefitBucket.objects.create(coverage=coverage, name="PT/OT combined", disciplines=["PT", "OT"], limit=60)
     return coverage
+
+
+def make_authorization(coverage: Coverage, discipline: str = "OT", quantity: int = 48, unit_type: str = "visits",
+                       codes: tuple[str, ...] = ("97530", "97110", "97533"), **kwargs) -> Authorization:
+    kwargs.setdefault("start_date", dt.date(2026, 9, 1))
+    kwargs.setdefault("end_date", dt.date(2027, 2, 28))
+    kwargs.setdefault("number", f"PA-{discipline}-{coverage.pk}-{kwargs['start_date']:%y%m}")
+    authorization = Authorization.objects.create(coverage=coverage, discipline=discipline, **kwargs)
+    ServiceLine.objects.create(authorization=authorization, cpt_codes=list(codes), unit_type=unit_type,
+                               quantity=quantity)
+    return authorization
 
 
 def make_plan_of_care(patient: Patient, therapist: StaffMember, **kwargs) -> PlanOfCare:
@@ -149,12 +162,30 @@ def client_for():
     return signed_in
 
 
+def next_weekday(weekday: int, weeks_ahead: int = 1) -> dt.date:
+    """A date safely in the future: ``weekday`` (0 = Monday) of a coming week, in Chicago."""
+    today = timezone.now().astimezone(ZoneInfo("America/Chicago")).date()
+    monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(weeks=weeks_ahead)
+    return monday + dt.timedelta(days=weekday)
+
+
+@pytest.fixture
+def working_week(staff) -> StaffMember:
+    """Theo (OT) works Monday to Friday 8:00-18:00 and Saturday 9:00-13:00."""
+    therapist = staff["therapist"]
+    for weekday in range(5):
+        WorkingHours.objects.create(therapist=therapist, weekday=weekday, start=dt.time(8), end=dt.time(18))
+    WorkingHours.objects.create(therapist=therapist, weekday=5, start=dt.time(9), end=dt.time(13))
+    return therapist
+
+
 @pytest.fixture
 def patient(practice, staff) -> Patient:
-    """Ava Lopez, 8, at Maple Elementary, with her mother Rosa, Medicaid coverage and an OT plan of care."""
+    """Ava Lopez, 8, at Maple Elementary, with her mother Rosa, Medicaid coverage with 48 authorized
+    OT visits (Sep 2026 – Feb 2027) and an OT plan of care for the same period."""
     school = make_school(practice)
     child = make_patient(practice, school=school, grade="2")
     make_guardian(child)
-    make_coverage(child, make_payer(practice))
+    make_authorization(make_coverage(child, make_payer(practice)))
     make_plan_of_care(child, staff["therapist"])
     return child

@@ -5,3 +5,10 @@ class AuthorizationsConfig(AppConfig):
     name = "pedsdesk.authorizations"
     label = "authorizations"
     verbose_name = "Authorizations"
+
+    def ready(self) -> None:
+        from pedsdesk.authorizations.guard import authorization_guard
+        from pedsdesk.scheduling.actions import BOOKING_GUARDS
+
+        if authorization_guard not in BOOKING_GUARDS:
+            BOOKING_GUARDS.append(authorization_guard)

@@ -34,6 +34,7 @@ class Visit:
     units: tuple[tuple[str, int], ...]  # (CPT code, units) billed on this visit
     done: bool  # attended: counts as used, not scheduled
     label: str = ""
+    proposed: bool = False  # a booking being considered: charged after everything already scheduled
 
 
 @dataclass
@@ -60,6 +61,10 @@ class Allocation:
     denials: list[Denial]
 
 
+def _charge_order(visit: Visit) -> tuple:
+    return (visit.proposed, visit.day, not visit.done, visit.key)
+
+
 def _cost(line: Line, units: int) -> int:
     return 1 if line.unit_type == VISITS else units
 
@@ -82,7 +87,7 @@ def allocate(lines: Sequence[Line], visits: Iterable[Visit]) -> Allocation:
     covered: dict[str, list[int]] = {}
     denials: list[Denial] = []
     by_end = sorted(lines, key=lambda ln: (ln.end, ln.authorization_id, ln.id))
-    for visit in sorted(visits, key=lambda v: (v.day, not v.done, v.key)):
+    for visit in sorted(visits, key=_charge_order):
         plan = _plan_visit(by_end, uses, visit)
         if isinstance(plan, Denial):
             denials.append(plan)
@@ -228,7 +233,7 @@ def bucket_use(*, limit: int, unit_type: str, period: tuple[dt.date, dt.date], v
     used = scheduled = 0
     exhausted_on = None
     over: list[Visit] = []
-    for visit in sorted(visits, key=lambda v: (v.day, not v.done, v.key)):
+    for visit in sorted(visits, key=_charge_order):
         if not period[0] <= visit.day <= period[1]:
             continue
         cost = 1 if unit_type == VISITS else sum(units for _, units in visit.units)

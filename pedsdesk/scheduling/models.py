@@ -263,3 +263,24 @@ class SchedulingPolicy(models.Model):
     def for_practice(cls, practice: Practice) -> "SchedulingPolicy":
         policy, _ = cls.objects.get_or_create(practice=practice)
         return policy
+
+
+class SeriesSkip(models.Model):
+    """An occurrence of a series that was not booked, and why (a closure, a denial to come …)."""
+
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="skips")
+    date = models.DateField()
+    code = models.CharField(max_length=40)
+    message = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["series", "date"], name="one_skip_per_occurrence")]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.message}"
+
+    @property
+    def audit_patient_id(self) -> int:
+        return self.series.plan_of_care.patient_id

@@ -55,7 +55,7 @@ def test_two_overlapping_authorizations_use_the_one_that_ends_first():
 
 def test_weekly_cap_and_codes_outside_the_authorization():
     line = Line(1, 10, D(2026, 11, 1), D(2027, 1, 31), frozenset({"97530"}), "visits", 40, per_week_cap=2)
-    visits = weekly(D(2026, 11, 30), 3, step=1) + [Visit("x", D(2026, 12, 8), (("97533", 2),), False)]
+    visits = [*weekly(D(2026, 11, 30), 3, step=1), Visit("x", D(2026, 12, 8), (("97533", 2),), False)]
     allocation = allocate([line], visits)
     assert [d.reason for d in allocation.denials] == ["weekly_cap", "code"]
 

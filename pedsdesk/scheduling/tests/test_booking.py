@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import connection
 
-from conftest import make_patient, make_staff
+from conftest import make_patient, make_staff, next_weekday
 from pedsdesk.scheduling.actions import (
     BookingRefused,
     book_appointment,
@@ -16,7 +16,6 @@ from pedsdesk.scheduling.actions import (
     set_status,
 )
 from pedsdesk.scheduling.models import Appointment, AppointmentStatus, Closure, FamilyAvailability, TimeOff
-from pedsdesk.scheduling.tests.conftest import next_weekday
 from pedsdesk.scheduling.timeslots import local_to_utc
 
 pytestmark = pytest.mark.django_db
