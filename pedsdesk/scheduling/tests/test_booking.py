@@ -154,7 +154,9 @@ def test_federal_holidays_preload_as_closures(practice):
 @pytest.mark.django_db(transaction=True)
 def test_two_people_booking_one_slot_at_once_book_it_once(practice, staff, patient, working_week):
     """Two front-desk people press Book for the same therapist and time at the same moment."""
+    # Two self-pay children, so only the clash itself can refuse one of them.
     sibling = make_patient(practice, "Leo", "Lopez", school=patient.school, grade="K")
+    neighbour = make_patient(practice, "Mia", "Chen", school=patient.school, grade="2")
     start = at(practice, next_weekday(1), 16)
     barrier = threading.Barrier(2)
     results: list[str] = []
@@ -170,7 +172,7 @@ def test_two_people_booking_one_slot_at_once_book_it_once(practice, staff, patie
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=attempt, args=(patient, staff["front_desk"])),
+    threads = [threading.Thread(target=attempt, args=(neighbour, staff["front_desk"])),
                threading.Thread(target=attempt, args=(sibling, staff["office_manager"]))]
     for thread in threads:
         thread.start()
