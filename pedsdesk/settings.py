@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "pedsdesk.authorizations",
     "pedsdesk.portal",
     "pedsdesk.workqueue",
+    "pedsdesk.messaging",
     "pedsdesk.scheduling",
     "pedsdesk.demo",
 ]
@@ -217,6 +218,33 @@ EMAIL_HOST_USER = os.environ.get("PEDSDESK_SMTP_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("PEDSDESK_SMTP_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("PEDSDESK_SMTP_STARTTLS") == "1"
 DEFAULT_FROM_EMAIL = os.environ.get("PEDSDESK_FROM_EMAIL", "pedsdesk@localhost")
+
+# Messaging (pedsdesk/messaging). Channels: "console" writes to DATA_DIR/outbox and sends
+# nothing; "smtp" uses the EMAIL_* settings above; "twilio" uses the TWILIO_* settings.
+PEDSDESK_EMAIL_CHANNEL = os.environ.get(
+    "PEDSDESK_EMAIL_CHANNEL", "smtp" if os.environ.get("PEDSDESK_SMTP_HOST") else "console")
+PEDSDESK_SMS_CHANNEL = os.environ.get(
+    "PEDSDESK_SMS_CHANNEL", "twilio" if os.environ.get("TWILIO_ACCOUNT_SID") else "console")
+PEDSDESK_SMTP_TIMEOUT = float(os.environ.get("PEDSDESK_SMTP_TIMEOUT", "15"))
+# Optional: an HTTP endpoint of the mail provider answering GET ?message_id=<id> with 200
+# (accepted) or 404 (never seen); lets a crashed send be resolved instead of repeated.
+PEDSDESK_EMAIL_LOOKUP_URL = os.environ.get("PEDSDESK_EMAIL_LOOKUP_URL", "")
+PEDSDESK_MESSAGE_ID_DOMAIN = os.environ.get("PEDSDESK_MESSAGE_ID_DOMAIN", "") or (
+    DEFAULT_FROM_EMAIL.rpartition("@")[2] or "pedsdesk.invalid")
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
+TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
+# Tests point the client at a local server; production leaves it empty (api.twilio.com).
+TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "")
+TWILIO_TIMEOUT = float(os.environ.get("TWILIO_TIMEOUT", "15"))
+# A worker owns a claimed message this long; a longer silence means it died.
+PEDSDESK_MESSAGE_LEASE_SECONDS = float(os.environ.get("PEDSDESK_MESSAGE_LEASE_SECONDS", "300"))
+PEDSDESK_MESSAGE_RETRY_BASE_SECONDS = float(os.environ.get("PEDSDESK_MESSAGE_RETRY_BASE_SECONDS", "60"))
+PEDSDESK_MESSAGE_RETRY_MAX_SECONDS = float(os.environ.get("PEDSDESK_MESSAGE_RETRY_MAX_SECONDS", "3600"))
+PEDSDESK_MESSAGE_MAX_ATTEMPTS = int(os.environ.get("PEDSDESK_MESSAGE_MAX_ATTEMPTS", "8"))
+# Queueing a due message asks a worker to deliver it at once (else: the minute sweep).
+PEDSDESK_MESSAGING_KICK = os.environ.get("PEDSDESK_MESSAGING_KICK", "1") == "1"
 
 LOGGING = {
     "version": 1,
