@@ -4,6 +4,7 @@ series will book later. Bulk queries feed the pure arithmetic in projection.py."
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import Q
 
@@ -28,6 +29,7 @@ from pedsdesk.scheduling.models import (
     Series,
 )
 from pedsdesk.scheduling.series import occurrence_dates
+from pedsdesk.scheduling.timeslots import local_to_utc
 
 # Evaluation codes billed when an evaluation has no plan of care yet.
 EVALUATION_CODE = {"OT": "97166", "PT": "97162", "SLP": "92523"}
@@ -55,49 +57,69 @@ def visit_units(services: Iterable[tuple[str, int]], minutes: int, rounding: str
     return tuple(result)
 
 
+@dataclass(frozen=True)
+class _Booked:
+    pk: int
+    plan_id: int | None
+    discipline: str
+    kind: str
+    done: bool
+    start_at: dt.datetime
+    minutes: int
+
+
 class _Schedule:
-    """Everything needed to turn visits into Visit records for a set of patients."""
+    """Everything needed to turn visits into Visit records for a set of patients.
+
+    Plain rows rather than model instances: projecting a large practice reads tens of
+    thousands of visits.
+    """
 
     def __init__(self, patient_ids: set[int], since: dt.date, practice: Practice):
         self.zone = practice.zone
-        self.appointments = list(
-            Appointment.objects.filter(patient_id__in=patient_ids, start_at__date__gte=since - dt.timedelta(days=1),
+        rows = (
+            Appointment.objects.filter(patient_id__in=patient_ids,
+                                       start_at__gte=local_to_utc(since, dt.time.min, practice.zone),
                                        status__in=HOLDING_STATUSES)
             .exclude(kind=AppointmentKind.MEETING)
-            .select_related("plan_of_care", "therapist__therapist_profile")
             .order_by("start_at")
+            .values_list("pk", "patient_id", "plan_of_care_id", "plan_of_care__discipline",
+                         "therapist__therapist_profile__discipline", "kind", "status", "start_at", "end_at")
         )
-        self.series = list(
-            Series.objects.filter(plan_of_care__patient_id__in=patient_ids, active=True).select_related(
-                "plan_of_care"
-            )
-        )
-        plan_ids = {a.plan_of_care_id for a in self.appointments} | {s.plan_of_care_id for s in self.series}
+        self.appointments: dict[int, list[_Booked]] = defaultdict(list)
+        plan_ids = set()
+        for pk, patient_id, plan_id, plan_discipline, therapist_discipline, kind, status, start, end in rows:
+            self.appointments[patient_id].append(_Booked(
+                pk, plan_id, plan_discipline or therapist_discipline or "", kind,
+                status == AppointmentStatus.COMPLETED, start, int((end - start).total_seconds() // 60)))
+            plan_ids.add(plan_id)
+        self.series: dict[int, list[Series]] = defaultdict(list)
+        for series in Series.objects.filter(plan_of_care__patient_id__in=patient_ids, active=True).select_related(
+            "plan_of_care"
+        ):
+            self.series[series.plan_of_care.patient_id].append(series)
+            plan_ids.add(series.plan_of_care_id)
         self.services: dict[int, list[tuple[str, int]]] = defaultdict(list)
-        for service in PlanOfCareService.objects.filter(plan_of_care_id__in=plan_ids).order_by("pk"):
-            self.services[service.plan_of_care_id].append((service.cpt_code, service.units))
+        for plan_id, code, units in PlanOfCareService.objects.filter(plan_of_care_id__in=plan_ids).order_by(
+            "pk"
+        ).values_list("plan_of_care_id", "cpt_code", "units"):
+            self.services[plan_id].append((code, units))
         self.closed = set(Closure.objects.filter(practice=practice).values_list("date", flat=True))
 
     def visits(self, patient_id: int, discipline: str, rounding: str) -> list[Visit]:
         result = []
-        for a in self.appointments:
-            if a.patient_id != patient_id:
+        for a in self.appointments[patient_id]:
+            if a.discipline != discipline:
                 continue
-            plan = a.plan_of_care
-            visit_discipline = plan.discipline if plan else a.therapist.therapist_profile.discipline
-            if visit_discipline != discipline:
-                continue
-            services = self.services.get(a.plan_of_care_id) or [(EVALUATION_CODE[discipline], 1)]
+            services = self.services.get(a.plan_id) or [(EVALUATION_CODE[discipline], 1)]
             if a.kind in (AppointmentKind.EVALUATION, AppointmentKind.RE_EVALUATION):
                 services = [(EVALUATION_CODE[discipline], 1)]
-            result.append(Visit(
-                f"a{a.pk}", a.start_at.astimezone(self.zone).date(), visit_units(services, a.minutes, rounding),
-                done=a.status == AppointmentStatus.COMPLETED,
-                label=f"The visit on {a.start_at.astimezone(self.zone):%a %b %-d}",
-            ))
-        for s in self.series:
+            local = a.start_at.astimezone(self.zone)
+            result.append(Visit(f"a{a.pk}", local.date(), visit_units(services, a.minutes, rounding), done=a.done,
+                                label=f"The visit on {local:%a %b %-d}"))
+        for s in self.series[patient_id]:
             plan = s.plan_of_care
-            if plan.patient_id != patient_id or plan.discipline != discipline or s.generated_through is None:
+            if plan.discipline != discipline or s.generated_through is None:
                 continue
             units = visit_units(self.services.get(plan.pk, []), s.minutes, rounding)
             for day in occurrence_dates(s, s.generated_through + dt.timedelta(days=1), s.end_date):

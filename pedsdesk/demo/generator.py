@@ -37,6 +37,7 @@ from pedsdesk.authorizations.models import (
     UnitType,
 )
 from pedsdesk.demo import names
+from pedsdesk.demo.schedule import seed_schedule
 from pedsdesk.people.models import (
     Channel,
     Diagnosis,
@@ -101,6 +102,7 @@ def seed_demo(*, size: str = "medium", seed: int = 7, today: dt.date | None = No
     builder = _Builder(SIZES[size], random.Random(seed), today or demo_today())
     with transaction.atomic():
         builder.build()
+        builder.counts.update(seed_schedule(builder.practice, random.Random(seed + 1), builder.today))
     return DemoSummary(
         practice=builder.practice, size=size, seed=seed, today=builder.today, password=DEMO_PASSWORD,
         logins=builder.logins, counts=builder.counts,

@@ -1,0 +1,221 @@
+"""The demo practice's schedule and authorizations: working hours, holidays, a weekly
+series for every plan of care that fits, four weeks of history with realistic
+cancellations and no-shows, two weeks booked ahead, and authorizations sized so that
+some run out early, some end with units unused and some are up for renewal."""
+
+import datetime as dt
+import random
+from collections import defaultdict
+from decimal import Decimal
+
+from pedsdesk.authorizations.models import Authorization, AuthorizationStatus, Coverage, ServiceLine, UnitType
+from pedsdesk.people.models import PlanOfCare, PlanOfCareService
+from pedsdesk.practices.models import Practice, Role, StaffMember
+from pedsdesk.scheduling.actions import load_federal_holidays
+from pedsdesk.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    CancelledBy,
+    Closure,
+    FamilyAvailability,
+    SchedulingPolicy,
+    Series,
+    WorkingHours,
+)
+from pedsdesk.scheduling.timeslots import local_to_utc
+
+HISTORY_WEEKS, AHEAD_WEEKS = 4, 2
+_CANCEL_REASONS = ["Sick (fever)", "Sick (stomach bug)", "School event", "Family emergency", "Car trouble",
+                   "Sibling sick", "Forgot", "Out of town", "Schedule conflict"]
+
+
+def _minutes(t: dt.time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _time(minutes: int) -> dt.time:
+    return dt.time(minutes // 60, minutes % 60)
+
+
+class _Timetable:
+    """Who is busy when, by weekday and minute of the day, while the week is laid out."""
+
+    def __init__(self) -> None:
+        self.busy: dict[tuple[str, int, int], list[tuple[int, int]]] = defaultdict(list)
+
+    def free(self, who: tuple[str, int], weekday: int, start: int, end: int) -> bool:
+        return all(end <= s or start >= e for s, e in self.busy[(*who, weekday)])
+
+    def take(self, who: tuple[str, int], weekday: int, start: int, end: int) -> None:
+        self.busy[(*who, weekday)].append((start, end))
+
+
+def seed_schedule(practice: Practice, rng: random.Random, today: dt.date) -> dict[str, int]:
+    zone = practice.zone
+    policy = SchedulingPolicy.for_practice(practice)
+    load_federal_holidays(practice=practice, years=[today.year - 1, today.year, today.year + 1])
+    closed = set(Closure.objects.filter(practice=practice).values_list("date", flat=True))
+    therapists = list(StaffMember.objects.filter(practice=practice, role=Role.THERAPIST).order_by("username"))
+    hours: dict[int, dict[int, tuple[int, int]]] = {}
+    rows = []
+    for therapist in therapists:
+        early = rng.random() < 0.5
+        days = range(4) if rng.random() < 0.15 else range(5)  # a few work four days
+        hours[therapist.pk] = {d: (8 * 60, 17 * 60) if early else (10 * 60, 19 * 60) for d in days}
+        if rng.random() < 0.35:
+            hours[therapist.pk][5] = (9 * 60, 13 * 60)
+        rows += [WorkingHours(therapist=therapist, weekday=d, start=_time(s), end=_time(e))
+                 for d, (s, e) in sorted(hours[therapist.pk].items())]
+    WorkingHours.objects.bulk_create(rows)
+
+    plans = list(
+        PlanOfCare.objects.filter(patient__practice=practice, end_date__gte=today - dt.timedelta(weeks=HISTORY_WEEKS))
+        .select_related("patient__school").order_by("therapist_id", "pk")
+    )
+    table = _Timetable()
+    series_rows: list[Series] = []
+    school_release: list[FamilyAvailability] = []
+    unscheduled = 0
+    for plan in plans:
+        slots = _slots_for(plan, hours[plan.therapist_id], table, policy, rng, after_school=True)
+        if len(slots) < plan.frequency_per_week and plan.patient.school_id and rng.random() < 0.7:
+            # After-school time is what runs out; many families arrange a release from school.
+            extra = _slots_for(plan, hours[plan.therapist_id], table, policy, rng, after_school=False,
+                               wanted=plan.frequency_per_week - len(slots), avoid={d for d, _ in slots})
+            school_release += [FamilyAvailability(
+                patient=plan.patient, weekday=d, start=_time(m), end=_time(m + plan.minutes),
+                kind=FamilyAvailability.Kind.AVAILABLE, note="School releases for therapy") for d, m in extra]
+            slots += extra
+        if len(slots) < plan.frequency_per_week:
+            unscheduled += 1
+        start_date = max(plan.start_date, today - dt.timedelta(weeks=HISTORY_WEEKS))
+        for weekday, start in slots:
+            series_rows.append(Series(plan_of_care=plan, weekday=weekday, start_time=_time(start),
+                                      minutes=plan.minutes, start_date=start_date, end_date=plan.end_date,
+                                      generated_through=min(plan.end_date, today + dt.timedelta(weeks=AHEAD_WEEKS))))
+    Series.objects.bulk_create(series_rows)
+    FamilyAvailability.objects.bulk_create(school_release)
+
+    appointments: list[Appointment] = []
+    now_local = dt.datetime.combine(today, dt.time(6), zone)
+    for series in series_rows:
+        plan = series.plan_of_care
+        day = series.start_date + dt.timedelta(days=(series.weekday - series.start_date.weekday()) % 7)
+        while day <= series.generated_through:
+            if day not in closed:
+                appointments.append(_visit(practice, plan, series, day, now_local, rng))
+            day += dt.timedelta(weeks=1)
+    Appointment.objects.bulk_create(appointments, batch_size=2000)
+
+    authorizations = _authorizations(practice, plans, series_rows, today, rng)
+    return {"series": len(series_rows), "appointments": len(appointments), "authorizations": authorizations,
+            "plans_without_a_full_series": unscheduled}
+
+
+def _slots_for(plan: PlanOfCare, hours: dict[int, tuple[int, int]], table: _Timetable, policy: SchedulingPolicy,
+               rng: random.Random, *, after_school: bool, wanted: int | None = None,
+               avoid: frozenset[int] | set[int] = frozenset()) -> list[tuple[int, int]]:
+    """Weekly (weekday, start minute) pairs for the plan, spread over the week, after school
+    for school-age children (unless ``after_school`` is off) and in the day for the others."""
+    patient = plan.patient
+    school = patient.school
+    wanted = plan.frequency_per_week if wanted is None else wanted
+    if after_school and school is not None and not school.is_preschool:
+        window = (_minutes(school.dismissal_time) + policy.school_travel_minutes, _minutes(policy.evening_end))
+    else:
+        window = (_minutes(policy.daytime_start), _minutes(policy.daytime_end))
+    weekdays = sorted((d for d in hours if d not in avoid and (after_school or d < 5)), key=lambda d: (rng.random(), d))
+    chosen: list[tuple[int, int]] = []
+    for weekday in weekdays:
+        if len(chosen) == wanted:
+            break
+        if any(abs(weekday - d) < 2 for d, _ in chosen) and len(hours) > wanted * 2 - 1:
+            continue  # not on consecutive days when the week allows
+        work_start, work_end = hours[weekday]
+        low, high = (9 * 60, 13 * 60) if weekday == 5 else window
+        low, high = max(low, work_start), min(high, work_end)
+        for start in range(low - low % 15 + (15 if low % 15 else 0), high - plan.minutes + 1, 15):
+            end = start + plan.minutes
+            if table.free(("t", plan.therapist_id), weekday, start, end) and table.free(
+                ("p", patient.pk), weekday, start, end
+            ):
+                table.take(("t", plan.therapist_id), weekday, start, end)
+                table.take(("p", patient.pk), weekday, start, end)
+                chosen.append((weekday, start))
+                break
+    return chosen
+
+
+def _visit(practice: Practice, plan: PlanOfCare, series: Series, day: dt.date, now_local: dt.datetime,
+           rng: random.Random) -> Appointment:
+    start_at = local_to_utc(day, series.start_time, practice.zone)
+    visit = Appointment(practice=practice, patient=plan.patient, therapist_id=plan.therapist_id, plan_of_care=plan,
+                        series=series, start_at=start_at, end_at=start_at + dt.timedelta(minutes=series.minutes),
+                        created_at=start_at - dt.timedelta(days=30), updated_at=start_at - dt.timedelta(days=30))
+    roll = rng.random()
+    if start_at < now_local:
+        if roll < 0.05:
+            visit.status = AppointmentStatus.NO_SHOW
+        elif roll < 0.17:
+            _cancel(visit, rng, late=roll < 0.10)
+        else:
+            visit.status = AppointmentStatus.COMPLETED
+    elif roll < 0.06:
+        _cancel(visit, rng, late=False, before=now_local)
+    elif start_at - now_local < dt.timedelta(days=3) and roll < 0.6:
+        visit.status = AppointmentStatus.CONFIRMED
+    return visit
+
+
+def _cancel(visit: Appointment, rng: random.Random, late: bool, before: dt.datetime | None = None) -> None:
+    notice = rng.uniform(1, 20) if late else rng.uniform(26, 24 * 7)
+    visit.cancelled_at = visit.start_at - dt.timedelta(hours=notice)
+    if before is not None and visit.cancelled_at > before:
+        visit.cancelled_at = before
+        notice = (visit.start_at - before).total_seconds() / 3600
+    visit.notice_hours = Decimal(notice).quantize(Decimal("0.1"))
+    visit.cancelled_by = CancelledBy.CLINIC if rng.random() < 0.1 else CancelledBy.FAMILY
+    late = late and visit.cancelled_by == CancelledBy.FAMILY
+    visit.status = AppointmentStatus.LATE_CANCEL if late else AppointmentStatus.CANCELLED
+    visit.cancel_reason = "Therapist out sick" if visit.cancelled_by == CancelledBy.CLINIC else rng.choice(
+        _CANCEL_REASONS)
+
+
+def _authorizations(practice: Practice, plans: list[PlanOfCare], series: list[Series], today: dt.date,
+                    rng: random.Random) -> int:
+    """One authorization per current plan of care whose payer requires one."""
+    primary = {c.patient_id: c for c in Coverage.objects.filter(patient__practice=practice, priority=1)
+               .select_related("payer").order_by("start_date")}
+    services: dict[int, list[PlanOfCareService]] = defaultdict(list)
+    for service in PlanOfCareService.objects.filter(plan_of_care__in=plans).order_by("pk"):
+        services[service.plan_of_care_id].append(service)
+    weekly = defaultdict(int)
+    for s in series:
+        weekly[s.plan_of_care_id] += 1
+    made = 0
+    for plan in plans:
+        coverage = primary.get(plan.patient_id)
+        if coverage is None or not coverage.payer.requires_authorization or plan.end_date < today:
+            continue
+        weeks = max(1, ((plan.end_date - plan.start_date).days + 1) // 7)
+        per_week = weekly[plan.pk] or plan.frequency_per_week
+        # Most are sized to the plan; some run short (early exhaustion), some generous (units left over).
+        factor = rng.choice([0.6, 0.75, 0.9, 1.0, 1.0, 1.0, 1.15])
+        partial = rng.random() < 0.08
+        authorization = Authorization.objects.create(
+            coverage=coverage, discipline=plan.discipline, start_date=plan.start_date, end_date=plan.end_date,
+            number=f"{coverage.payer.name[:3].upper()}{plan.pk:06d}",
+            status=AuthorizationStatus.PARTIALLY_APPROVED if partial else AuthorizationStatus.APPROVED,
+        )
+        codes = [s.cpt_code for s in services[plan.pk]]
+        visits = max(1, round(weeks * per_week * factor))
+        if coverage.payer.unit_type == UnitType.UNITS:
+            per_visit = sum(s.units for s in services[plan.pk]) or 1
+            quantity, unit_type = visits * per_visit, UnitType.UNITS
+        else:
+            quantity, unit_type = visits, UnitType.VISITS
+        requested = round(quantity * 1.3) if partial else None
+        ServiceLine.objects.create(authorization=authorization, cpt_codes=codes, unit_type=unit_type,
+                                   quantity=quantity, requested_quantity=requested)
+        made += 1
+    return made
