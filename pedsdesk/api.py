@@ -29,6 +29,7 @@ from pedsdesk.practices.api import NO_TOKEN, BearerToken
 from pedsdesk.practices.api import router as staff_router
 from pedsdesk.practices.schemas import ErrorOut
 from pedsdesk.schools.api import router as schools_router
+from pedsdesk.workqueue.api import router as tasks_router
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +108,7 @@ api.add_router("", plans_router)
 api.add_router("", payers_router)
 api.add_router("", coverages_router)
 api.add_router("", schools_router)
+api.add_router("", tasks_router)
 
 
 def error(request: HttpRequest, status: int, code: str, message: str, **extra: Any) -> HttpResponse:

@@ -6,10 +6,12 @@ from pedsdesk.audit.actions import record_event
 from pedsdesk.authorizations.models import Coverage
 from pedsdesk.people.models import Guardian, Patient, PlanOfCare
 from pedsdesk.practices.models import StaffMember
+from pedsdesk.workqueue.queries import today as today_tasks
 
 
 def dashboard_summary(user: StaffMember) -> dict:
-    """What needs attention today, in the practice's local calendar."""
+    """What needs attention today, in the practice's local calendar: the user's tasks
+    (overdue first), every queue for those who assign work, then the practice's figures."""
     practice = user.practice
     today = practice.local_now().date()
     soon = today + dt.timedelta(days=30)
@@ -38,6 +40,7 @@ def dashboard_summary(user: StaffMember) -> dict:
     )
     record_event(actor=user, action="list", object_type="dashboard")
     return {
+        **today_tasks(user),
         "today": today,
         "active_patients": patients.count(),
         "active_plans": active_plans.count(),

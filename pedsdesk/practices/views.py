@@ -17,6 +17,7 @@ from pedsdesk.practices.models import ApiToken, Practice, Role, StaffMember, The
 from pedsdesk.practices.queries import dashboard_summary
 from pedsdesk.practices.throttle import Throttle
 from pedsdesk.practices.web import StaffDetailView, StaffListView, requires
+from pedsdesk.workqueue.forms import SNOOZE_CHOICES
 
 _login_throttle = Throttle("login", settings.PEDSDESK_LOGIN_ATTEMPTS, settings.PEDSDESK_LOGIN_LOCKOUT_MINUTES * 60)
 _code_throttle = Throttle("second-factor", settings.PEDSDESK_LOGIN_ATTEMPTS,
@@ -97,7 +98,10 @@ def second_factor(request):
 
 @requires("dashboard.view")
 def dashboard(request):
-    return render(request, "practices/dashboard.html", {"title": "Today", **dashboard_summary(request.user)})
+    return render(request, "practices/dashboard.html", {
+        "title": "Today", **dashboard_summary(request.user), "layout": "mine", "next_url": request.get_full_path(),
+        "snooze_choices": SNOOZE_CHOICES,
+    })
 
 
 @requires("account.manage")

@@ -5,3 +5,8 @@ class WorkqueueConfig(AppConfig):
     name = "pedsdesk.workqueue"
     label = "workqueue"
     verbose_name = "Work queue"
+
+    def ready(self) -> None:
+        # Register the rules and sweeps in every process (web, worker, `pedsdesk sweep`, tests),
+        # not only where huey happens to import tasks modules.
+        from pedsdesk.workqueue import tasks  # noqa: F401

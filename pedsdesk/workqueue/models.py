@@ -4,6 +4,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from pedsdesk.practices.models import Practice, Role, StaffMember
@@ -66,10 +67,16 @@ class Task(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["practice", "status", "role"]),
-                   models.Index(fields=["practice", "status", "assignee"])]
+                   models.Index(fields=["practice", "status", "assignee"]),
+                   # The escalation and wake-up sweeps look across practices by status and time.
+                   models.Index(fields=["status", "due_at"], name="workqueue_task_status_due"),
+                   models.Index(fields=["status", "snoozed_until"], name="workqueue_task_status_snooze")]
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("task_detail", args=[self.pk])
 
     @property
     def audit_patient_id(self) -> int | None:
@@ -81,3 +88,28 @@ class Task(models.Model):
 
     def is_overdue(self, now=None) -> bool:
         return bool(self.is_open and self.due_at and self.due_at < (now or timezone.now()))
+
+
+class Digest(models.Model):
+    """One staff member's daily digest for one local date: sent, or found empty.
+
+    The unique row is what makes the hourly digest sweep idempotent, and its time is
+    "the previous digest" that newly escalated tasks are counted from.
+    """
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    staff_member = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="digests")
+    local_date = models.DateField(help_text="The morning it was for, in the practice's time zone.")
+    created_at = models.DateTimeField(default=timezone.now)
+    task_count = models.PositiveIntegerField(default=0)
+    escalated_count = models.PositiveIntegerField(default=0)
+    sent = models.BooleanField(default=False, help_text="False: the queue was empty, so nothing was sent.")
+
+    class Meta:
+        ordering = ["-local_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["staff_member", "local_date"], name="one_digest_per_staff_member_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"digest for {self.staff_member} on {self.local_date}"

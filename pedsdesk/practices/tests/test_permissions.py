@@ -12,11 +12,13 @@ from pedsdesk.portal.models import FamilyLink
 from pedsdesk.practices.actions import create_api_token
 from pedsdesk.practices.permissions import PERMISSIONS, has_permission
 from pedsdesk.schools.models import SchoolDay
+from pedsdesk.workqueue.actions import TaskSpec, open_task
 
 # Reachable without signing in; each has its own tests.
 PUBLIC = {"login", "logout", "second_factor", "healthz", "family_portal"}
 # Changes state: walked with POST, expecting a redirect when allowed.
-POST_ONLY = {"diagnosis_delete", "school_day_delete", "api_token_revoke", "family_link_create", "family_link_revoke"}
+POST_ONLY = {"diagnosis_delete", "school_day_delete", "api_token_revoke", "family_link_create", "family_link_revoke",
+             "task_claim", "task_complete", "task_snooze", "task_reassign"}
 
 
 def _named_patterns(resolver=None, namespace: str = "") -> dict[str, URLPattern]:
@@ -48,6 +50,9 @@ def records(practice, staff, patient):
         "payer": coverage.payer_id, "school": school.pk, "day": day.pk, "diagnosis": diagnosis.pk,
         "staff": staff["therapist"].pk, "guardian_link": GuardianOf.objects.get(guardian=guardian).pk,
         "family_link": link.pk,
+        "task": open_task(practice=practice, kind="walk", spec=TaskSpec(
+            dedupe_key="walk", title=f"Call {guardian}", subject=guardian, role="front_desk",
+            links=[{"label": str(guardian), "url": guardian.get_absolute_url()}]))[0].pk,
         "token": staff["owner"].api_tokens.get().pk,
     }
 
@@ -66,6 +71,8 @@ URL_ARGS = {
     "school_day_create": "school", "school_day_delete": "day", "audit_search": None,
     "family_link_create": "patient", "family_link_revoke": "family_link",
     "api_token_revoke": "token",  # each role revokes its own token in the role walk
+    "my_tasks": None, "team_tasks": None, "task_detail": "task", "task_claim": "task", "task_complete": "task",
+    "task_snooze": "task", "task_reassign": "task",
 
 }
 

@@ -1,0 +1,103 @@
+"""The registry of task rules.
+
+A rule is a function ``(practice, now) -> iterable of TaskSpec``: the tasks that
+should be open right now. It never opens or closes anything itself; ``run_rules``
+hands its answer to ``sync_rule``, which opens the new ones and closes the ones whose
+condition cleared. So a rule is a plain query, easy to test, and safe to run as often
+as anyone likes::
+
+    @task_rule("guardian_unreachable", kind="guardian_unreachable")
+    def guardian_unreachable(practice, now):
+        for guardian in ...:
+            yield TaskSpec(dedupe_key=f"guardian_unreachable:{guardian.pk}", ...)
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from pedsdesk.practices.models import Practice
+from pedsdesk.sweeps import SCHEDULES
+from pedsdesk.workqueue.actions import TaskSpec, sync_rule
+
+logger = logging.getLogger(__name__)
+
+RuleFunction = Callable[[Practice, dt.datetime], Iterable[TaskSpec]]
+
+
+@dataclass(frozen=True)
+class TaskRule:
+    name: str
+    kind: str
+    schedule: str
+    evaluate: RuleFunction
+    label: str
+    recheck_after: dt.timedelta | None = None
+
+
+_RULES: dict[str, TaskRule] = {}
+_KIND_LABELS: dict[str, str] = {}
+
+
+def task_rule(name: str, kind: str, schedule: str = "hourly", *, label: str = "",
+              recheck_after: dt.timedelta | None = None) -> Callable[[RuleFunction], RuleFunction]:
+    """Register a rule run every hour (or minute, or day) for every practice.
+
+    ``label`` names the task kind for people ("Plan of care to renew"); ``recheck_after``
+    overrides how long a task marked done stays done while its condition still holds.
+    """
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}")
+
+    def register(function: RuleFunction) -> RuleFunction:
+        _RULES[name] = TaskRule(name, kind, schedule, function, label or kind_label(kind), recheck_after)
+        _KIND_LABELS.setdefault(kind, label or kind_label(kind))
+        return function
+
+    return register
+
+
+def registered_rules(schedule: str | None = None) -> list[TaskRule]:
+    return [r for r in _RULES.values() if schedule is None or r.schedule == schedule]
+
+
+def kind_label(kind: str) -> str:
+    """A task kind in words: its rule's label, else the kind with spaces."""
+    return _KIND_LABELS.get(kind) or kind.replace("_", " ").capitalize()
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    return sorted(_KIND_LABELS.items(), key=lambda item: item[1])
+
+
+def run_rule(rule: TaskRule, practice: Practice, now: dt.datetime | None = None) -> tuple[int, int]:
+    now = now or timezone.now()
+    specs = list(rule.evaluate(practice, now))  # evaluated before sync_rule's transaction starts
+    return sync_rule(practice=practice, rule=rule.name, kind=rule.kind, specs=specs,
+                     recheck_after=rule.recheck_after, now=now)
+
+
+def run_rules(*, practice: Practice | None = None, schedule: str | None = None,
+              now: dt.datetime | None = None) -> dict[str, tuple[int, int]]:
+    """Run the rules (of one schedule, or all) for one practice or every practice.
+
+    Returns {rule name: (opened, closed)} summed over practices. A rule that fails is
+    logged and skipped, so one bug cannot stop every other rule.
+    """
+    now = now or timezone.now()
+    practices = [practice] if practice is not None else list(Practice.objects.order_by("pk"))
+    totals: dict[str, tuple[int, int]] = {}
+    for rule in registered_rules(schedule):
+        opened = closed = 0
+        for each in practices:
+            try:
+                o, c = run_rule(rule, each, now)
+            except Exception:
+                logger.exception("task rule %s failed for practice %s", rule.name, each.pk)
+                continue
+            opened, closed = opened + o, closed + c
+        totals[rule.name] = (opened, closed)
+    return totals
