@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("pedsdesk.schools.urls")),
     path("", include("pedsdesk.audit.urls")),
     path("", include("pedsdesk.portal.urls")),
+    path("", include("pedsdesk.messaging.urls")),
     path("", include("pedsdesk.workqueue.urls")),
     path("api/v1/", include("pedsdesk.api_urls")),
     path("admin/", admin.site.urls),

@@ -14,6 +14,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from pedsdesk.audit.actions import record_event
+from pedsdesk.messaging.channels.base import reference_for
 from pedsdesk.messaging.kinds import kind_of, render
 from pedsdesk.messaging.models import (
     Channel,
@@ -102,7 +103,8 @@ def queue_message(
     language = getattr(recipient, "language", "") or settings.LANGUAGE_CODE
     fields = {
         "practice": practice, "kind": kind, "channel": chosen, "language": language, "to_address": address,
-        "idempotency_key": idempotency_key, "urgent": urgent, "created_at": now, "updated_at": now,
+        "idempotency_key": idempotency_key, "reference": reference_for(idempotency_key), "urgent": urgent,
+        "created_at": now, "updated_at": now,
         "not_before": not_before or now, "next_attempt_at": max(not_before or now, now),
         **_about_fields(about),
         **({"guardian": recipient} if isinstance(recipient, Guardian) else {"staff_member": recipient}),
@@ -138,6 +140,19 @@ def _kick() -> None:
         deliver_soon()
     except Exception:  # the minute sweep delivers anyway
         logger.exception("could not enqueue delivery")
+
+
+def send_family_link(*, actor: StaffMember | str, guardian: Guardian, patient, channel: str | None = None,
+                     days: int | None = None, request=None) -> Message | None:
+    """Create a family link for ``guardian`` about ``patient`` and queue the "your child's
+    page is ready" message carrying it (the link holds the detail; the text does not)."""
+    from pedsdesk.portal.actions import create_family_link
+
+    with transaction.atomic():
+        link, url = create_family_link(actor=actor, guardian=guardian, patient=patient, days=days, request=request)
+        return queue_message(practice=guardian.practice, kind="portal_link", recipient=guardian, channel=channel,
+                             context={"url": url, "child_first_name": patient.preferred_name or patient.first_name},
+                             idempotency_key=f"portal-link:{link.pk}", about=link)
 
 
 def withdraw_messages(*, about: Model, kinds: list[str] | None = None, reason: str) -> int:

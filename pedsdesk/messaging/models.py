@@ -74,6 +74,8 @@ class Message(models.Model):
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField()
     idempotency_key = models.CharField(max_length=200, unique=True)
+    # sha256 of the idempotency key: the Message-ID and the Twilio status-callback tag.
+    reference = models.CharField(max_length=32, blank=True, db_index=True)
     not_before = models.DateTimeField(default=timezone.now)
     urgent = models.BooleanField(default=False, help_text="Ignores quiet hours and the per-contact cap.")
     state = models.CharField(max_length=10, choices=MessageState.choices, default=MessageState.QUEUED)
@@ -133,6 +135,7 @@ class AttemptOutcome(models.TextChoices):
     FAILED = "failed", "Permanent failure"
     FOUND = "found", "Worker died; the provider had it"
     RESENT = "resent", "Worker died; sending again"
+    WITHDRAWN = "withdrawn", "Withdrawn before sending"
 
 
 class DeliveryAttempt(models.Model):

@@ -20,8 +20,8 @@ from pedsdesk.messaging.models import (
     Channel,
     ChannelFailure,
     Message,
-    MessagingPolicy,
     MessageState,
+    MessagingPolicy,
     PhoneOptOut,
 )
 
