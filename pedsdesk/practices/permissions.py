@@ -28,7 +28,6 @@ audit.view                   x      .       .       .          .
 family_links.manage          x      x       x       x          .
 account.manage               x      x       x       x          x
 messages.view                x      x       x       .          .
-messages.view                x      x       x       .          .
 # tasks.work: one's own tasks and the unclaimed ones of one's role; tasks.assign: anyone's, and the team queue
 tasks.view                   x      x       x       x          x
 tasks.work                   x      x       x       x          x
