@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "pedsdesk.practices.middleware.IdleLogoffMiddleware",
     "pedsdesk.practices.middleware.SecondFactorMiddleware",
+    "pedsdesk.practices.middleware.PracticeTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -50,3 +50,20 @@ class SecondFactorMiddleware:
         ):
             return redirect(f"{reverse('second_factor')}?next={request.path}")
         return self.get_response(request)
+
+
+class PracticeTimeZoneMiddleware:
+    """Show every time in the signed-in staff member's practice time zone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import timezone
+
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.practice_id:
+            timezone.activate(user.practice.zone)
+        else:
+            timezone.deactivate()
+        return self.get_response(request)

@@ -1,0 +1,155 @@
+"""Reads for the schedule screens: grids in local time, density, a child's visits."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
+
+from pedsdesk.people.models import Patient
+from pedsdesk.practices.models import Practice, Role, StaffMember
+from pedsdesk.scheduling.models import HOLDING_STATUSES, Appointment, Closure, WorkingHours
+from pedsdesk.scheduling.timeslots import local_day_bounds, local_to_utc, week_start
+
+SLOT_MINUTES = 15
+GRID_START, GRID_END = dt.time(8, 0), dt.time(19, 0)
+
+
+@dataclass
+class Cell:
+    """One cell of the grid: a visit spanning ``rows`` slots, a free slot, or covered."""
+
+    kind: str  # "visit", "free", "off", "covered"
+    therapist_id: int
+    start: dt.datetime | None = None  # local time
+    appointment: Appointment | None = None
+    rows: int = 1
+
+
+@dataclass
+class Row:
+    time: dt.time
+    cells: list[Cell]
+
+
+@dataclass
+class Grid:
+    columns: list[tuple[str, dt.date, StaffMember]]  # (heading, day, therapist)
+    rows: list[Row] = field(default_factory=list)
+
+
+def therapists_of(practice: Practice):
+    return StaffMember.objects.filter(practice=practice, role=Role.THERAPIST, is_active=True).select_related(
+        "therapist_profile"
+    ).order_by("therapist_profile__discipline", "last_name", "first_name")
+
+
+def _times() -> list[dt.time]:
+    start = GRID_START.hour * 60 + GRID_START.minute
+    end = GRID_END.hour * 60 + GRID_END.minute
+    return [dt.time(m // 60, m % 60) for m in range(start, end, SLOT_MINUTES)]
+
+
+def build_grid(practice: Practice, columns: list[tuple[str, dt.date, StaffMember]]) -> Grid:
+    """A time-by-column table: each visit one cell spanning its slots, free slots bookable.
+
+    Three queries whatever the number of visits: appointments, working hours, closures.
+    """
+    if not columns:
+        return Grid(columns)
+    zone = practice.zone
+    times = _times()
+    days = sorted({day for _, day, _ in columns})
+    therapist_ids = {t.pk for _, _, t in columns}
+    first, last = local_day_bounds(days[0], zone)[0], local_day_bounds(days[-1], zone)[1]
+    visits = list(
+        Appointment.objects.filter(therapist_id__in=therapist_ids, start_at__lt=last, end_at__gt=first,
+                                   status__in=HOLDING_STATUSES)
+        .select_related("patient", "therapist")
+        .order_by("start_at")
+    )
+    hours: dict[tuple[int, int], list[tuple[dt.time, dt.time]]] = {}
+    for h in WorkingHours.objects.filter(therapist_id__in=therapist_ids):
+        hours.setdefault((h.therapist_id, h.weekday), []).append((h.start, h.end))
+    closed = set(Closure.objects.filter(practice=practice, date__in=days).values_list("date", flat=True))
+    grid = Grid(columns)
+    covered: dict[int, int] = {}  # column -> slots still covered by a visit above
+    for time in times:
+        row = []
+        for index, (_, day, therapist) in enumerate(columns):
+            if covered.get(index, 0) > 0:
+                covered[index] -= 1
+                row.append(Cell("covered", therapist.pk))
+                continue
+            start = local_to_utc(day, time, zone)
+            end = start + dt.timedelta(minutes=SLOT_MINUTES)
+            visit = next((v for v in visits if v.therapist_id == therapist.pk and start <= v.start_at < end), None)
+            if visit is not None:
+                span = max(1, -(-visit.minutes // SLOT_MINUTES))
+                span = min(span, len(times) - times.index(time))
+                covered[index] = span - 1
+                row.append(Cell("visit", therapist.pk, visit.start_at.astimezone(zone), visit, span))
+                continue
+            slot_end = (dt.datetime.combine(day, time) + dt.timedelta(minutes=SLOT_MINUTES)).time()
+            working = day not in closed and any(
+                s <= time and slot_end <= e for s, e in hours.get((therapist.pk, day.weekday()), [])
+            )
+            row.append(Cell("free" if working else "off", therapist.pk, start.astimezone(zone)))
+        grid.rows.append(Row(time, row))
+    return grid
+
+
+def therapist_week(practice: Practice, therapist: StaffMember, day: dt.date) -> Grid:
+    monday = week_start(day)
+    columns = [(f"{d:%a %-d}", d, therapist) for d in (monday + dt.timedelta(days=i) for i in range(6))]
+    return build_grid(practice, columns)
+
+
+def practice_day(practice: Practice, day: dt.date) -> Grid:
+    columns = [(f"{t.first_name} {t.last_name[:1]}. ({t.therapist_profile.discipline})", day, t)
+               for t in therapists_of(practice)]
+    return build_grid(practice, columns)
+
+
+def day_list(practice: Practice, day: dt.date):
+    """The front desk's list for one day, in time order."""
+    start, end = local_day_bounds(day, practice.zone)
+    return (
+        Appointment.objects.filter(practice=practice, start_at__gte=start, start_at__lt=end)
+        .select_related("patient", "therapist", "therapist__therapist_profile")
+        .prefetch_related(Prefetch("patient__guardian_links__guardian"))
+        .order_by("start_at", "therapist__last_name")
+    )
+
+
+def density(practice: Practice, day: dt.date) -> list[dict]:
+    """Booked minutes ÷ working minutes per therapist for the week of ``day``."""
+    monday = week_start(day)
+    start, end = local_to_utc(monday, dt.time.min, practice.zone), local_to_utc(
+        monday + dt.timedelta(days=7), dt.time.min, practice.zone)
+    therapists = list(therapists_of(practice).prefetch_related(
+        Prefetch("working_hours", queryset=WorkingHours.objects.all())))
+    booked: dict[int, int] = {}
+    for therapist_id, start_at, end_at in Appointment.objects.filter(
+        practice=practice, start_at__gte=start, start_at__lt=end, status__in=HOLDING_STATUSES
+    ).values_list("therapist_id", "start_at", "end_at"):
+        booked[therapist_id] = booked.get(therapist_id, 0) + int((end_at - start_at).total_seconds() // 60)
+    closed_weekdays = {d.weekday() for d in Closure.objects.filter(
+        practice=practice, date__gte=monday, date__lt=monday + dt.timedelta(days=7)).values_list("date", flat=True)}
+    result = []
+    for therapist in therapists:
+        working = sum(
+            (h.end.hour * 60 + h.end.minute) - (h.start.hour * 60 + h.start.minute)
+            for h in therapist.working_hours.all() if h.weekday not in closed_weekdays
+        )
+        minutes = booked.get(therapist.pk, 0)
+        result.append({"therapist": therapist, "booked": minutes, "working": working,
+                       "density": round(minutes / working, 2) if working else None})
+    return result
+
+
+def upcoming_for(patient: Patient, now: dt.datetime, limit: int = 20):
+    return (
+        Appointment.objects.filter(patient=patient, end_at__gte=now)
+        .select_related("therapist", "practice")
+        .order_by("start_at")[:limit]
+    )
