@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("pedsdesk.people.urls")),
     path("", include("pedsdesk.authorizations.urls")),
     path("", include("pedsdesk.schools.urls")),
+    path("", include("pedsdesk.scheduling.urls")),
     path("", include("pedsdesk.audit.urls")),
     path("", include("pedsdesk.portal.urls")),
     path("", include("pedsdesk.messaging.urls")),

@@ -32,6 +32,8 @@ messages.view                x      x       x       .          .
 tasks.view                   x      x       x       x          x
 tasks.work                   x      x       x       x          x
 tasks.assign                 x      x       .       .          .
+schedule.view                x      x       x       x          x
+schedule.edit                x      x       x       x          .
 admin.use                    x      .       .       .          .
 """
 
