@@ -233,6 +233,12 @@ class Appointment(models.Model):
         return self.status in HOLDING_STATUSES
 
 
+class OfferPolicy(models.TextChoices):
+    SEQUENTIAL = "sequential", "One family at a time, each with an expiry"
+    BATCH = "batch", "Small batches, first to accept"
+    BROADCAST = "broadcast", "Everyone who fits at once, first to accept"
+
+
 class SchedulingPolicy(models.Model):
     """How this practice schedules; one row per practice, made with defaults on first use."""
 
@@ -252,6 +258,10 @@ class SchedulingPolicy(models.Model):
     minimum_notice_hours = models.DecimalField(max_digits=4, decimal_places=1, default=2,
                                                help_text="No offer or booking closer to the visit than this.")
     series_weeks_ahead = models.PositiveSmallIntegerField(default=8)
+    offer_policy = models.CharField(max_length=10, choices=OfferPolicy.choices, default=OfferPolicy.BATCH)
+    offer_batch_size = models.PositiveSmallIntegerField(default=3)
+    offer_expiry_minutes = models.PositiveSmallIntegerField(default=30,
+                                                            help_text="How long a family has to take an offer.")
 
     class Meta:
         verbose_name_plural = "scheduling policies"
@@ -284,3 +294,158 @@ class SeriesSkip(models.Model):
     @property
     def audit_patient_id(self) -> int:
         return self.series.plan_of_care.patient_id
+
+
+class Opening(models.Model):
+    """Time worth filling: freed by a cancellation, or free near a child owed a makeup."""
+
+    class Source(models.TextChoices):
+        CANCELLATION = "cancellation", "Cancellation"
+        DISCHARGE = "discharge", "Freed recurring slot"
+        MANUAL = "manual", "Added by staff"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        OFFERING = "offering", "Offers out"
+        FILLED = "filled", "Filled"
+        EXPIRED = "expired", "Passed unfilled"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="openings")
+    therapist = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="openings")
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.CANCELLATION)
+    freed_by = models.ForeignKey(Appointment, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="openings_freed")
+    recurring = models.BooleanField(default=False, help_text="A weekly slot (from a discharge), not one visit.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    filled_by = models.ForeignKey(Appointment, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="openings_filled")
+    considered = models.JSONField(default=list, blank=True,
+                                  help_text="Every candidate looked at, in rank order, with why any was skipped.")
+    created_at = models.DateTimeField(default=timezone.now)
+    filled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["start_at"]
+        indexes = [models.Index(fields=["practice", "status", "start_at"])]
+
+    def __str__(self) -> str:
+        return f"Opening with {self.therapist} {self.start_at.astimezone(self.practice.zone):%a %b %-d %H:%M}"
+
+    @property
+    def minutes(self) -> int:
+        return int((self.end_at - self.start_at).total_seconds() // 60)
+
+
+class CandidateKind(models.TextChoices):
+    MAKEUP = "makeup", "Owed a makeup this week"
+    BELOW_FREQUENCY = "below_frequency", "Below plan-of-care frequency this week"
+    GAP_LIST = "gap_list", "Asked for an earlier or extra time"
+    WAITLIST = "waitlist", "Waiting for an evaluation"
+
+
+class Offer(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Waiting its turn"
+        SENT = "sent", "Sent"
+        ACCEPTED = "accepted", "Accepted and booked"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
+        TAKEN = "taken", "Accepted after the time was taken"
+        WITHDRAWN = "withdrawn", "Withdrawn (filled by another)"
+
+    opening = models.ForeignKey(Opening, on_delete=models.CASCADE, related_name="offers")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="offers")
+    guardian = models.ForeignKey("people.Guardian", on_delete=models.CASCADE, related_name="offers")
+    candidate_kind = models.CharField(max_length=20, choices=CandidateKind.choices)
+    plan_of_care = models.ForeignKey(PlanOfCare, on_delete=models.SET_NULL, null=True, blank=True)
+    rank = models.PositiveSmallIntegerField()
+    batch = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    booked = models.ForeignKey(Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["opening", "rank"]
+        constraints = [models.UniqueConstraint(fields=["opening", "patient"], name="one_offer_per_child_per_opening")]
+
+    def __str__(self) -> str:
+        return f"Offer to {self.patient.first_name} ({self.get_status_display()})"
+
+    @property
+    def audit_patient_id(self) -> int:
+        return self.patient_id
+
+
+
+
+class GapListEntry(models.Model):
+    """A family who asked for an earlier or an extra time."""
+
+    class Reason(models.TextChoices):
+        EARLIER = "earlier", "Wants an earlier time"
+        EXTRA = "extra", "Wants an extra visit"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="gap_list")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="gap_list_entries")
+    plan_of_care = models.ForeignKey(PlanOfCare, on_delete=models.CASCADE, related_name="gap_list_entries")
+    reason = models.CharField(max_length=10, choices=Reason.choices, default=Reason.EARLIER)
+    windows = models.JSONField(default=list, help_text='[{"weekday": 1, "start": "15:30", "end": "18:00"}, …]')
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name_plural = "gap list entries"
+
+    def __str__(self) -> str:
+        return f"{self.patient} ({self.get_reason_display().lower()})"
+
+    @property
+    def audit_patient_id(self) -> int:
+        return self.patient_id
+
+
+class WaitlistEntry(models.Model):
+    """A referred child waiting for an evaluation and then a regular time."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        EVALUATION_BOOKED = "evaluation_booked", "Evaluation booked"
+        SCHEDULED = "scheduled", "Regular time found"
+        REMOVED = "removed", "Removed"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="waitlist")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="waitlist_entries")
+    discipline = models.CharField(max_length=3, choices=[("OT", "OT"), ("PT", "PT"), ("SLP", "SLP")])
+    referral_date = models.DateField()
+    priority = models.PositiveSmallIntegerField(default=2, help_text="1 urgent, 2 normal, 3 low")
+    windows = models.JSONField(default=list)
+    payer = models.ForeignKey("authorizations.Payer", on_delete=models.SET_NULL, null=True, blank=True)
+    evaluation_authorized = models.BooleanField(default=False,
+                                                help_text="Authorization for the evaluation is in place.")
+    preferred_therapist = models.ForeignKey(StaffMember, on_delete=models.SET_NULL, null=True, blank=True,
+                                            related_name="+")
+    intake_complete = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.WAITING)
+    evaluation = models.ForeignKey(Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["priority", "referral_date"]
+        verbose_name_plural = "waitlist entries"
+
+    def __str__(self) -> str:
+        return f"{self.patient} waiting for {self.discipline}"
+
+    @property
+    def audit_patient_id(self) -> int:
+        return self.patient_id
+
+    def days_waiting(self, today: dt.date) -> int:
+        return (today - self.referral_date).days
