@@ -449,3 +449,57 @@ class WaitlistEntry(models.Model):
 
     def days_waiting(self, today: dt.date) -> int:
         return (today - self.referral_date).days
+
+
+class ConfirmationPolicy(models.Model):
+    """When families are reminded of visits and when silence becomes work (one row per practice)."""
+
+    practice = models.OneToOneField(Practice, on_delete=models.CASCADE, related_name="confirmation_policy")
+    reminder_hours = models.JSONField(
+        default=list, blank=True,
+        help_text="Hours before a visit to remind the family, e.g. [48, 2]. Whole days keep the local clock time.")
+    unconfirmed_task_hours = models.PositiveSmallIntegerField(
+        default=24, help_text="A visit still only booked this close to its start becomes a front-desk task.")
+    misses_in_a_row = models.PositiveSmallIntegerField(
+        default=3, help_text="Cancellations, late cancels or no-shows in a row that need the office manager.")
+    attendance_floor_percent = models.PositiveSmallIntegerField(default=80)
+    attendance_window_days = models.PositiveSmallIntegerField(default=60)
+    attendance_minimum_visits = models.PositiveSmallIntegerField(
+        default=5, help_text="Fewer visits than this in the window say nothing about attendance.")
+
+    class Meta:
+        verbose_name_plural = "confirmation policies"
+
+    def __str__(self) -> str:
+        return f"Confirmation policy of {self.practice}"
+
+    @classmethod
+    def for_practice(cls, practice: Practice) -> "ConfirmationPolicy":
+        policy, _ = cls.objects.get_or_create(practice=practice, defaults={"reminder_hours": [48, 2]})
+        return policy
+
+
+class CalendarFeed(models.Model):
+    """A therapist's private iCalendar feed. Only a hash of its token is stored, so a
+    database copy cannot read anyone's calendar; revoking it turns the URL off for good."""
+
+    therapist = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="calendar_feeds")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["therapist"], condition=models.Q(revoked_at__isnull=True),
+                                    name="one_live_calendar_feed_per_therapist"),
+        ]
+
+    def __str__(self) -> str:
+        return f"calendar feed #{self.pk} of {self.therapist}"
+
+    @property
+    def practice_id(self) -> int:
+        return self.therapist.practice_id
