@@ -44,36 +44,54 @@ def _problem(request: HttpRequest, problem: str) -> HttpResponse:
     return _private(response)
 
 
-@never_cache
-@require_safe
-def family_portal(request: HttpRequest, token: str) -> HttpResponse:
+def resolve_family_link(request: HttpRequest, token: str) -> tuple[FamilyLink | None, HttpResponse | None]:
+    """The link behind ``token`` after every check (throttle, signature, expiry, revocation,
+    custody), or the problem page to answer with. Each successful use is audited.
+
+    Every page behind a family link (the portal, visit and offer actions) starts here.
+    """
     ip = client_ip(request)
     throttle = _throttle()
     if throttle.blocked(ip):
-        return _problem(request, "throttled")
+        return None, _problem(request, "throttled")
     try:
         link = link_for_token(token)
     except BadToken:
         # Only bad tokens count: expired or revoked ones carry a genuine signature, not a guess.
         throttle.fail(ip)
-        return _problem(request, "invalid")
+        return None, _problem(request, "invalid")
     except ExpiredToken as exc:
         actions.refuse_family_link(link=exc.link, reason="expired", request=request)
-        return _problem(request, "expired")
+        return None, _problem(request, "expired")
     if link.revoked_at is not None:
         actions.refuse_family_link(link=link, reason="revoked", request=request)
-        return _problem(request, "revoked")
+        return None, _problem(request, "revoked")
     # Custody changes: a guardian taken off the chart loses the link at once.
     if not GuardianOf.objects.filter(guardian_id=link.guardian_id, patient_id=link.patient_id).exists():
         actions.refuse_family_link(link=link, reason="guardian_unlinked", request=request)
-        return _problem(request, "revoked")
+        return None, _problem(request, "revoked")
     if not actions.open_family_link(link=link, request=request):
-        return _problem(request, "expired" if link.expires_at <= timezone.now() else "revoked")
+        return None, _problem(request, "expired" if link.expires_at <= timezone.now() else "revoked")
+    return link, None
+
+
+def render_for_family(request: HttpRequest, link: FamilyLink, template: str, context: dict,
+                      status: int = 200) -> HttpResponse:
+    """Render a family page in the guardian's language, private and uncached."""
     language = link.guardian.language or settings.LANGUAGE_CODE
     with translation.override(language):
-        response = render(request, "portal/portal.html", portal_context(link))
+        response = render(request, template, context, status=status)
     response["Content-Language"] = language
     return _private(response)
+
+
+@never_cache
+@require_safe
+def family_portal(request: HttpRequest, token: str) -> HttpResponse:
+    link, problem = resolve_family_link(request, token)
+    if problem is not None:
+        return problem
+    return render_for_family(request, link, "portal/portal.html", portal_context(link))
 
 
 @require_POST
