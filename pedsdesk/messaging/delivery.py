@@ -43,6 +43,7 @@ from pedsdesk.messaging.models import (
     MessagingPolicy,
 )
 from pedsdesk.messaging.rules import DEFER, SUPPRESS, decide
+from pedsdesk.practices.models import Practice
 
 logger = logging.getLogger("pedsdesk.messaging")
 
@@ -80,6 +81,7 @@ class _Transports:
     def __init__(self, overrides: dict[str, Transport] | None = None):
         self.open: dict[str, Transport] = dict(overrides or {})
         self.policies: dict[int, MessagingPolicy] = {}
+        self.practices: dict[int, Practice] = {}
 
     def get(self, channel: str) -> Transport:
         if channel not in self.open:
@@ -118,7 +120,11 @@ def deliver_due(*, now: dt.datetime | None = None, limit: int = 500,
 
 
 def _policy(pool: _Transports, message: Message) -> None:
-    """Reuse one policy row per practice for the whole sweep."""
+    """Reuse one practice and one policy row per practice for the whole sweep."""
+    practice = pool.practices.get(message.practice_id)
+    if practice is None:
+        practice = pool.practices[message.practice_id] = Practice.objects.get(pk=message.practice_id)
+    message.practice = practice
     policy = pool.policies.get(message.practice_id)
     if policy is None:
         policy, _ = MessagingPolicy.objects.get_or_create(practice_id=message.practice_id)
@@ -130,7 +136,8 @@ def _claim(pk: int, *, now: dt.datetime, pool: _Transports, stats: DeliveryStats
     lease = settings.PEDSDESK_MESSAGE_LEASE_SECONDS
     deadline = time.monotonic() + lease
     with transaction.atomic():
-        message = (Message.objects.select_related("practice", "guardian", "staff_member")
+        # The contact is read afresh (opt-outs, changed numbers); the practice comes from the sweep's cache.
+        message = (Message.objects.select_related("guardian")
                    .filter(pk=pk, state=MessageState.QUEUED, next_attempt_at__lte=now).first())
         if message is None:
             stats.lost_races += 1

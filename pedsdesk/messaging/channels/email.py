@@ -39,6 +39,9 @@ class SmtpTransport(Transport):
     def open(self) -> None:
         if self.connection is None:
             self.connection = get_connection(fail_silently=False, timeout=self.timeout)
+            # Opened here, the connection carries every email of the sweep (SMTP backends;
+            # others ignore it).
+            self.connection.open()
 
     def close(self) -> None:
         if self.connection is not None:
