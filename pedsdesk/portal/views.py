@@ -1,5 +1,7 @@
 """The family portal behind a signed link, and the staff views that manage links."""
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -75,12 +77,13 @@ def resolve_family_link(request: HttpRequest, token: str) -> tuple[FamilyLink | 
     return link, None
 
 
-def render_for_family(request: HttpRequest, link: FamilyLink, template: str, context: dict,
-                      status: int = 200) -> HttpResponse:
-    """Render a family page in the guardian's language, private and uncached."""
+def render_for_family(request: HttpRequest, link: FamilyLink, template: str,
+                      context: dict | Callable[[], dict], status: int = 200) -> HttpResponse:
+    """Render a family page in the guardian's language, private and uncached. A callable
+    context is built inside the language, so labels it formats come out translated."""
     language = link.guardian.language or settings.LANGUAGE_CODE
     with translation.override(language):
-        response = render(request, template, context, status=status)
+        response = render(request, template, context() if callable(context) else context, status=status)
     response["Content-Language"] = language
     return _private(response)
 
@@ -91,7 +94,7 @@ def family_portal(request: HttpRequest, token: str) -> HttpResponse:
     link, problem = resolve_family_link(request, token)
     if problem is not None:
         return problem
-    return render_for_family(request, link, "portal/portal.html", portal_context(link))
+    return render_for_family(request, link, "portal/portal.html", lambda: portal_context(link))
 
 
 @require_POST
