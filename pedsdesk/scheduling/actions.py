@@ -59,6 +59,8 @@ class BookingRefused(Exception):
 
 # Guards other domains add (the authorization booking guard): each returns problems.
 BOOKING_GUARDS: list = []
+# Called after a cancellation commits (refilling the time): each takes the cancelled visit.
+AFTER_CANCELLATION: list = []
 
 
 def check_booking(*, practice: Practice, therapist: StaffMember, patient: Patient | None, start_at: dt.datetime,
@@ -203,6 +205,8 @@ def cancel_appointment(*, actor: StaffMember | str, appointment: Appointment, by
         locked.save()
         record_event(actor=actor, action="update", obj=locked, practice_id=locked.practice_id,
                      detail={"fields": ["status"], "status": locked.status, "by": by}, request=request)
+        for hook in AFTER_CANCELLATION:
+            transaction.on_commit(lambda hook=hook: hook(locked))
     return locked
 
 

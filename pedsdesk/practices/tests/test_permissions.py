@@ -16,7 +16,7 @@ from pedsdesk.schools.models import SchoolDay
 from pedsdesk.workqueue.actions import TaskSpec, open_task
 
 # Reachable without signing in; each has its own tests.
-PUBLIC = {"login", "logout", "second_factor", "healthz", "family_portal"}
+PUBLIC = {"family_offer", "family_offer_choice", "login", "logout", "second_factor", "healthz", "family_portal"}
 # Changes state: walked with POST, expecting a redirect when allowed.
 POST_ONLY = {"diagnosis_delete", "school_day_delete", "api_token_revoke", "family_link_create", "family_link_revoke",
              "task_claim", "task_complete", "task_snooze", "task_reassign",

@@ -1,0 +1,179 @@
+"""Who could take an opening, in the order a good front desk would weigh them.
+
+Candidates are: children owed a makeup this week, children below their plan-of-care
+frequency this week, the gap list, and the waitlist. Each must fit the therapist's
+discipline, the child's times, the authorization and benefit bucket, the week's cap,
+the minimum notice, and not be booked elsewhere. Whoever does not fit is kept with the
+reason, so the front desk can see why a family was not asked.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+
+from pedsdesk.people.models import Guardian, GuardianOf, Patient, PlanOfCare
+from pedsdesk.scheduling.actions import check_booking
+from pedsdesk.scheduling.models import (
+    HOLDING_STATUSES,
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    CandidateKind,
+    GapListEntry,
+    Opening,
+    SchedulingPolicy,
+    WaitlistEntry,
+)
+from pedsdesk.scheduling.timeslots import local_to_utc, treatment_week
+
+KIND_ORDER = [CandidateKind.MAKEUP, CandidateKind.BELOW_FREQUENCY, CandidateKind.GAP_LIST, CandidateKind.WAITLIST]
+
+
+@dataclass
+class Candidate:
+    patient: Patient
+    kind: str
+    plan_of_care: PlanOfCare | None
+    days_waiting: int
+    guardian: Guardian | None = None
+    makeup_for: Appointment | None = None
+    gap_entry: GapListEntry | None = None
+    waitlist_entry: WaitlistEntry | None = None
+    priority: int = 2
+    skipped: str = ""  # why this family is not asked
+    checked: bool = False  # fit was evaluated (lazily, only as far down the list as offers need)
+
+    @property
+    def appointment_kind(self) -> str:
+        if self.kind == CandidateKind.WAITLIST:
+            return AppointmentKind.EVALUATION
+        return AppointmentKind.MAKEUP if self.kind == CandidateKind.MAKEUP else AppointmentKind.TREATMENT
+
+
+def _in_windows(windows: list[dict], opening: Opening) -> bool:
+    zone = opening.practice.zone
+    local_start, local_end = opening.start_at.astimezone(zone), opening.end_at.astimezone(zone)
+    for w in windows:
+        if int(w.get("weekday", -1)) != local_start.weekday():
+            continue
+        if w.get("start", "") <= f"{local_start:%H:%M}" and f"{local_end:%H:%M}" <= w.get("end", ""):
+            return True
+    return False
+
+
+def find_candidates(opening: Opening, now: dt.datetime, wanted: int | None = None) -> list[Candidate]:
+    """Everyone who might take ``opening``, ranked, with the unfit ones marked skipped.
+
+    Checking a family's fit costs a booking check each, so only the first ``wanted``
+    that fit (and those ranked above them) are checked; None checks everyone.
+    """
+    practice = opening.practice
+    zone = practice.zone
+    therapist = opening.therapist
+    discipline = therapist.therapist_profile.discipline
+    local_day = opening.start_at.astimezone(zone).date()
+    policy = SchedulingPolicy.for_practice(practice)
+    monday, last = treatment_week(local_day, policy.treatment_week_days)
+    week_start, week_end = local_to_utc(monday, dt.time.min, zone), local_to_utc(
+        last + dt.timedelta(days=1), dt.time.min, zone)
+    today = now.astimezone(zone).date()
+    found: dict[int, Candidate] = {}
+
+    cancelled = (
+        Appointment.objects.filter(
+            practice=practice, start_at__gte=week_start, start_at__lt=week_end, patient__isnull=False,
+            status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.LATE_CANCEL],
+            plan_of_care__discipline=discipline,
+        )
+        .exclude(makeups__status__in=HOLDING_STATUSES)
+        .exclude(pk=opening.freed_by_id)
+        .select_related("patient", "plan_of_care")
+        .order_by("cancelled_at")
+    )
+    for visit in cancelled:
+        if visit.patient_id not in found:
+            found[visit.patient_id] = Candidate(visit.patient, CandidateKind.MAKEUP, visit.plan_of_care,
+                                                (today - visit.cancelled_at.astimezone(zone).date()).days,
+                                                makeup_for=visit)
+
+    plans = (
+        PlanOfCare.objects.filter(patient__practice=practice, patient__is_active=True, discipline=discipline,
+                                  start_date__lte=local_day, end_date__gte=local_day)
+        .annotate(this_week=Count("appointments", filter=Q(
+            appointments__start_at__gte=week_start, appointments__start_at__lt=week_end,
+            appointments__status__in=HOLDING_STATUSES)))
+        .select_related("patient")
+    )
+    for plan in plans:
+        if plan.this_week < plan.frequency_per_week and plan.patient_id not in found:
+            found[plan.patient_id] = Candidate(plan.patient, CandidateKind.BELOW_FREQUENCY, plan, 0)
+
+    for entry in GapListEntry.objects.filter(practice=practice, active=True, plan_of_care__discipline=discipline,
+                                             plan_of_care__end_date__gte=local_day).select_related(
+                                                 "patient", "plan_of_care"):
+        if entry.patient_id not in found and _in_windows(entry.windows, opening):
+            found[entry.patient_id] = Candidate(entry.patient, CandidateKind.GAP_LIST, entry.plan_of_care,
+                                                (today - entry.created_at.astimezone(zone).date()).days,
+                                                gap_entry=entry)
+
+    waiting = WaitlistEntry.objects.filter(practice=practice, status=WaitlistEntry.Status.WAITING,
+                                           discipline=discipline).filter(
+        Q(preferred_therapist__isnull=True) | Q(preferred_therapist=therapist)).select_related("patient", "payer")
+    for entry in waiting:
+        if entry.patient_id in found:
+            continue
+        candidate = Candidate(entry.patient, CandidateKind.WAITLIST, None, entry.days_waiting(today),
+                              waitlist_entry=entry, priority=entry.priority)
+        if not entry.intake_complete:
+            candidate.skipped = "Intake paperwork is not complete."
+        elif entry.payer and entry.payer.evaluation_requires_authorization and not entry.evaluation_authorized:
+            candidate.skipped = "The evaluation needs an authorization that is not in place yet."
+        elif entry.windows and not _in_windows(entry.windows, opening):
+            candidate.skipped = "Outside the times the family gave."
+        found[entry.patient_id] = candidate
+
+    # The family who just cancelled this time is not offered it back.
+    found.pop(getattr(opening.freed_by, "patient_id", None), None)
+    ranked = sorted(found.values(), key=lambda c: (KIND_ORDER.index(c.kind), c.priority, -c.days_waiting,
+                                                    c.patient.last_name, c.patient.pk))
+    guardians = _primary_guardians([c.patient.pk for c in ranked])
+    minimum_notice = dt.timedelta(hours=float(policy.minimum_notice_hours))
+    fitting = 0
+    for candidate in ranked:
+        candidate.guardian = guardians.get(candidate.patient.pk)
+        if wanted is not None and fitting >= wanted:
+            break
+        candidate.checked = True
+        if candidate.skipped:
+            continue
+        if opening.start_at - now < minimum_notice:
+            candidate.skipped = f"Less than {policy.minimum_notice_hours} hours' notice."
+        elif candidate.guardian is None:
+            candidate.skipped = "No guardian to send the offer to."
+        else:
+            candidate.skipped = _fit(opening, candidate, now)
+        fitting += not candidate.skipped
+    return ranked
+
+
+def _fit(opening: Opening, candidate: Candidate, now: dt.datetime) -> str:
+    check = check_booking(practice=opening.practice, therapist=opening.therapist, patient=candidate.patient,
+                          start_at=opening.start_at, end_at=opening.end_at, kind=candidate.appointment_kind,
+                          plan_of_care=candidate.plan_of_care, now=now)
+    problems = check.blocks + [
+        w for w in check.warnings
+        # The family's own windows decide for the gap list and the waitlist.
+        if not (w.code == "outside_child_windows" and candidate.kind in (CandidateKind.GAP_LIST,
+                                                                          CandidateKind.WAITLIST))
+    ]
+    return " ".join(p.message for p in problems)
+
+
+def _primary_guardians(patient_ids: list[int]) -> dict[int, Guardian]:
+    chosen: dict[int, Guardian] = {}
+    links = GuardianOf.objects.filter(patient_id__in=patient_ids).select_related("guardian").order_by(
+        "-is_primary_contact", "-legal_authority", "pk")
+    for link in links:
+        chosen.setdefault(link.patient_id, link.guardian)
+    return chosen

@@ -1,0 +1,290 @@
+"""Turning freed time into visits: openings, offers to families, the first valid
+acceptance books.
+
+A cancellation frees its time as an opening and starts offers to the best-placed
+families, one at a time, in small batches or all at once (the practice's offer
+policy). Every offer, acceptance, expiry and decline is a row, so fill rates can be
+computed. The acceptance locks the opening row: two families tapping "yes" at the
+same moment queue up, the first books, the second is told the time was taken.
+"""
+
+import datetime as dt
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pedsdesk.audit.actions import record_event
+from pedsdesk.messaging.actions import await_reply, cancel_reply_waits, queue_message, withdraw_messages
+from pedsdesk.messaging.kinds import MessageKind, Rendered, RenderInput, register_kind
+from pedsdesk.messaging.replies import Reply, register_reply_handler
+from pedsdesk.portal.actions import create_family_link
+from pedsdesk.practices.models import StaffMember
+from pedsdesk.scheduling.actions import BookingRefused, book_appointment, move_appointment
+from pedsdesk.scheduling.candidates import Candidate, find_candidates
+from pedsdesk.scheduling.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    CandidateKind,
+    Offer,
+    OfferPolicy,
+    Opening,
+    SchedulingPolicy,
+    WaitlistEntry,
+)
+from pedsdesk.scheduling.timeslots import treatment_week
+
+logger = logging.getLogger(__name__)
+BROADCAST_LIMIT = 25
+OFFER_REPLY = "opening_offer"
+
+
+def open_opening(*, cancelled: Appointment, now: dt.datetime | None = None) -> Opening | None:
+    """The time a cancellation freed, if it is still worth filling; offers start at once."""
+    now = now or timezone.now()
+    if cancelled.start_at <= now or cancelled.kind == AppointmentKind.MEETING:
+        return None
+    with transaction.atomic():
+        opening = Opening.objects.create(practice=cancelled.practice, therapist=cancelled.therapist,
+                                         start_at=cancelled.start_at, end_at=cancelled.end_at,
+                                         source=Opening.Source.CANCELLATION, freed_by=cancelled)
+        send_next_offers(opening=opening, now=now)
+    return opening
+
+
+def refill_after_cancellation(cancelled: Appointment) -> None:
+    """After a cancellation commits: offer the freed time to the families who fit."""
+    open_opening(cancelled=cancelled)
+
+
+def _batch_size(policy: SchedulingPolicy) -> int | None:
+    return {OfferPolicy.SEQUENTIAL: 1, OfferPolicy.BATCH: max(1, policy.offer_batch_size),
+            OfferPolicy.BROADCAST: BROADCAST_LIMIT}[policy.offer_policy]
+
+
+def send_next_offers(*, opening: Opening, now: dt.datetime | None = None) -> int:
+    """Send the next batch of offers under the practice's policy; returns how many went out."""
+    now = now or timezone.now()
+    practice = opening.practice
+    policy = SchedulingPolicy.for_practice(practice)
+    with transaction.atomic():
+        opening = Opening.objects.select_for_update().get(pk=opening.pk)
+        if opening.status in (Opening.Status.FILLED, Opening.Status.WITHDRAWN, Opening.Status.EXPIRED):
+            return 0
+        if opening.start_at <= now:
+            opening.status = Opening.Status.EXPIRED
+            opening.save(update_fields=["status"])
+            return 0
+        asked = set(opening.offers.values_list("patient_id", flat=True))
+        size = _batch_size(policy)
+        candidates = [c for c in find_candidates(opening, now, wanted=size + len(asked))
+                      if c.patient.pk not in asked]
+        chosen = [c for c in candidates if c.checked and not c.skipped][:size]
+        _remember(opening, candidates)
+        batch = (max((o.batch for o in opening.offers.all()), default=0)) + 1
+        expires = min(now + dt.timedelta(minutes=policy.offer_expiry_minutes),
+                      opening.start_at - dt.timedelta(hours=float(policy.minimum_notice_hours)))
+        rank = opening.offers.count()
+        for candidate in chosen:
+            rank += 1
+            _send(opening, candidate, rank, batch, now, expires)
+        opening.status = Opening.Status.OFFERING if chosen else Opening.Status.OPEN
+        opening.save(update_fields=["status", "considered"])
+    return len(chosen)
+
+
+def _remember(opening: Opening, candidates: list[Candidate]) -> None:
+    seen = {entry["patient_id"] for entry in opening.considered}
+    for c in candidates:
+        if c.checked and c.patient.pk not in seen:
+            opening.considered.append({"patient_id": c.patient.pk, "name": f"{c.patient.first_name} "
+                                       f"{c.patient.last_name[:1]}.", "kind": c.kind, "skipped": c.skipped})
+
+
+def _send(opening: Opening, candidate: Candidate, rank: int, batch: int, now: dt.datetime,
+          expires: dt.datetime) -> Offer:
+    offer = Offer.objects.create(opening=opening, patient=candidate.patient, guardian=candidate.guardian,
+                                 candidate_kind=candidate.kind, plan_of_care=candidate.plan_of_care, rank=rank,
+                                 batch=batch, status=Offer.Status.SENT, sent_at=now, expires_at=expires)
+    _, portal_url = create_family_link(actor="scheduler", guardian=candidate.guardian, patient=candidate.patient,
+                                       purpose="offer", days=2)
+    url = f"{portal_url.rstrip('/')}/offers/{offer.pk}/"
+    zone = opening.practice.zone
+    queue_message(practice=opening.practice, kind="opening_offer", recipient=candidate.guardian, about=offer,
+                  idempotency_key=f"offer:{offer.pk}", urgent=True, context={
+                      "child": candidate.patient.first_name, "start": opening.start_at.astimezone(zone),
+                      "expires": expires.astimezone(zone), "url": url})
+    await_reply(guardian=candidate.guardian, handler=OFFER_REPLY, about=offer, until=expires)
+    record_event(actor="scheduler", action="offer_sent", obj=offer, practice_id=opening.practice_id,
+                 detail={"opening": opening.pk, "kind": candidate.kind, "rank": rank})
+    return offer
+
+
+def accept_offer(*, offer: Offer, actor: str | StaffMember, now: dt.datetime | None = None) -> str:
+    """Book the opening for this family if it is still free. Returns "booked", "taken",
+    "expired" or "closed" (the family said no earlier, or staff withdrew it)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        opening = Opening.objects.select_for_update().get(pk=offer.opening_id)
+        offer = Offer.objects.select_for_update().select_related("patient", "guardian").get(pk=offer.pk)
+        if offer.status == Offer.Status.ACCEPTED:
+            return "booked"
+        if offer.status == Offer.Status.DECLINED:
+            return "closed"
+        if offer.status == Offer.Status.EXPIRED:
+            return "expired"
+        if opening.status == Opening.Status.FILLED or offer.status in (Offer.Status.WITHDRAWN, Offer.Status.TAKEN):
+            _close(offer, Offer.Status.TAKEN, now)
+            _tell(offer, "offer_taken")
+            return "taken"
+        if (offer.expires_at and offer.expires_at <= now) or opening.start_at <= now:
+            _close(offer, Offer.Status.EXPIRED, now)
+            return "expired"
+        try:
+            visit = _book(opening, offer, actor)
+        except BookingRefused as refused:
+            # Something changed since the offer went out (the child was booked elsewhere…).
+            logger.info("offer %s could not book: %s", offer.pk, [p.code for p in refused.check.blocks])
+            _close(offer, Offer.Status.TAKEN, now)
+            _tell(offer, "offer_taken")
+            return "taken"
+        offer.status, offer.responded_at, offer.booked = Offer.Status.ACCEPTED, now, visit
+        offer.save(update_fields=["status", "responded_at", "booked"])
+        opening.status, opening.filled_by, opening.filled_at = Opening.Status.FILLED, visit, now
+        opening.save(update_fields=["status", "filled_by", "filled_at"])
+        for other in opening.offers.filter(status__in=[Offer.Status.SENT, Offer.Status.PLANNED]).exclude(pk=offer.pk):
+            _close(other, Offer.Status.WITHDRAWN, None)
+        record_event(actor=actor, action="offer_accepted", obj=offer, practice_id=opening.practice_id,
+                     detail={"opening": opening.pk, "appointment": visit.pk})
+        _tell(offer, "offer_booked")
+    return "booked"
+
+
+def _book(opening: Opening, offer: Offer, actor) -> Appointment:
+    kind = {CandidateKind.MAKEUP: AppointmentKind.MAKEUP, CandidateKind.WAITLIST: AppointmentKind.EVALUATION}.get(
+        offer.candidate_kind, AppointmentKind.TREATMENT)
+    if offer.candidate_kind == CandidateKind.GAP_LIST:
+        earlier = _later_visit_this_week(opening, offer)
+        if earlier is not None:
+            return move_appointment(actor=actor, appointment=earlier, start_at=opening.start_at,
+                                    minutes=opening.minutes, therapist=opening.therapist,
+                                    override_reason="Family asked for an earlier time")
+    makeup_for = None
+    if offer.candidate_kind == CandidateKind.MAKEUP:
+        week = treatment_week(opening.start_at.astimezone(opening.practice.zone).date())
+        makeup_for = Appointment.objects.filter(
+            patient=offer.patient, status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.LATE_CANCEL],
+            start_at__date__gte=week[0] - dt.timedelta(days=1), start_at__date__lte=week[1] + dt.timedelta(days=1),
+        ).order_by("start_at").first()
+    # The family's own word is the reason to book outside the usual windows.
+    visit = book_appointment(actor=actor, practice=opening.practice, therapist=opening.therapist,
+                             patient=offer.patient, start_at=opening.start_at, minutes=opening.minutes, kind=kind,
+                             plan_of_care=offer.plan_of_care, makeup_for=makeup_for,
+                             override_reason="Family accepted an offered opening")
+    if offer.candidate_kind == CandidateKind.WAITLIST:
+        WaitlistEntry.objects.filter(patient=offer.patient, status=WaitlistEntry.Status.WAITING).update(
+            status=WaitlistEntry.Status.EVALUATION_BOOKED, evaluation=visit)
+    return visit
+
+
+def _later_visit_this_week(opening: Opening, offer: Offer) -> Appointment | None:
+    zone = opening.practice.zone
+    week = treatment_week(opening.start_at.astimezone(zone).date())
+    return Appointment.objects.filter(
+        patient=offer.patient, plan_of_care=offer.plan_of_care, start_at__gt=opening.start_at,
+        status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED],
+        start_at__date__lte=week[1] + dt.timedelta(days=1),
+    ).order_by("start_at").first()
+
+
+def decline_offer(*, offer: Offer, actor: str | StaffMember, now: dt.datetime | None = None) -> None:
+    now = now or timezone.now()
+    with transaction.atomic():
+        offer = Offer.objects.select_for_update().get(pk=offer.pk)
+        if offer.status != Offer.Status.SENT:
+            return
+        _close(offer, Offer.Status.DECLINED, now)
+        record_event(actor=actor, action="offer_declined", obj=offer, practice_id=offer.opening.practice_id)
+        if not offer.opening.offers.filter(status=Offer.Status.SENT).exists():
+            transaction.on_commit(lambda: send_next_offers(opening=offer.opening))
+
+
+def _close(offer: Offer, status: str, now: dt.datetime | None) -> None:
+    offer.status = status
+    if now is not None:
+        offer.responded_at = now
+    offer.save(update_fields=["status", "responded_at"])
+    withdraw_messages(about=offer, kinds=["opening_offer"], reason=f"offer {status}")
+    cancel_reply_waits(about=offer)
+
+
+def _tell(offer: Offer, kind: str) -> None:
+    opening = offer.opening
+    zone = opening.practice.zone
+    queue_message(practice=opening.practice, kind=kind, recipient=offer.guardian, about=offer, urgent=True,
+                  idempotency_key=f"{kind}:{offer.pk}", context={
+                      "child": offer.patient.first_name, "start": opening.start_at.astimezone(zone)})
+
+
+def expire_offers(*, now: dt.datetime | None = None) -> int:
+    """Close offers whose time ran out and ask the next families; close openings that passed."""
+    now = now or timezone.now()
+    expired = 0
+    for offer in Offer.objects.filter(status=Offer.Status.SENT, expires_at__lte=now).select_related("opening"):
+        with transaction.atomic():
+            _close(offer, Offer.Status.EXPIRED, now)
+        expired += 1
+    Opening.objects.filter(status__in=[Opening.Status.OPEN, Opening.Status.OFFERING], start_at__lte=now).update(
+        status=Opening.Status.EXPIRED)
+    waiting = Opening.objects.filter(status__in=[Opening.Status.OPEN, Opening.Status.OFFERING],
+                                     start_at__gt=now).exclude(offers__status=Offer.Status.SENT)
+    for opening in waiting.select_related("practice", "therapist__therapist_profile"):
+        send_next_offers(opening=opening, now=now)
+    return expired
+
+
+def _when(value: dt.datetime) -> str:
+    return value.strftime("%a %b %-d, %-I:%M %p")
+
+
+def _offer_text(data: RenderInput) -> Rendered:
+    c = data.context
+    values = {"practice": data.practice.name, "child": c["child"], "when": _when(c["start"]),
+              "until": c["expires"].strftime("%-I:%M %p"), "url": c["url"]}
+    text = _("%(practice)s: a visit for %(child)s opened %(when)s. Reply YES to take it (first come, first "
+             "served) or NO to pass, by %(until)s. Details: %(url)s") % values
+    return Rendered(_("A visit time opened for %(child)s") % values, text)
+
+
+def _booked_text(data: RenderInput) -> Rendered:
+    values = {"practice": data.practice.name, "child": data.context["child"], "when": _when(data.context["start"])}
+    return Rendered(_("Booked"), _("%(practice)s: booked! %(child)s is seen %(when)s.") % values)
+
+
+def _taken_text(data: RenderInput) -> Rendered:
+    values = {"practice": data.practice.name, "when": _when(data.context["start"])}
+    return Rendered(_("That time was taken"), _(
+        "%(practice)s: sorry, the %(when)s time was just taken. You stay on our list for the next one.") % values)
+
+
+register_kind(MessageKind("opening_offer", _offer_text))
+register_kind(MessageKind("offer_booked", _booked_text, exempt_from_cap=True))
+register_kind(MessageKind("offer_taken", _taken_text, exempt_from_cap=True))
+
+
+def _offer_reply(reply: Reply) -> bool:
+    offer = reply.about
+    if not isinstance(offer, Offer):
+        return False
+    if reply.intent == "yes":
+        accept_offer(offer=offer, actor=f"sms reply from guardian #{reply.guardian.pk}")
+        return True
+    if reply.intent == "no":
+        decline_offer(offer=offer, actor=f"sms reply from guardian #{reply.guardian.pk}")
+        return True
+    return False
+
+
+register_reply_handler(OFFER_REPLY, _offer_reply)

@@ -1,0 +1,210 @@
+"""A cancellation becomes an opening, offered to the right families; the first valid
+acceptance books, everyone else hears the time was taken."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from conftest import make_authorization, make_coverage, make_guardian, make_patient, make_payer, next_weekday
+from pedsdesk.messaging.inbound import handle_inbound
+from pedsdesk.messaging.models import Message
+from pedsdesk.people.models import PlanOfCare, PlanOfCareService
+from pedsdesk.portal.models import FamilyLink
+from pedsdesk.portal.tokens import make_token
+from pedsdesk.scheduling.actions import book_appointment, cancel_appointment
+from pedsdesk.scheduling.models import (
+    Appointment,
+    AppointmentKind,
+    GapListEntry,
+    Offer,
+    OfferPolicy,
+    Opening,
+    SchedulingPolicy,
+    WaitlistEntry,
+)
+from pedsdesk.scheduling.offers import accept_offer, expire_offers
+from pedsdesk.scheduling.timeslots import local_to_utc
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cancel(django_capture_on_commit_callbacks):
+    """Cancel as staff do; refilling starts when the cancellation commits, so run those callbacks."""
+
+    def cancel(actor, appointment, by, reason):
+        with django_capture_on_commit_callbacks(execute=True):
+            return cancel_appointment(actor=actor, appointment=appointment, by=by, reason=reason)
+
+    return cancel
+
+
+def at(practice, day, hour, minute=0):
+    return local_to_utc(day, dt.time(hour, minute), practice.zone)
+
+
+def ot_child(practice, therapist, first, phone, **plan):
+    """A school-age child with an OT plan of care, Medicaid and 48 authorized visits."""
+    child = make_patient(practice, first, "Family", school=practice.schools.first(), grade="3")
+    make_guardian(child, first=f"{first}-mom", phone=phone)
+    coverage = make_coverage(child, make_payer(practice, name=f"Payer {first}"))
+    make_authorization(coverage)
+    plan_of_care = PlanOfCare.objects.create(
+        patient=child, discipline="OT", therapist=therapist, frequency_per_week=plan.get("frequency", 1),
+        minutes=45, start_date=dt.date(2026, 9, 1), end_date=dt.date(2027, 2, 28), goals="Ties shoes")
+    PlanOfCareService.objects.create(plan_of_care=plan_of_care, cpt_code="97530", units=3)
+    return child
+
+
+@pytest.fixture
+def week(practice, patient, working_week, front_desk):
+    """Ava booked Tuesday 16:00; Ben (1x/week, not booked yet) and Cleo (booked Thursday)."""
+    tuesday = next_weekday(1)
+    ava_visit = book_appointment(actor=front_desk, practice=practice, therapist=working_week, patient=patient,
+                                 start_at=at(practice, tuesday, 16), minutes=45,
+                                 plan_of_care=patient.plans_of_care.get())
+    ben = ot_child(practice, working_week, "Ben", "+15125550111")
+    cleo = ot_child(practice, working_week, "Cleo", "+15125550122")
+    book_appointment(actor=front_desk, practice=practice, therapist=working_week, patient=cleo,
+                     start_at=at(practice, next_weekday(3), 16), minutes=45,
+                     plan_of_care=cleo.plans_of_care.get())
+    return {"tuesday": tuesday, "ava_visit": ava_visit, "ben": ben, "cleo": cleo}
+
+
+def test_a_cancellation_offers_the_time_to_a_child_below_frequency(week, front_desk, practice, cancel):
+    cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
+    opening = Opening.objects.get()
+    assert opening.status == Opening.Status.OFFERING and opening.freed_by == week["ava_visit"]
+    offer = Offer.objects.get()
+    assert offer.patient == week["ben"] and offer.candidate_kind == "below_frequency"
+    message = Message.objects.get(kind="opening_offer")
+    assert message.guardian == offer.guardian and "Ben" in message.body and "/offers/" in message.body
+    for clinical in ("97530", "OT", "Occupational", "Ties shoes"):
+        assert clinical not in message.body
+    considered = {c["name"]: c["skipped"] for c in opening.considered}
+    assert considered["Ben F."] == ""
+    assert "Cleo F." not in considered  # already at her one visit this week
+
+
+def test_an_authorization_blocked_family_is_skipped_with_its_reason(week, front_desk, practice, cancel):
+    ben_authorization = week["ben"].coverages.get().authorizations.get()
+    ben_authorization.end_date = week["tuesday"] - dt.timedelta(days=1)
+    ben_authorization.save()
+    cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
+    opening = Opening.objects.get()
+    reasons = {c["name"]: c["skipped"] for c in opening.considered}
+    assert "is after the authorization ends" in reasons["Ben F."]
+    assert not Offer.objects.filter(patient=week["ben"]).exists()
+
+
+def test_a_child_owed_a_makeup_comes_first(week, front_desk, practice, working_week, cancel):
+    cleo_visit = Appointment.objects.get(patient=week["cleo"])
+    cancel(front_desk, cleo_visit, by="family", reason="Dentist")
+    Offer.objects.all().delete()
+    cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
+    first = Offer.objects.filter(opening__freed_by=week["ava_visit"]).order_by("rank").first()
+    assert first.patient == week["cleo"] and first.candidate_kind == "makeup"
+    assert accept_offer(offer=first, actor="test") == "booked"
+    makeup = Appointment.objects.get(patient=week["cleo"], kind=AppointmentKind.MAKEUP)
+    assert makeup.makeup_for == cleo_visit
+
+
+def test_the_family_link_shows_and_takes_the_offer(week, front_desk, client, cancel):
+    cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
+    offer = Offer.objects.get()
+    token = make_token(FamilyLink.objects.get(guardian=offer.guardian, purpose="offer"))
+    page = client.get(reverse("family_offer", args=[token, offer.pk]))
+    assert b"A visit time for Ben" in page.content and b"Yes, book it" in page.content
+    booked = client.post(reverse("family_offer_choice", args=[token, offer.pk, "accept"]))
+    assert b"Booked! See you then." in booked.content
+    again = client.post(reverse("family_offer_choice", args=[token, offer.pk, "accept"]))
+    assert b"This time is booked for you." in again.content or b"Booked!" in again.content
+    assert Appointment.objects.filter(patient=week["ben"]).count() == 1
+    other_offer_page = client.get(reverse("family_offer", args=[token, offer.pk + 999]))
+    assert other_offer_page.status_code == 404
+
+
+def test_a_yes_by_text_books(week, front_desk, practice, cancel):
+    cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
+    offer = Offer.objects.get()
+    handle_inbound(provider_id="SM-offer-1", from_number=offer.guardian.phone, to_number="+15125550100",
+                   body="Yes!")
+    offer.refresh_from_db()
+    assert offer.status == Offer.Status.ACCEPTED
+    assert Message.objects.filter(kind="offer_booked", guardian=offer.guardian).exists()
+
+
+def test_sequential_offers_move_on_when_one_expires(week, front_desk, practice, working_week, cancel):
+    policy = SchedulingPolicy.for_practice(practice)
+    policy.offer_policy = OfferPolicy.SEQUENTIAL
+    policy.save()
+    dana = ot_child(practice, working_week, "Dana", "+15125550133")
+    cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
+    first = Offer.objects.get()
+    expire_offers(now=first.expires_at + dt.timedelta(seconds=1))
+    first.refresh_from_db()
+    assert first.status == Offer.Status.EXPIRED
+    second = Offer.objects.exclude(pk=first.pk).get()
+    assert {first.patient, second.patient} == {week["ben"], dana}
+    assert accept_offer(offer=first, actor="late family") == "expired"
+
+
+def test_waitlist_and_gap_list_fill_in_after_current_patients(week, front_desk, practice, working_week, cancel):
+    newcomer = make_patient(practice, "Eli", "New", school=practice.schools.first(), grade="1")
+    make_guardian(newcomer, first="Eli-dad", phone="+15125550144")
+    WaitlistEntry.objects.create(practice=practice, patient=newcomer, discipline="OT",
+                                 referral_date=dt.date(2026, 10, 1), intake_complete=True)
+    gap = ot_child(practice, working_week, "Gia", "+15125550155")
+    GapListEntry.objects.create(practice=practice, patient=gap, plan_of_care=gap.plans_of_care.get(), reason="extra",
+                                windows=[{"weekday": 1, "start": "15:30", "end": "18:30"}])
+    policy = SchedulingPolicy.for_practice(practice)
+    policy.offer_policy = OfferPolicy.BROADCAST
+    policy.save()
+    cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
+    ranked = [(o.patient.first_name, o.candidate_kind) for o in Offer.objects.order_by("rank")]
+    assert ranked[0] == ("Ben", "below_frequency") and ranked[-1] == ("Eli", "waitlist")
+    eli = Offer.objects.get(patient=newcomer)
+    assert accept_offer(offer=eli, actor="test") == "booked"
+    assert WaitlistEntry.objects.get().status == WaitlistEntry.Status.EVALUATION_BOOKED
+    assert Appointment.objects.get(patient=newcomer).kind == AppointmentKind.EVALUATION
+    others = Offer.objects.exclude(pk=eli.pk)
+    assert all(o.status == Offer.Status.WITHDRAWN for o in others)
+    assert accept_offer(offer=others.first(), actor="too late") == "taken"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_families_accepting_at_once_book_once(practice, staff, patient, working_week):
+    front_desk = staff["front_desk"]
+    policy = SchedulingPolicy.for_practice(practice)
+    policy.offer_policy = OfferPolicy.BROADCAST
+    policy.save()
+    visit = book_appointment(actor=front_desk, practice=practice, therapist=working_week, patient=patient,
+                             start_at=at(practice, next_weekday(1), 16), minutes=45,
+                             plan_of_care=patient.plans_of_care.get())
+    ot_child(practice, working_week, "Ben", "+15125550111")
+    ot_child(practice, working_week, "Dana", "+15125550133")
+    cancel_appointment(actor=front_desk, appointment=visit, by="family", reason="Sick")
+    offers = list(Offer.objects.all())
+    assert len(offers) == 2
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def take(offer):
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(accept_offer(offer=offer, actor="family"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=take, args=(o,)) for o in offers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes) == ["booked", "taken"]
+    opening = Opening.objects.get()
+    assert opening.status == Opening.Status.FILLED
+    assert Appointment.objects.filter(start_at=opening.start_at, status="booked").count() == 1
