@@ -295,15 +295,17 @@ def _recover_one(pk: int, token: str, *, pool: _Transports, stats: DeliveryStats
     wall = timezone.now()
     new_token = secrets.token_hex(16)
     lease = dt.timedelta(seconds=settings.PEDSDESK_MESSAGE_LEASE_SECONDS)
-    taken = Message.objects.filter(pk=pk, state=MessageState.SENDING, lease_token=token).update(
-        lease_token=new_token, lease_expires_at=wall + lease, updated_at=wall)
-    if not taken:
-        return 0  # another worker is recovering it
+    with transaction.atomic():
+        taken = Message.objects.filter(pk=pk, state=MessageState.SENDING, lease_token=token).update(
+            lease_token=new_token, lease_expires_at=wall + lease, updated_at=wall)
+        if not taken:
+            return 0  # another worker is recovering it
+        # The attempt moves to the new lease too, so a recoverer that dies is recovered in turn.
+        DeliveryAttempt.objects.filter(message_id=pk, lease_token=token).update(lease_token=new_token)
     message = Message.objects.select_related("practice", "guardian", "staff_member").get(pk=pk)
-    attempt = (DeliveryAttempt.objects.filter(message_id=pk, lease_token=token).order_by("-number").first()
-               or DeliveryAttempt.objects.create(message=message, number=message.attempts, lease_token=token,
+    attempt = (DeliveryAttempt.objects.filter(message_id=pk, lease_token=new_token).order_by("-number").first()
+               or DeliveryAttempt.objects.create(message=message, number=message.attempts, lease_token=new_token,
                                                  transport="?", started_at=message.updated_at))
-    attempt.lease_token = new_token  # _finish writes under the new lease
     found = _lookup(pool.get(message.channel), message, attempt.started_at)
     stats.recovered += 1
     if found:

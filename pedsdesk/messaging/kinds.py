@@ -173,6 +173,9 @@ def _daily_digest(data: RenderInput) -> Rendered:
     return Rendered(subject, body)
 
 
+#: The kinds this app defines; other apps register theirs with register_kind.
+BUILTIN_KINDS = ("help_reply", "opt_out_confirmation", "opt_in_confirmation", "contact_test", "notice", "portal_link",
+                 "daily_digest")
 register_kind(MessageKind("help_reply", _help_reply, exempt_from_cap=True))
 register_kind(MessageKind("opt_out_confirmation", _opt_out, exempt_from_cap=True, exempt_from_opt_out=True))
 register_kind(MessageKind("opt_in_confirmation", _opt_in, exempt_from_cap=True))

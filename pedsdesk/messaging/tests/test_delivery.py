@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from conftest import make_guardian, make_patient
 from pedsdesk.messaging.actions import queue_message, send_family_link, withdraw_messages
 from pedsdesk.messaging.delivery import DeliveryStats, _claim, _Transports
-from pedsdesk.messaging.kinds import registered_kinds, render
+from pedsdesk.messaging.kinds import BUILTIN_KINDS, render
 from pedsdesk.messaging.models import Message, MessageState, MessagingPolicy
 from pedsdesk.messaging.tests.conftest import sent_bodies
 from pedsdesk.messaging.tests.helpers import daytime, deliver
@@ -97,7 +97,7 @@ def test_sms_bodies_carry_no_clinical_detail(practice, patient, staff):
                "tasks": [{"title": "x", "due": None, "priority": 1, "url": "/", "escalated": False}]}
     for language in ("en", "es"):
         rosa.language = language
-        for kind in registered_kinds():
+        for kind in BUILTIN_KINDS:
             if kind == "daily_digest":
                 continue
             body = render(kind=kind, practice=practice, recipient=rosa, channel="sms", language=language,
@@ -111,7 +111,7 @@ def test_sms_bodies_carry_no_clinical_detail(practice, patient, staff):
 def test_every_kind_renders_in_spanish(practice, patient, office_manager):
     rosa = patient.guardians.get()
     context = {"url": "http://127.0.0.1:8000/f/abc", "child_first_name": "Ava"}
-    for kind in registered_kinds():
+    for kind in BUILTIN_KINDS:
         if kind == "daily_digest":
             continue
         for channel in ("sms", "email"):
