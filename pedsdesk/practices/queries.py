@@ -6,6 +6,7 @@ from pedsdesk.audit.actions import record_event
 from pedsdesk.authorizations.models import Coverage
 from pedsdesk.people.models import Guardian, Patient, PlanOfCare
 from pedsdesk.practices.models import StaffMember
+from pedsdesk.workqueue.builtin_rules import UNREACHABLE
 from pedsdesk.workqueue.queries import today as today_tasks
 
 
@@ -35,9 +36,7 @@ def dashboard_summary(user: StaffMember) -> dict:
         .select_related("patient", "payer")
         .order_by("end_date")[:15]
     )
-    unreachable = Guardian.objects.filter(practice=practice).filter(
-        Q(sms_opted_out_at__isnull=False, email="") | Q(phone="", email="")
-    )
+    unreachable = Guardian.objects.filter(practice=practice).filter(UNREACHABLE)
     record_event(actor=user, action="list", object_type="dashboard")
     return {
         **today_tasks(user),

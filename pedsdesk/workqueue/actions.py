@@ -252,7 +252,8 @@ def wake_snoozed_tasks(*, now: dt.datetime | None = None) -> int:
     )
 
 
-def escalate_overdue_tasks(*, now: dt.datetime | None = None, grace: dt.timedelta | None = None) -> int:
+def escalate_overdue_tasks(*, now: dt.datetime | None = None, grace: dt.timedelta | None = None,
+                           practice: Practice | None = None) -> int:
     """Tasks still open more than ``grace`` past their due time: mark them escalated and
     one step more urgent, so they show in the office manager's queue. Returns how many.
 
@@ -264,6 +265,8 @@ def escalate_overdue_tasks(*, now: dt.datetime | None = None, grace: dt.timedelt
     candidates = Task.objects.filter(
         status__in=(TaskStatus.OPEN, TaskStatus.CLAIMED), escalated_at__isnull=True, due_at__lt=now - grace
     ).only("pk", "practice_id", "patient_id", "kind", "due_at", "priority")
+    if practice is not None:
+        candidates = candidates.filter(practice=practice)
     escalated = 0
     for task in candidates.iterator():
         with transaction.atomic():

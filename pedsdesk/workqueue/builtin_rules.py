@@ -22,6 +22,10 @@ PLAN_OF_CARE_LEAD_DAYS = 7  # the payer needs the new plan before the old one en
 COVERAGE_WINDOW_DAYS = 30
 COVERAGE_LEAD_DAYS = 14
 
+# No email, and no texts either: no mobile number, opted out (STOP), or never agreed to
+# texts (the outbox sends none without consent). The Today page counts the same.
+UNREACHABLE = Q(email="") & (Q(phone="") | Q(sms_opted_out_at__isnull=False) | Q(sms_consent_at__isnull=True))
+
 
 def _today(practice: Practice, now: dt.datetime) -> dt.date:
     return now.astimezone(practice.zone).date()
@@ -56,11 +60,12 @@ def _names(people: list) -> str:
 
 @task_rule("guardian_unreachable", kind="guardian_unreachable", label="Guardian we cannot reach")
 def guardian_unreachable(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec]:
-    """Front desk: a guardian of an active child who can get neither texts nor email."""
+    """Front desk: a guardian of an active child who can get neither texts nor email
+    (opted out of texts or never agreed to them, or no phone, and no email)."""
     active_links = GuardianOf.objects.filter(patient__is_active=True).select_related("patient").order_by("patient_id")
     guardians = (
         Guardian.objects.filter(practice=practice)
-        .filter(Q(sms_opted_out_at__isnull=False, email="") | Q(phone="", email=""))
+        .filter(UNREACHABLE)
         .filter(Exists(GuardianOf.objects.filter(guardian=OuterRef("pk"), patient__is_active=True)))
         .prefetch_related(Prefetch("children", queryset=active_links, to_attr="active_links"))
         .order_by("pk")
@@ -75,6 +80,12 @@ def guardian_unreachable(practice: Practice, now: dt.datetime) -> Iterator[TaskS
                 f"{who} replied STOP to our texts on {stopped} and has no email address, so pedsdesk cannot "
                 f"send reminders, home programs or offers. Call {guardian.phone_display} and ask for an email "
                 f"address, or ask {guardian.first_name} to text START to get texts again."
+            )
+        elif guardian.phone:
+            reason = (
+                f"{who} has not agreed to text messages and has no email address, so pedsdesk cannot send "
+                f"reminders, home programs or offers. Call {guardian.phone_display} and ask {guardian.first_name} "
+                "to agree to texts (then record the consent on the guardian's page) or for an email address."
             )
         else:
             reason = (

@@ -111,7 +111,7 @@ class Queue:
     def sections(self) -> list[tuple[str, str, list[Task], int]]:
         """(key, heading, shown rows, count of all) in working order."""
         return [("overdue", "Overdue", self.overdue, self.counts.get("overdue", 0)),
-                ("today", "Due today", self.today, self.counts.get("today", 0)),
+                ("today", "Due by end of day", self.today, self.counts.get("today", 0)),
                 ("later", "Later", self.later, self.counts.get("later", 0))]
 
 

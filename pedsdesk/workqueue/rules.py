@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from pedsdesk.practices.models import Practice
 from pedsdesk.sweeps import SCHEDULES
-from pedsdesk.workqueue.actions import TaskSpec, sync_rule
+from pedsdesk.workqueue.actions import TaskSpec, escalate_overdue_tasks, sync_rule
 
 logger = logging.getLogger(__name__)
 
@@ -101,3 +101,12 @@ def run_rules(*, practice: Practice | None = None, schedule: str | None = None,
             opened, closed = opened + o, closed + c
         totals[rule.name] = (opened, closed)
     return totals
+
+
+def bring_up_to_date(*, practice: Practice, now: dt.datetime | None = None) -> dict[str, int]:
+    """Run every rule and the escalation once for ``practice``, as the sweeps would: the
+    demo does this right after seeding so every queue has real tasks at once."""
+    now = now or timezone.now()
+    results = run_rules(practice=practice, now=now)
+    escalated = escalate_overdue_tasks(now=now, practice=practice)
+    return {"opened": sum(opened for opened, _ in results.values()), "escalated": escalated}

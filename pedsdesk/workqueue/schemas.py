@@ -5,7 +5,6 @@ from typing import Literal
 
 from django.contrib.contenttypes.models import ContentType
 from ninja import Field, Schema
-from pydantic import model_validator
 
 from pedsdesk.practices.models import Role
 from pedsdesk.practices.schemas import InputSchema, Paging, StaffRef
@@ -94,11 +93,7 @@ class SnoozeIn(InputSchema):
 
 
 class ReassignIn(InputSchema):
+    """Exactly one of ``assignee_id`` and ``role``."""
+
     assignee_id: int | None = Field(None, description="A staff member of your practice: the task becomes theirs.")
     role: Role | None = Field(None, description="Or a role: the task goes back, unclaimed, to that queue.")
-
-    @model_validator(mode="after")
-    def one_target(self) -> "ReassignIn":
-        if (self.assignee_id is None) == (self.role is None):
-            raise ValueError("Give exactly one of assignee_id (a person) and role (a queue).")
-        return self

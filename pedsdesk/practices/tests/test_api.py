@@ -15,6 +15,7 @@ from pedsdesk.practices.actions import create_api_token, revoke_api_token
 from pedsdesk.practices.models import ApiToken, Role, StaffMember
 from pedsdesk.practices.permissions import PERMISSIONS, has_permission
 from pedsdesk.schools.models import School
+from pedsdesk.workqueue.actions import TaskSpec, open_task
 
 pytestmark = pytest.mark.django_db
 
@@ -114,6 +115,9 @@ def _ids(patient) -> dict[str, int]:
         "coverage_id": Coverage.objects.get(patient=patient).pk,
         "school_id": School.objects.get(practice=patient.practice).pk,
         "diagnosis_id": Diagnosis.objects.get(patient=patient).pk,
+        # No role: any role that may work tasks may work this one.
+        "task_id": open_task(practice=patient.practice, kind="walk", spec=TaskSpec(
+            dedupe_key="walk", title="Call the family", subject=patient))[0].pk,
     }
 
 

@@ -5,6 +5,7 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+from django.utils import timezone
 
 from conftest import make_coverage, make_guardian, make_patient, make_payer, make_plan_of_care, make_staff
 from pedsdesk.audit.models import AuditEvent
@@ -86,6 +87,20 @@ def test_guardian_without_phone_or_email(practice, patient):
     assert "no mobile number and no email address" in task.reason
     assert "mother of Ava Lopez and Leo Lopez" in task.reason
     assert task.patient_id is None  # two children: the task is about the guardian
+
+
+def test_guardian_who_never_agreed_to_texts_and_has_no_email(practice, patient):
+    rosa = patient.guardians.get()
+    rosa.email, rosa.sms_consent_at = "", None
+    rosa.save()
+    run()
+    [task] = open_tasks("guardian_unreachable")
+    assert "has not agreed to text messages and has no email address" in task.reason
+    assert "(512) 555-0142" in task.reason
+    # Consent recorded: texts can go, the task closes.
+    rosa.sms_consent_at = timezone.now()
+    rosa.save()
+    assert run()["guardian_unreachable"] == (0, 1)
 
 
 def test_guardian_of_only_inactive_children_is_left_alone(practice, patient):

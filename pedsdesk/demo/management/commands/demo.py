@@ -52,10 +52,25 @@ class Command(BaseCommand):
                 f"{counts['coverages']} coverages, {counts['payers']} payers, {counts['schools']} schools."
             ))
             demo = summary.practice
+            self.report_tasks(demo)
         if demo is not None:
             self.print_logins(demo, port)
         if not no_serve:
             run_server(port=port, announce=self.stdout.write)
+
+    def report_tasks(self, practice: Practice) -> None:
+        # The rules and escalation run once now, as the hourly sweeps would, so every
+        # queue, the Today page and tomorrow's digest have real tasks from the start.
+        from pedsdesk.workqueue.queries import team_overview
+        from pedsdesk.workqueue.rules import bring_up_to_date
+
+        result = bring_up_to_date(practice=practice)
+        overview = [row for row in team_overview(practice) if row["open"]]
+        queues = ", ".join(f"{row['label'].lower()} {row['open']}" for row in overview)
+        self.stdout.write(
+            f"Work queue: the task rules ran once: {sum(row['open'] for row in overview)} open tasks ({queues}), "
+            f"{result['escalated']} escalated to the office manager. See Today and My tasks."
+        )
 
     def print_logins(self, practice: Practice, port: int) -> None:
         self.stdout.write(f"\nOpen http://127.0.0.1:{port}/ and sign in with password {DEMO_PASSWORD!r} as:")
