@@ -208,3 +208,16 @@ def test_two_families_accepting_at_once_book_once(practice, staff, patient, work
     opening = Opening.objects.get()
     assert opening.status == Opening.Status.FILLED
     assert Appointment.objects.filter(start_at=opening.start_at, status="booked").count() == 1
+
+
+def test_a_spanish_family_gets_the_offer_in_spanish(week, front_desk, cancel, client):
+    guardian = week["ben"].guardians.get()
+    guardian.language = "es"
+    guardian.save()
+    cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
+    message = Message.objects.get(kind="opening_offer")
+    assert "se abrió una cita para Ben" in message.body
+    offer = Offer.objects.get()
+    token = make_token(FamilyLink.objects.get(guardian=guardian, purpose="offer"))
+    page = client.get(reverse("family_offer", args=[token, offer.pk]))
+    assert "Sí, reservarla".encode() in page.content and b'lang="es"' in page.content
