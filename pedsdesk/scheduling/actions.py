@@ -66,8 +66,12 @@ AFTER_CANCELLATION: list = []
 def check_booking(*, practice: Practice, therapist: StaffMember, patient: Patient | None, start_at: dt.datetime,
                   end_at: dt.datetime, kind: str = AppointmentKind.TREATMENT,
                   plan_of_care: PlanOfCare | None = None, exclude: Appointment | None = None,
-                  now: dt.datetime | None = None) -> BookingCheck:
-    """Everything a front-desk person must know before this visit is booked or moved."""
+                  now: dt.datetime | None = None, therapist_checked: bool = False) -> BookingCheck:
+    """Everything a front-desk person must know before this visit is booked or moved.
+
+    ``therapist_checked``: the caller already checked this therapist and time (closure,
+    clashes, time off, hours) once for many children, so only the child's side is checked.
+    """
     check = BookingCheck()
     now = now or timezone.now()
     zone = practice.zone
@@ -84,13 +88,13 @@ def check_booking(*, practice: Practice, therapist: StaffMember, patient: Patien
         check.blocks.append(Problem("other_practice", "That child is not a patient of this practice."))
     if plan_of_care is not None and patient is not None and plan_of_care.patient_id != patient.pk:
         check.blocks.append(Problem("wrong_plan", "That plan of care belongs to another child."))
-    closure = closure_on(practice, local_day)
+    closure = None if therapist_checked else closure_on(practice, local_day)
     if closure:
         check.blocks.append(Problem("closed", f"The practice is closed on {local_day:%b %-d} ({closure.name})."))
     others = Appointment.objects.filter(status__in=HOLDING_STATUSES, start_at__lt=end_at, end_at__gt=start_at)
     if exclude is not None:
         others = others.exclude(pk=exclude.pk)
-    clash = others.filter(therapist=therapist).select_related("patient").first()
+    clash = None if therapist_checked else others.filter(therapist=therapist).first()
     if clash:
         check.blocks.append(Problem("therapist_busy", f"{therapist} already has a visit at {when}."))
     if patient is not None:
@@ -98,12 +102,13 @@ def check_booking(*, practice: Practice, therapist: StaffMember, patient: Patien
         if child_clash:
             check.blocks.append(Problem(
                 "child_busy", f"{patient.first_name} is already booked with {child_clash.therapist} then."))
-    off = TimeOff.objects.filter(therapist=therapist, start_at__lt=end_at, end_at__gt=start_at).first()
+    off = None if therapist_checked else TimeOff.objects.filter(
+        therapist=therapist, start_at__lt=end_at, end_at__gt=start_at).first()
     if off:
         check.blocks.append(Problem("time_off", f"{therapist} is off then{f' ({off.reason})' if off.reason else ''}."))
     if check.blocks:
         return check
-    if not contains(therapist_windows(therapist, local_day), (start_at, end_at)):
+    if not therapist_checked and not contains(therapist_windows(therapist, local_day), (start_at, end_at)):
         check.warnings.append(Problem("outside_hours", f"{when} is outside {therapist}'s working hours."))
     if patient is not None and kind != AppointmentKind.MEETING and not contains(
         child_windows(patient, local_day), (start_at, end_at)

@@ -137,18 +137,26 @@ def find_candidates(opening: Opening, now: dt.datetime, wanted: int | None = Non
     found.pop(getattr(opening.freed_by, "patient_id", None), None)
     ranked = sorted(found.values(), key=lambda c: (KIND_ORDER.index(c.kind), c.priority, -c.days_waiting,
                                                     c.patient.last_name, c.patient.pk))
-    guardians = _primary_guardians([c.patient.pk for c in ranked])
     minimum_notice = dt.timedelta(hours=float(policy.minimum_notice_hours))
+    # The therapist's side of the time is the same for every family: check it once.
+    therapist_side = check_booking(practice=practice, therapist=therapist, patient=None, start_at=opening.start_at,
+                                   end_at=opening.end_at, kind=AppointmentKind.MEETING, now=now)
+    closed = " ".join(p.message for p in therapist_side.blocks + therapist_side.warnings)
+    guardians: dict[int, Guardian] = {}
     fitting = 0
-    for candidate in ranked:
-        candidate.guardian = guardians.get(candidate.patient.pk)
+    for index, candidate in enumerate(ranked):
         if wanted is not None and fitting >= wanted:
             break
+        if index % 20 == 0:  # guardians fetched a page at a time, only as far as we look
+            guardians.update(_primary_guardians([c.patient.pk for c in ranked[index:index + 20]]))
+        candidate.guardian = guardians.get(candidate.patient.pk)
         candidate.checked = True
         if candidate.skipped:
             continue
         if opening.start_at - now < minimum_notice:
             candidate.skipped = f"Less than {policy.minimum_notice_hours} hours' notice."
+        elif closed:
+            candidate.skipped = closed
         elif candidate.guardian is None:
             candidate.skipped = "No guardian to send the offer to."
         else:
@@ -160,7 +168,7 @@ def find_candidates(opening: Opening, now: dt.datetime, wanted: int | None = Non
 def _fit(opening: Opening, candidate: Candidate, now: dt.datetime) -> str:
     check = check_booking(practice=opening.practice, therapist=opening.therapist, patient=candidate.patient,
                           start_at=opening.start_at, end_at=opening.end_at, kind=candidate.appointment_kind,
-                          plan_of_care=candidate.plan_of_care, now=now)
+                          plan_of_care=candidate.plan_of_care, now=now, therapist_checked=True)
     problems = check.blocks + [
         w for w in check.warnings
         # The family's own windows decide for the gap list and the waitlist.
