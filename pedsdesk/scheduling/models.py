@@ -407,6 +407,12 @@ class GapListEntry(models.Model):
         return f"{self.patient} ({self.get_reason_display().lower()})"
 
     @property
+    def windows_text(self) -> str:
+        from pedsdesk.scheduling.windows import format_windows
+
+        return format_windows(self.windows)
+
+    @property
     def audit_patient_id(self) -> int:
         return self.patient_id
 
@@ -442,6 +448,12 @@ class WaitlistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} waiting for {self.discipline}"
+
+    @property
+    def windows_text(self) -> str:
+        from pedsdesk.scheduling.windows import format_windows
+
+        return format_windows(self.windows)
 
     @property
     def audit_patient_id(self) -> int:

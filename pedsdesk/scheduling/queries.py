@@ -153,3 +153,29 @@ def upcoming_for(patient: Patient, now: dt.datetime, limit: int = 20):
         .select_related("therapist", "practice")
         .order_by("start_at")[:limit]
     )
+
+
+def refill_measures(practice: Practice, day: dt.date) -> dict:
+    """The week's openings and how they were filled, for the dashboard and the schedule."""
+    from statistics import median
+
+    from pedsdesk.scheduling.models import AppointmentKind, Offer, Opening
+
+    monday = week_start(day)
+    start = local_to_utc(monday, dt.time.min, practice.zone)
+    end = local_to_utc(monday + dt.timedelta(days=7), dt.time.min, practice.zone)
+    openings = list(Opening.objects.filter(practice=practice, start_at__gte=start, start_at__lt=end).values_list(
+        "status", "created_at", "filled_at"))
+    filled = [(created, filled_at) for status, created, filled_at in openings if status == Opening.Status.FILLED]
+    minutes = [(f - c).total_seconds() / 60 for c, f in filled if f]
+    makeups = Appointment.objects.filter(practice=practice, kind=AppointmentKind.MAKEUP, start_at__gte=start,
+                                         start_at__lt=end, status__in=HOLDING_STATUSES,
+                                         makeup_for__start_at__gte=start, makeup_for__start_at__lt=end).count()
+    offers = Offer.objects.filter(opening__practice=practice, opening__start_at__gte=start,
+                                  opening__start_at__lt=end).count()
+    return {
+        "week_of": monday, "openings": len(openings), "filled": len(filled),
+        "fill_rate": round(100 * len(filled) / len(openings)) if openings else None,
+        "median_minutes_to_fill": round(median(minutes)) if minutes else None,
+        "makeups_within_week": makeups, "offers": offers,
+    }

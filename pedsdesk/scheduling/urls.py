@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pedsdesk.scheduling import views, views_offers
+from pedsdesk.scheduling import views, views_lists, views_offers
 
 urlpatterns = [
     path("schedule/", views.schedule_week, name="schedule_week"),
@@ -11,6 +11,15 @@ urlpatterns = [
     path("appointments/<int:pk>/move/", views.appointment_move, name="appointment_move"),
     path("appointments/<int:pk>/cancel/", views.appointment_cancel, name="appointment_cancel"),
     path("appointments/<int:pk>/status/", views.appointment_status, name="appointment_status"),
+    path("openings/", views_lists.opening_list, name="opening_list"),
+    path("openings/<int:pk>/", views_lists.opening_detail, name="opening_detail"),
+    path("openings/<int:pk>/offer-again/", views_lists.opening_offer_again, name="opening_offer_again"),
+    path("waitlist/", views_lists.waitlist, name="waitlist"),
+    path("waitlist/new/", views_lists.waitlist_create, name="waitlist_create"),
+    path("waitlist/<int:pk>/", views_lists.waitlist_edit, name="waitlist_edit"),
+    path("gap-list/", views_lists.gap_list, name="gap_list"),
+    path("gap-list/new/", views_lists.gap_create, name="gap_create"),
+    path("gap-list/<int:pk>/", views_lists.gap_edit, name="gap_edit"),
     path("f/<str:token>/offers/<int:pk>/", views_offers.family_offer, name="family_offer"),
     path("f/<str:token>/offers/<int:pk>/<str:choice>/", views_offers.family_offer, name="family_offer_choice"),
 ]

@@ -11,7 +11,7 @@ from pedsdesk.people.models import Diagnosis, GuardianOf
 from pedsdesk.portal.models import FamilyLink
 from pedsdesk.practices.actions import create_api_token
 from pedsdesk.practices.permissions import PERMISSIONS, has_permission
-from pedsdesk.scheduling.models import Appointment
+from pedsdesk.scheduling.models import Appointment, GapListEntry, Opening, WaitlistEntry
 from pedsdesk.schools.models import SchoolDay
 from pedsdesk.workqueue.actions import TaskSpec, open_task
 
@@ -20,7 +20,7 @@ PUBLIC = {"family_offer", "family_offer_choice", "login", "logout", "second_fact
 # Changes state: walked with POST, expecting a redirect when allowed.
 POST_ONLY = {"diagnosis_delete", "school_day_delete", "api_token_revoke", "family_link_create", "family_link_revoke",
              "task_claim", "task_complete", "task_snooze", "task_reassign",
-             "schedule_book", "appointment_move", "appointment_cancel", "appointment_status"}
+             "schedule_book", "appointment_move", "appointment_cancel", "appointment_status", "opening_offer_again"}
 
 
 def _named_patterns(resolver=None, namespace: str = "") -> dict[str, URLPattern]:
@@ -56,6 +56,12 @@ def records(practice, staff, patient):
             dedupe_key="walk", title=f"Call {guardian}", subject=guardian, role="front_desk",
             links=[{"label": str(guardian), "url": guardian.get_absolute_url()}]))[0].pk,
         "token": staff["owner"].api_tokens.get().pk,
+        "opening": Opening.objects.create(
+            practice=practice, therapist=staff["therapist"], start_at=dt.datetime(2030, 1, 9, 22, tzinfo=dt.UTC),
+            end_at=dt.datetime(2030, 1, 9, 23, tzinfo=dt.UTC)).pk,
+        "waitlist_entry": WaitlistEntry.objects.create(practice=practice, patient=patient, discipline="OT",
+                                                       referral_date=dt.date(2026, 10, 1)).pk,
+        "gap_entry": GapListEntry.objects.create(practice=practice, patient=patient, plan_of_care=plan).pk,
         "appointment": Appointment.objects.create(
             practice=practice, patient=patient, therapist=staff["therapist"], plan_of_care=plan,
             start_at=dt.datetime(2030, 1, 8, 22, tzinfo=dt.UTC), end_at=dt.datetime(2030, 1, 8, 23, tzinfo=dt.UTC)).pk,
@@ -67,6 +73,9 @@ URL_ARGS = {
     "schedule_week": None, "schedule_day": None, "schedule_slot": None, "schedule_book": None,
     "appointment_detail": "appointment", "appointment_move": "appointment", "appointment_cancel": "appointment",
     "appointment_status": "appointment",
+    "opening_list": None, "opening_detail": "opening", "opening_offer_again": "opening", "waitlist": None,
+    "waitlist_create": None, "waitlist_edit": "waitlist_entry", "gap_list": None, "gap_create": None,
+    "gap_edit": "gap_entry",
     "dashboard": None, "account": None, "staff_list": None, "staff_create": None, "practice_edit": None,
     "staff_detail": "staff", "staff_edit": "staff",
     "patient_list": None, "patient_create": None, "patient_detail": "patient", "patient_edit": "patient",

@@ -1,0 +1,78 @@
+"""The waitlist, the fill-the-gap list and the openings pages."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from conftest import make_patient, next_weekday, signed_in
+from pedsdesk.scheduling.models import GapListEntry, Opening, WaitlistEntry
+from pedsdesk.scheduling.queries import refill_measures
+from pedsdesk.scheduling.timeslots import local_to_utc
+from pedsdesk.scheduling.windows import WindowError, format_windows, parse_windows
+
+pytestmark = pytest.mark.django_db
+
+
+def test_windows_read_the_way_people_type_them():
+    windows = parse_windows("Mon 15:30-18:00; wednesday 9:00 - 11:30")
+    assert windows == [{"weekday": 0, "start": "15:30", "end": "18:00"},
+                       {"weekday": 2, "start": "09:00", "end": "11:30"}]
+    assert format_windows(windows) == "Mon 15:30-18:00; Wed 09:00-11:30"
+    for bad, message in (("Monday afternoons", "is not a window"), ("Mon 18:00-15:30", "ends before it starts"),
+                         ("Mon 25:00-26:00", "not a time of day")):
+        with pytest.raises(WindowError, match=message):
+            parse_windows(bad)
+
+
+def test_front_desk_adds_a_referral_to_the_waitlist(front_desk, practice):
+    child = make_patient(practice, "Eli", "New")
+    client = signed_in(front_desk)
+    response = client.post(reverse("waitlist_create"), {
+        "patient": child.pk, "discipline": "SLP", "referral_date": "2026-10-01", "priority": 2,
+        "windows": "Tue 15:30-18:00", "intake_complete": "on"})
+    assert response.status_code == 302
+    entry = WaitlistEntry.objects.get()
+    assert entry.windows == [{"weekday": 1, "start": "15:30", "end": "18:00"}]
+    page = client.get(reverse("waitlist"))
+    assert b"Eli New" in page.content and b"SLP" in page.content
+
+
+def test_bad_waitlist_input_says_what_to_fix(front_desk, practice, therapist):
+    child = make_patient(practice, "Eli", "New")
+    future = (practice.local_now().date() + dt.timedelta(days=3)).isoformat()
+    response = signed_in(front_desk).post(reverse("waitlist_create"), {
+        "patient": child.pk, "discipline": "SLP", "referral_date": future, "priority": 7,
+        "windows": "after school", "preferred_therapist": therapist.pk})
+    assert response.status_code == 400
+    for text in (b"cannot be in the future", b"Priority is 1", b"is not a window", b"is OT, not SLP"):
+        assert text in response.content
+    assert not WaitlistEntry.objects.exists()
+
+
+def test_gap_list_needs_a_current_plan_and_times(front_desk, patient):
+    client = signed_in(front_desk)
+    bad = client.post(reverse("gap_create"), {"plan_of_care": patient.plans_of_care.get().pk, "reason": "earlier",
+                                              "windows": "", "active": "on"})
+    assert b"Give at least one time" in bad.content
+    good = client.post(reverse("gap_create"), {"plan_of_care": patient.plans_of_care.get().pk, "reason": "earlier",
+                                               "windows": "Mon 15:30-17:00", "active": "on"})
+    assert good.status_code == 302 and GapListEntry.objects.get().patient == patient
+    assert b"Mon 15:30-17:00" in client.get(reverse("gap_list")).content
+
+
+def test_openings_page_shows_the_weeks_measures(front_desk, practice, working_week, patient):
+    day = next_weekday(1)
+    start = local_to_utc(day, dt.time(16), practice.zone)
+    filled = Opening.objects.create(practice=practice, therapist=working_week, start_at=start,
+                                    end_at=start + dt.timedelta(minutes=45), status=Opening.Status.FILLED)
+    Opening.objects.filter(pk=filled.pk).update(filled_at=filled.created_at + dt.timedelta(minutes=12))
+    Opening.objects.create(practice=practice, therapist=working_week, start_at=start + dt.timedelta(hours=1),
+                           end_at=start + dt.timedelta(hours=2))
+    measures = refill_measures(practice, day)
+    assert (measures["openings"], measures["filled"], measures["fill_rate"]) == (2, 1, 50)
+    assert measures["median_minutes_to_fill"] == 12
+    page = signed_in(front_desk).get(reverse("opening_list"), {"date": day})
+    assert b"50%" in page.content and b"12 min" in page.content
+    detail = signed_in(front_desk).get(reverse("opening_detail", args=[filled.pk]))
+    assert detail.status_code == 200
