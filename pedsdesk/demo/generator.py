@@ -37,7 +37,7 @@ from pedsdesk.authorizations.models import (
     UnitType,
 )
 from pedsdesk.demo import names
-from pedsdesk.demo.schedule import seed_schedule
+from pedsdesk.demo.schedule import seed_lists, seed_refills, seed_schedule
 from pedsdesk.people.models import (
     Channel,
     Diagnosis,
@@ -103,6 +103,9 @@ def seed_demo(*, size: str = "medium", seed: int = 7, today: dt.date | None = No
     with transaction.atomic():
         builder.build()
         builder.counts.update(seed_schedule(builder.practice, random.Random(seed + 1), builder.today))
+        builder.counts.update(seed_lists(builder.practice, random.Random(seed + 2), builder.today))
+    # After the commit: cancellations run the real refill workflow, which reads the clock.
+    builder.counts.update(seed_refills(builder.practice, random.Random(seed + 3)))
     return DemoSummary(
         practice=builder.practice, size=size, seed=seed, today=builder.today, password=DEMO_PASSWORD,
         logins=builder.logins, counts=builder.counts,

@@ -219,3 +219,64 @@ def _authorizations(practice: Practice, plans: list[PlanOfCare], series: list[Se
                                    quantity=quantity, requested_quantity=requested)
         made += 1
     return made
+
+
+def seed_lists(practice: Practice, rng: random.Random, today: dt.date) -> dict[str, int]:
+    """The waitlist (children referred without a plan of care yet) and the fill-the-gap list."""
+    from pedsdesk.people.models import Patient
+    from pedsdesk.scheduling.models import GapListEntry, WaitlistEntry
+
+    waiting = []
+    unplanned = Patient.objects.filter(practice=practice, is_active=True).exclude(
+        plans_of_care__end_date__gte=today).select_related("school").order_by("pk")
+    payers = {c.patient_id: c.payer for c in Coverage.objects.filter(patient__practice=practice, priority=1)
+              .select_related("payer")}
+    for patient in unplanned:
+        in_school = patient.school is not None and not patient.school.is_preschool
+        start = "15:30" if in_school else "09:00"
+        days = rng.sample(range(5), k=rng.randint(2, 4))
+        waiting.append(WaitlistEntry(
+            practice=practice, patient=patient, discipline=rng.choice(["OT", "PT", "SLP"]),
+            referral_date=today - dt.timedelta(days=rng.randint(3, 120)), priority=rng.choice([1, 2, 2, 2, 3]),
+            windows=[{"weekday": d, "start": start, "end": "18:00" if in_school else "12:00"} for d in sorted(days)],
+            payer=payers.get(patient.pk), evaluation_authorized=rng.random() < 0.6,
+            intake_complete=rng.random() < 0.8, created_at=dt.datetime.combine(today, dt.time(9), practice.zone)))
+    WaitlistEntry.objects.bulk_create(waiting)
+    plans = list(PlanOfCare.objects.filter(patient__practice=practice, end_date__gt=today + dt.timedelta(days=14),
+                                           start_date__lte=today).select_related("patient").order_by("pk"))
+    gap = []
+    for plan in rng.sample(plans, k=max(1, len(plans) // 30)):
+        days = rng.sample(range(5), k=2)
+        gap.append(GapListEntry(
+            practice=practice, patient=plan.patient, plan_of_care=plan, reason=rng.choice(["earlier", "extra"]),
+            windows=[{"weekday": d, "start": "15:30", "end": "18:30"} for d in sorted(days)],
+            created_at=dt.datetime.combine(today - dt.timedelta(days=rng.randint(1, 40)), dt.time(10),
+                                           practice.zone)))
+    GapListEntry.objects.bulk_create(gap)
+    return {"waitlist": len(waiting), "gap_list": len(gap)}
+
+
+def seed_refills(practice: Practice, rng: random.Random) -> dict[str, int]:
+    """This week's cancellations, through the real workflow: each frees an opening and
+    sends offers (to the console outbox); about half the first offers are accepted."""
+    from django.utils import timezone
+
+    from pedsdesk.scheduling.actions import cancel_appointment
+    from pedsdesk.scheduling.models import Offer
+    from pedsdesk.scheduling.offers import accept_offer
+
+    now = timezone.now()
+    desk = StaffMember.objects.filter(practice=practice, role=Role.FRONT_DESK).first()
+    upcoming = list(Appointment.objects.filter(
+        practice=practice, status=AppointmentStatus.BOOKED, start_at__gt=now + dt.timedelta(hours=6),
+        start_at__lt=now + dt.timedelta(days=6), patient__isnull=False).order_by("start_at", "pk"))
+    cancelled = rng.sample(upcoming, k=min(len(upcoming), max(2, len(upcoming) // 40)))
+    for visit in cancelled:
+        cancel_appointment(actor=desk, appointment=visit, by=CancelledBy.FAMILY,
+                           reason=rng.choice(_CANCEL_REASONS))
+    accepted = 0
+    for visit in cancelled[::2]:
+        offer = Offer.objects.filter(opening__freed_by=visit, status=Offer.Status.SENT).order_by("rank").first()
+        if offer is not None and accept_offer(offer=offer, actor="demo family") == "booked":
+            accepted += 1
+    return {"demo_cancellations": len(cancelled), "offers_accepted": accepted}

@@ -53,3 +53,21 @@ def test_authorizations_have_something_to_say(demo):
     assert projections
     assert any(p.used for p in projections.values())
     assert any("runs_out" in p.flags or "denials" in p.flags for p in projections.values())
+
+
+def test_waitlist_and_gap_list_are_seeded(demo):
+    from pedsdesk.scheduling.models import GapListEntry, WaitlistEntry
+
+    assert WaitlistEntry.objects.filter(practice=demo.practice).exists()
+    assert GapListEntry.objects.filter(practice=demo.practice).exists()
+
+
+def test_this_weeks_cancellations_run_the_real_refill(db):
+    from pedsdesk.messaging.models import Message
+    from pedsdesk.scheduling.models import Offer, Opening
+
+    summary = seed_demo(size="small", seed=5)  # today: the clock's, so the week ahead is real
+    assert summary.counts["demo_cancellations"] >= 2
+    assert Opening.objects.filter(practice=summary.practice).exists()
+    assert Offer.objects.filter(opening__practice=summary.practice).exists()
+    assert Message.objects.filter(kind="opening_offer").exists()
