@@ -62,11 +62,12 @@ def test_waitlist_and_gap_list_are_seeded(demo):
     assert GapListEntry.objects.filter(practice=demo.practice).exists()
 
 
-def test_this_weeks_cancellations_run_the_real_refill(db):
+def test_this_weeks_cancellations_run_the_real_refill(db, django_capture_on_commit_callbacks):
     from pedsdesk.messaging.models import Message
     from pedsdesk.scheduling.models import Offer, Opening
 
-    summary = seed_demo(size="small", seed=5)  # today: the clock's, so the week ahead is real
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = seed_demo(size="small", seed=5)  # today: the clock's, so the week ahead is real
     assert summary.counts["demo_cancellations"] >= 2
     assert Opening.objects.filter(practice=summary.practice).exists()
     assert Offer.objects.filter(opening__practice=summary.practice).exists()
