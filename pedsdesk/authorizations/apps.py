@@ -12,3 +12,5 @@ class AuthorizationsConfig(AppConfig):
 
         if authorization_guard not in BOOKING_GUARDS:
             BOOKING_GUARDS.append(authorization_guard)
+        # The daily sweep is registered in every process (web, worker, `pedsdesk sweep`, tests).
+        from pedsdesk.authorizations import tasks  # noqa: F401

@@ -1,6 +1,6 @@
 """Payers with their policy, coverages and benefit buckets.
 
-Authorizations themselves, utilization and renewals build on these.
+Authorizations with their service lines, and the renewals that continue them.
 """
 
 from django.core.exceptions import ValidationError
@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pedsdesk.people.models import Patient
-from pedsdesk.practices.models import Discipline, Practice
+from pedsdesk.practices.models import Discipline, Practice, StaffMember
 
 
 class PayerType(models.TextChoices):
@@ -271,5 +271,152 @@ class ServiceLine(models.Model):
         for cap in ("per_week_cap", "per_month_cap"):
             if getattr(self, cap) is not None and getattr(self, cap) <= 0:
                 errors[cap] = "A cap must be at least 1 (leave it empty for no cap)."
+        if errors:
+            raise ValidationError(errors)
+
+
+# Renewals
+
+# Documents the therapist writes: each becomes a task in the plan's therapist's queue.
+THERAPIST_DOCUMENTS = (RenewalDocument.PROGRESS_REPORT, RenewalDocument.PLAN_OF_CARE, RenewalDocument.RE_EVALUATION)
+
+
+class RenewalState(models.TextChoices):
+    TO_PREPARE = "to_prepare", "To prepare"
+    WAITING_ON_THERAPIST = "waiting_on_therapist", "Waiting on therapist"
+    READY = "ready", "Ready to submit"
+    SUBMITTED = "submitted", "Submitted"
+    PENDING = "pending", "Pending with the payer"
+    APPROVED = "approved", "Approved"
+    PARTIALLY_APPROVED = "partially_approved", "Partially approved"
+    DENIED = "denied", "Denied"
+
+
+# Not yet sent to the payer: the checklist decides which of these it is.
+PREPARING_STATES = (RenewalState.TO_PREPARE, RenewalState.WAITING_ON_THERAPIST, RenewalState.READY)
+AWAITING_DECISION_STATES = (RenewalState.SUBMITTED, RenewalState.PENDING)
+DECIDED_STATES = (RenewalState.APPROVED, RenewalState.PARTIALLY_APPROVED, RenewalState.DENIED)
+
+
+class SubmissionChannel(models.TextChoices):
+    PORTAL = "portal", "Payer portal"
+    FAX = "fax", "Fax"
+    ELECTRONIC = "electronic", "Electronic (X12 278 / API)"
+
+
+class Renewal(models.Model):
+    """The request that continues an authorization, from checklist to the payer's decision."""
+
+    authorization = models.OneToOneField(Authorization, on_delete=models.CASCADE, related_name="renewal")
+    state = models.CharField(max_length=24, choices=RenewalState.choices, default=RenewalState.TO_PREPARE)
+    due_date = models.DateField(help_text="Submit by this date.")
+    window_opens = models.DateField(help_text="The first day the payer accepts the renewal.")
+    due_basis = models.CharField(max_length=12, default="end",
+                                 help_text="What the due date counts back from: end or exhaustion.")
+    therapist = models.ForeignKey(StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                  help_text="Writes the progress report and the updated plan of care.")
+    requested_start = models.DateField()
+    requested_end = models.DateField()
+    expedited = models.BooleanField(default=False, help_text="Ask for the payer's expedited decision.")
+    submitted_on = models.DateField(null=True, blank=True)
+    channel = models.CharField(max_length=12, choices=SubmissionChannel.choices, blank=True)
+    payer_reference = models.CharField(max_length=60, blank=True, help_text="The payer's request or case number.")
+    submitted_by = models.ForeignKey(StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decision_due = models.DateField(null=True, blank=True, help_text="Submission date plus the payer's turnaround.")
+    decided_on = models.DateField(null=True, blank=True)
+    decided_by = models.ForeignKey(StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decision_note = models.TextField(blank=True)
+    denial_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        indexes = [models.Index(fields=["state", "due_date"]), models.Index(fields=["state", "decision_due"])]
+
+    def __str__(self) -> str:
+        return f"Renewal of authorization #{self.authorization.number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("renewal_detail", args=[self.pk])
+
+    @property
+    def audit_patient_id(self) -> int:
+        return self.authorization.coverage.patient_id
+
+    @property
+    def is_preparing(self) -> bool:
+        return self.state in PREPARING_STATES
+
+    @property
+    def awaits_decision(self) -> bool:
+        return self.state in AWAITING_DECISION_STATES
+
+    @property
+    def is_decided(self) -> bool:
+        return self.state in DECIDED_STATES
+
+    def clean(self) -> None:
+        if self.requested_start and self.requested_end and self.requested_end < self.requested_start:
+            raise ValidationError({"requested_end": "The requested period cannot end before it starts."})
+
+
+class RenewalItem(models.Model):
+    """One document on a renewal's checklist."""
+
+    renewal = models.ForeignKey(Renewal, on_delete=models.CASCADE, related_name="items")
+    document = models.CharField(max_length=20, choices=RenewalDocument.choices)
+    received_on = models.DateField(null=True, blank=True)
+    received_by = models.ForeignKey(StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["renewal", "document"], name="one_checklist_item_per_document")]
+
+    def __str__(self) -> str:
+        return self.get_document_display()
+
+    @property
+    def audit_patient_id(self) -> int:
+        return self.renewal.authorization.coverage.patient_id
+
+    @property
+    def therapist_writes(self) -> bool:
+        return self.document in THERAPIST_DOCUMENTS
+
+    @property
+    def done(self) -> bool:
+        return self.received_on is not None
+
+
+class RenewalLine(models.Model):
+    """What a renewal asks for on one line, and what the payer approved."""
+
+    renewal = models.ForeignKey(Renewal, on_delete=models.CASCADE, related_name="lines")
+    source = models.ForeignKey(ServiceLine, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                               help_text="The line of the current authorization this continues.")
+    cpt_codes = models.JSONField()
+    modifier = models.CharField(max_length=2, blank=True)
+    unit_type = models.CharField(max_length=10, choices=UnitType.choices, default=UnitType.VISITS)
+    requested_quantity = models.PositiveIntegerField()
+    approved_quantity = models.PositiveIntegerField(null=True, blank=True)
+    per_week_cap = models.PositiveSmallIntegerField(null=True, blank=True)
+    per_month_cap = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{', '.join(self.cpt_codes)}: {self.requested_quantity} {self.get_unit_type_display().lower()}"
+
+    @property
+    def audit_patient_id(self) -> int:
+        return self.renewal.authorization.coverage.patient_id
+
+    def clean(self) -> None:
+        errors = {}
+        if self.requested_quantity is not None and self.requested_quantity <= 0:
+            errors["requested_quantity"] = "Ask for at least 1."
         if errors:
             raise ValidationError(errors)

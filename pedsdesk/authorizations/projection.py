@@ -54,11 +54,21 @@ class Denial:
     message: str
 
 
+@dataclass(frozen=True)
+class Charge:
+    """One visit's draw on one line: what the burn-down chart plots."""
+
+    visit: Visit
+    line_id: int
+    cost: int
+
+
 @dataclass
 class Allocation:
     lines: dict[int, LineUse]
     covered: dict[str, list[int]]  # visit key -> line ids it used
     denials: list[Denial]
+    charges: list[Charge] = field(default_factory=list)
 
 
 def _charge_order(visit: Visit) -> tuple:
@@ -86,6 +96,7 @@ def allocate(lines: Sequence[Line], visits: Iterable[Visit]) -> Allocation:
     uses = {line.id: LineUse() for line in lines}
     covered: dict[str, list[int]] = {}
     denials: list[Denial] = []
+    charges: list[Charge] = []
     by_end = sorted(lines, key=lambda ln: (ln.end, ln.authorization_id, ln.id))
     for visit in sorted(visits, key=_charge_order):
         plan = _plan_visit(by_end, uses, visit)
@@ -102,8 +113,9 @@ def allocate(lines: Sequence[Line], visits: Iterable[Visit]) -> Allocation:
             use.by_month[(visit.day.year, visit.day.month)] += cost
             if use.used + use.scheduled >= line.quantity and use.exhausted_on is None:
                 use.exhausted_on = visit.day
+            charges.append(Charge(visit, line.id, cost))
         covered[visit.key] = [line.id for line, _ in plan]
-    return Allocation(uses, covered, denials)
+    return Allocation(uses, covered, denials, charges)
 
 
 def _plan_visit(by_end: list[Line], uses: dict[int, LineUse], visit: Visit) -> list[tuple[Line, int]] | Denial:
@@ -155,6 +167,18 @@ def _denial(by_end: list[Line], visit: Visit) -> Denial:
     return Denial(visit, "no_authorization", None, f"{visit.label or visit.day} has no authorization")
 
 
+@dataclass(frozen=True)
+class LineProjection:
+    """One service line's figures; an authorization's are their sums."""
+
+    line_id: int
+    authorized: int
+    used: int
+    scheduled: int
+    remaining: int
+    exhausted_on: dt.date | None
+
+
 @dataclass
 class Projection:
     """One authorization, projected from the real schedule."""
@@ -170,6 +194,7 @@ class Projection:
     runs_out_before_end: bool
     unused_at_end: int
     denials: list[Denial]
+    lines: list[LineProjection] = field(default_factory=list)
 
     @property
     def flags(self) -> list[str]:
@@ -205,6 +230,8 @@ def project(lines: Sequence[Line], allocation: Allocation) -> dict[int, Projecti
             remaining=remaining, unit_type=auth_lines[0].unit_type, exhausted_on=exhausted_on,
             runs_out_before_end=bool(exhausted_on and exhausted_on < end),
             unused_at_end=remaining, denials=denials_for[authorization_id],
+            lines=[LineProjection(ln.id, ln.quantity, u.used, u.scheduled, ln.quantity - u.used - u.scheduled,
+                                  u.exhausted_on) for ln, u in zip(auth_lines, uses, strict=True)],
         )
     return result
 
@@ -247,3 +274,47 @@ def bucket_use(*, limit: int, unit_type: str, period: tuple[dt.date, dt.date], v
         if used + scheduled >= limit and exhausted_on is None:
             exhausted_on = visit.day
     return BucketUse(limit, used, scheduled, limit - used - scheduled, exhausted_on, period, over)
+
+
+def renewal_due(*, end: dt.date, exhausted_on: dt.date | None, recommended_days: int,
+                earliest_days: int) -> tuple[dt.date, dt.date, str]:
+    """(due date, first day the payer accepts a renewal, what the due date counts from).
+
+    The lead time counts from whichever comes first, expiry or the projected last unit:
+    an authorization that runs out in October needs its renewal before October, not
+    before its December expiry.
+    """
+    basis, date = ("end", end)
+    if exhausted_on is not None and exhausted_on < end:
+        basis, date = ("exhaustion", exhausted_on)
+    window_opens = end - dt.timedelta(days=earliest_days)
+    # Never before the payer's window opens: a payer such as Texas Medicaid returns a
+    # renewal sent more than 30 days before expiry unread, so an earlier due date would
+    # ask the front desk for a submission the payer refuses.
+    due = max(date - dt.timedelta(days=recommended_days), window_opens)
+    return due, window_opens, basis
+
+
+@dataclass(frozen=True)
+class BurnPoint:
+    day: dt.date
+    used: int  # cumulative units of attended visits up to and including ``day``
+    scheduled: int  # cumulative units of visits still to come
+    remaining: int
+
+
+def burn_down(*, authorized: int, start: dt.date, end: dt.date, charges: Iterable[Charge]) -> list[BurnPoint]:
+    """Remaining units after each day that draws on the authorization, from its start
+    (everything left) to its end."""
+    by_day: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
+    for charge in charges:
+        by_day[charge.visit.day][0 if charge.visit.done else 1] += charge.cost
+    points = [BurnPoint(start, 0, 0, authorized)]
+    used = scheduled = 0
+    for day in sorted(by_day):
+        used += by_day[day][0]
+        scheduled += by_day[day][1]
+        points.append(BurnPoint(day, used, scheduled, authorized - used - scheduled))
+    if points[-1].day < end:
+        points.append(BurnPoint(end, used, scheduled, authorized - used - scheduled))
+    return points

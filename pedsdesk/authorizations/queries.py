@@ -3,23 +3,41 @@ series will book later. Bulk queries feed the pure arithmetic in projection.py."
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.shortcuts import get_object_or_404
 
 from pedsdesk.authorizations.models import (
+    AWAITING_DECISION_STATES,
+    PREPARING_STATES,
     USABLE_STATUSES,
     Authorization,
+    AuthorizationStatus,
     BenefitBucket,
     Coverage,
+    Payer,
+    Renewal,
     RoundingRule,
     ServiceLine,
+    UnitType,
 )
-from pedsdesk.authorizations.projection import Line, Projection, Visit, allocate, bucket_use, plan_year, project
+from pedsdesk.authorizations.projection import (
+    Allocation,
+    Charge,
+    Line,
+    LineProjection,
+    Projection,
+    Visit,
+    allocate,
+    bucket_use,
+    plan_year,
+    project,
+)
 from pedsdesk.codes import CPT_CODES, units_for_minutes
-from pedsdesk.people.models import PlanOfCareService
-from pedsdesk.practices.models import Practice
+from pedsdesk.people.models import PlanOfCare, PlanOfCareService
+from pedsdesk.practices.models import Practice, StaffMember
 from pedsdesk.scheduling.models import (
     HOLDING_STATUSES,
     Appointment,
@@ -135,14 +153,10 @@ def _line(line: ServiceLine) -> Line:
                 line.per_week_cap, line.per_month_cap)
 
 
-def project_authorizations(practice: Practice, authorizations: Iterable[Authorization] | None = None,
-                           extra_visit: tuple[int, str, Visit] | None = None,
-                           exclude_appointment: int | None = None) -> dict[int, Projection]:
-    """Projection of each authorization of the practice (or of the given ones).
-
-    Allocation is per child and discipline across all their usable authorizations, so
-    overlapping authorizations share the visits the way the payer will.
-    """
+def _allocations(practice: Practice, authorizations: Iterable[Authorization] | None = None,
+                 extra_visit: tuple[int, str, Visit] | None = None,
+                 exclude_appointment: int | None = None) -> Iterator[tuple[list[Line], Allocation]]:
+    """Per child and discipline: the usable lines and how the visits draw on them."""
     if authorizations is None:
         scope = Authorization.objects.filter(coverage__patient__practice=practice)
     else:
@@ -151,7 +165,7 @@ def project_authorizations(practice: Practice, authorizations: Iterable[Authoriz
     if extra_visit is not None:
         keys.add(extra_visit[:2])
     if not keys:
-        return {}
+        return
     patient_ids = {p for p, _ in keys}
     lines = list(
         ServiceLine.objects.filter(authorization__coverage__patient_id__in=patient_ids,
@@ -159,13 +173,12 @@ def project_authorizations(practice: Practice, authorizations: Iterable[Authoriz
         .select_related("authorization__coverage__payer")
     )
     if not lines and extra_visit is None:
-        return {}
+        return
     since = min((ln.authorization.start_date for ln in lines), default=practice.local_now().date())
     schedule = _Schedule(patient_ids, since, practice)
     grouped: dict[tuple[int, str], list[ServiceLine]] = defaultdict(list)
     for line in lines:
         grouped[(line.authorization.coverage.patient_id, line.authorization.discipline)].append(line)
-    result: dict[int, Projection] = {}
     for key, group in grouped.items():
         if key not in keys:
             continue
@@ -174,8 +187,32 @@ def project_authorizations(practice: Practice, authorizations: Iterable[Authoriz
         if extra_visit is not None and extra_visit[:2] == key:
             visits.append(extra_visit[2])
         records = [_line(ln) for ln in group]
-        result.update(project(records, allocate(records, visits)))
+        yield records, allocate(records, visits)
+
+
+def project_authorizations(practice: Practice, authorizations: Iterable[Authorization] | None = None,
+                           extra_visit: tuple[int, str, Visit] | None = None,
+                           exclude_appointment: int | None = None) -> dict[int, Projection]:
+    """Projection of each authorization of the practice (or of the given ones).
+
+    Allocation is per child and discipline across all their usable authorizations, so
+    overlapping authorizations share the visits the way the payer will.
+    """
+    result: dict[int, Projection] = {}
+    for records, allocation in _allocations(practice, authorizations, extra_visit, exclude_appointment):
+        result.update(project(records, allocation))
     return result
+
+
+def project_with_charges(authorization: Authorization) -> tuple[Projection | None, list[Charge]]:
+    """One authorization's projection and every visit's draw on it (for its burn-down)."""
+    practice = authorization.coverage.patient.practice
+    for records, allocation in _allocations(practice, [authorization]):
+        if any(r.authorization_id == authorization.pk for r in records):
+            line_ids = {r.id for r in records if r.authorization_id == authorization.pk}
+            return (project(records, allocation)[authorization.pk],
+                    [c for c in allocation.charges if c.line_id in line_ids])
+    return None, []
 
 
 def active_coverage(patient_id: int, day: dt.date) -> Coverage | None:
@@ -210,3 +247,262 @@ def buckets_for(coverage: Coverage, day: dt.date, extra: Visit | None = None, ex
         result.append((bucket, bucket_use(limit=bucket.limit, unit_type=bucket.unit_type, period=period,
                                           visits=visits)))
     return result
+
+
+# What the board, the detail page, the chart, the API and the report show.
+
+# Stable flag codes: the API, the report and the board's filter use these names.
+FLAGS = {
+    "runs_out": "Runs out before it ends",
+    "unused_units": "Will end with units unused",
+    "denials": "Visits it will not cover",
+    "expiring": "In the renewal window",
+    "renewal_overdue": "Renewal not submitted by its due date",
+    "decision_overdue": "Payer's decision overdue",
+}
+
+
+@dataclass
+class AuthorizationSummary:
+    """One authorization with its figures, flags and renewal, as of ``today``."""
+
+    authorization: Authorization
+    projection: Projection | None
+    therapist: StaffMember | None
+    today: dt.date
+
+    @property
+    def coverage(self) -> Coverage:
+        return self.authorization.coverage
+
+    @property
+    def patient(self):
+        return self.authorization.coverage.patient
+
+    @property
+    def payer(self) -> Payer:
+        return self.authorization.coverage.payer
+
+    @property
+    def renewal(self) -> Renewal | None:
+        try:
+            return self.authorization.renewal
+        except Renewal.DoesNotExist:
+            return None
+
+    @property
+    def authorized(self) -> int:
+        return sum(line.quantity for line in self.authorization.lines.all())
+
+    @property
+    def used(self) -> int:
+        return self.projection.used if self.projection else 0
+
+    @property
+    def scheduled(self) -> int:
+        return self.projection.scheduled if self.projection else 0
+
+    @property
+    def remaining(self) -> int:
+        return self.projection.remaining if self.projection else self.authorized
+
+    @property
+    def exhausted_on(self) -> dt.date | None:
+        return self.projection.exhausted_on if self.projection else None
+
+    @property
+    def days_left(self) -> int:
+        return (self.authorization.end_date - self.today).days
+
+    @property
+    def unit_type(self) -> str:
+        lines = self.authorization.lines.all()
+        return lines[0].unit_type if lines else UnitType.VISITS
+
+    @property
+    def usable(self) -> bool:
+        return self.authorization.status in USABLE_STATUSES
+
+    @property
+    def window_opens(self) -> dt.date:
+        return self.authorization.end_date - dt.timedelta(days=self.payer.renewal_earliest_days)
+
+    @property
+    def denials(self) -> list:
+        return self.projection.denials if self.projection else []
+
+    @property
+    def flags(self) -> list[str]:
+        flags = list(self.projection.flags) if self.projection else []
+        renewal = self.renewal
+        continued = getattr(self.authorization, "continued", False) or (renewal is not None and renewal.is_decided)
+        if (self.usable and not continued and self.payer.requires_authorization
+                and self.window_opens <= self.today <= self.authorization.end_date):
+            flags.append("expiring")
+        if renewal is not None and renewal.is_preparing and renewal.due_date < self.today:
+            flags.append("renewal_overdue")
+        if renewal is not None and renewal.awaits_decision and renewal.decision_due and \
+                renewal.decision_due < self.today:
+            flags.append("decision_overdue")
+        return flags
+
+    @property
+    def flag_labels(self) -> list[tuple[str, str]]:
+        return [(flag, FLAGS[flag]) for flag in self.flags]
+
+    @property
+    def line_rows(self) -> list[tuple[ServiceLine, LineProjection | None]]:
+        by_id = {lp.line_id: lp for lp in self.projection.lines} if self.projection else {}
+        return [(line, by_id.get(line.pk)) for line in self.authorization.lines.all()]
+
+
+def _authorization_rows(queryset: QuerySet) -> QuerySet:
+    continued = Authorization.objects.filter(previous=OuterRef("pk")).exclude(status=AuthorizationStatus.DENIED)
+    return (queryset.select_related("coverage__payer", "coverage__patient", "renewal")
+            .prefetch_related("lines").annotate(continued=Exists(continued)))
+
+
+def _therapists(patient_ids: set[int]) -> dict[tuple[int, str], list[PlanOfCare]]:
+    plans: dict[tuple[int, str], list[PlanOfCare]] = defaultdict(list)
+    for plan in PlanOfCare.objects.filter(patient_id__in=patient_ids).select_related("therapist").order_by(
+        "end_date", "pk"
+    ):
+        plans[(plan.patient_id, plan.discipline)].append(plan)
+    return plans
+
+
+def _plan_for(plans: list[PlanOfCare], authorization: Authorization) -> PlanOfCare | None:
+    """The plan of care the authorization pays for: the last one overlapping its period."""
+    a = authorization
+    overlapping = [p for p in plans if p.start_date <= a.end_date and p.end_date >= a.start_date]
+    return (overlapping or plans or [None])[-1]
+
+
+def summarize(practice: Practice, *, today: dt.date,
+              authorizations: QuerySet | None = None) -> list[AuthorizationSummary]:
+    """Summaries of the practice's authorizations (or of ``authorizations``) in a fixed
+    number of queries, whatever their number."""
+    queryset = authorizations if authorizations is not None else Authorization.objects.all()
+    rows = list(_authorization_rows(queryset.filter(coverage__patient__practice=practice)))
+    if not rows:
+        return []
+    projections = project_authorizations(practice, rows)
+    plans = _therapists({a.coverage.patient_id for a in rows})
+    result = []
+    for authorization in rows:
+        plan = _plan_for(plans[(authorization.coverage.patient_id, authorization.discipline)], authorization)
+        result.append(AuthorizationSummary(authorization, projections.get(authorization.pk),
+                                           plan.therapist if plan else None, today))
+    return result
+
+
+BOARD_SORTS = {
+    "days_left": lambda s: (s.days_left, s.remaining, s.authorization.pk),
+    "-days_left": lambda s: (-s.days_left, -s.remaining, s.authorization.pk),
+    "units_left": lambda s: (s.remaining, s.days_left, s.authorization.pk),
+    "-units_left": lambda s: (-s.remaining, s.days_left, s.authorization.pk),
+    "patient": lambda s: (s.patient.last_name, s.patient.first_name, s.authorization.end_date, s.authorization.pk),
+}
+BOARD_SHOWS = ("current", "ended", "all")
+
+
+def board(practice: Practice, *, today: dt.date, payer: int | None = None, discipline: str = "",
+          therapist: int | None = None, flag: str = "", show: str = "current",
+          sort: str = "days_left") -> list[AuthorizationSummary]:
+    """The authorizations board: filtered and sorted summaries.
+
+    "current" is what still needs watching: not yet ended, or ended within the last
+    30 days, or with a renewal still open.
+    """
+    queryset = Authorization.objects.all()
+    if payer:
+        queryset = queryset.filter(coverage__payer_id=payer)
+    if discipline:
+        queryset = queryset.filter(discipline=discipline)
+    recent = today - dt.timedelta(days=30)
+    open_renewal = Q(renewal__state__in=PREPARING_STATES + AWAITING_DECISION_STATES)
+    if show == "current":
+        queryset = queryset.filter(Q(end_date__gte=recent) | open_renewal)
+    elif show == "ended":
+        queryset = queryset.filter(end_date__lt=today)
+    rows = summarize(practice, today=today, authorizations=queryset)
+    if therapist:
+        rows = [r for r in rows if r.therapist is not None and r.therapist.pk == therapist]
+    if flag:
+        rows = [r for r in rows if flag in r.flags]
+    return sorted(rows, key=BOARD_SORTS.get(sort, BOARD_SORTS["days_left"]))
+
+
+def authorization_for(user: StaffMember, pk: int) -> Authorization:
+    """One of the user's practice's authorizations, else 404."""
+    return get_object_or_404(
+        Authorization.objects.select_related("coverage__payer", "coverage__patient", "previous"),
+        pk=pk, coverage__patient__practice=user.practice)
+
+
+def renewal_for(user: StaffMember, pk: int) -> Renewal:
+    return get_object_or_404(
+        Renewal.objects.select_related("authorization__coverage__payer", "authorization__coverage__patient",
+                                       "therapist", "submitted_by", "decided_by"),
+        pk=pk, authorization__coverage__patient__practice=user.practice)
+
+
+def summary_of(authorization: Authorization, today: dt.date) -> AuthorizationSummary:
+    practice = authorization.coverage.patient.practice
+    return summarize(practice, today=today, authorizations=Authorization.objects.filter(pk=authorization.pk))[0]
+
+
+def chain_of(authorization: Authorization) -> list[Authorization]:
+    """The authorizations before this one and after it, oldest first (the renewal history)."""
+    before: list[Authorization] = []
+    current = authorization.previous
+    while current is not None and len(before) < 20:
+        before.insert(0, current)
+        current = current.previous
+    after = list(Authorization.objects.filter(previous=authorization).order_by("start_date", "pk"))
+    return [*before, authorization, *after]
+
+
+@dataclass
+class CoverageBuckets:
+    coverage: Coverage
+    buckets: list[tuple[BenefitBucket, object]]
+
+
+def patient_authorizations(patient, today: dt.date) -> dict:
+    """The chart's section: the child's authorizations and each coverage's benefit buckets."""
+    summaries = summarize(patient.practice, today=today,
+                          authorizations=Authorization.objects.filter(coverage__patient=patient))
+    summaries.sort(key=lambda s: (s.authorization.end_date < today, s.authorization.discipline,
+                                  -s.authorization.end_date.toordinal()))
+    coverages = Coverage.objects.filter(patient=patient).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=today)).select_related("payer", "patient__practice")
+    buckets = [CoverageBuckets(c, buckets_for(c, today)) for c in coverages]
+    return {"summaries": summaries, "coverage_buckets": [c for c in buckets if c.buckets]}
+
+
+def attendance(authorization: Authorization, until: dt.date) -> dict[str, int]:
+    """Visits of the authorization's discipline in its period up to ``until``, by outcome."""
+    practice = authorization.coverage.patient.practice
+    zone = practice.zone
+    rows = (Appointment.objects.filter(
+        patient_id=authorization.coverage.patient_id,
+        start_at__gte=local_to_utc(authorization.start_date, dt.time.min, zone),
+        start_at__lt=local_to_utc(min(until, authorization.end_date) + dt.timedelta(days=1), dt.time.min, zone))
+        .exclude(kind=AppointmentKind.MEETING)
+        .values_list("status", "plan_of_care__discipline", "therapist__therapist_profile__discipline"))
+    counts = {"attended": 0, "cancelled": 0, "late_cancel": 0, "no_show": 0, "upcoming": 0}
+    for status, plan_discipline, therapist_discipline in rows:
+        if (plan_discipline or therapist_discipline) != authorization.discipline:
+            continue
+        if status == AppointmentStatus.COMPLETED:
+            counts["attended"] += 1
+        elif status == AppointmentStatus.CANCELLED:
+            counts["cancelled"] += 1
+        elif status == AppointmentStatus.LATE_CANCEL:
+            counts["late_cancel"] += 1
+        elif status == AppointmentStatus.NO_SHOW:
+            counts["no_show"] += 1
+        else:
+            counts["upcoming"] += 1
+    return counts

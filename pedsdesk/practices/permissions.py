@@ -19,6 +19,12 @@ plans_of_care.edit           x      x       .       x          .
 coverages.edit               x      x       x       .          x
 payers.view                  x      x       x       .          x
 payers.edit                  x      x       .       .          x
+authorizations.view          x      x       x       x          x
+authorizations.edit          x      x       x       .          x
+# renewals.documents: tick the checklist (therapists their own reports); renewals.decide: record the payer's decision
+renewals.work                x      x       x       .          x
+renewals.documents           x      x       x       x          x
+renewals.decide              x      x       .       .          x
 schools.view                 x      x       x       x          x
 schools.edit                 x      x       x       .          .
 staff.view                   x      x       x       x          x

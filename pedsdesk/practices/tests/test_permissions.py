@@ -6,21 +6,25 @@ import datetime as dt
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from conftest import ROLES, make_guardian, make_patient, signed_in
+from conftest import ROLES, make_authorization, make_guardian, make_patient, signed_in
+from pedsdesk.authorizations.models import Authorization
 from pedsdesk.people.models import Diagnosis, GuardianOf
 from pedsdesk.portal.models import FamilyLink
 from pedsdesk.practices.actions import create_api_token
 from pedsdesk.practices.permissions import PERMISSIONS, has_permission
-from pedsdesk.scheduling.models import Appointment, GapListEntry, Opening, WaitlistEntry
+from pedsdesk.scheduling.models import Appointment, CalendarFeed, GapListEntry, Opening, WaitlistEntry
 from pedsdesk.schools.models import SchoolDay
 from pedsdesk.workqueue.actions import TaskSpec, open_task
 
 # Reachable without signing in; each has its own tests.
-PUBLIC = {"family_offer", "family_offer_choice", "login", "logout", "second_factor", "healthz", "family_portal"}
+PUBLIC = {"family_offer", "family_offer_choice", "login", "logout", "second_factor", "healthz", "family_portal",
+          "calendar_feed", "visit_ics", "family_visit_confirm", "family_visit_cancel", "family_visit_reschedule"}
 # Changes state: walked with POST, expecting a redirect when allowed.
 POST_ONLY = {"diagnosis_delete", "school_day_delete", "api_token_revoke", "family_link_create", "family_link_revoke",
              "task_claim", "task_complete", "task_snooze", "task_reassign",
-             "schedule_book", "appointment_move", "appointment_cancel", "appointment_status", "opening_offer_again"}
+             "schedule_book", "appointment_move", "appointment_cancel", "appointment_status",
+             "calendar_feed_create", "calendar_feed_revoke", "opening_offer_again",
+             "renewal_start", "renewal_pending", "renewal_document"}
 
 
 def _named_patterns(resolver=None, namespace: str = "") -> dict[str, URLPattern]:
@@ -56,16 +60,31 @@ def records(practice, staff, patient):
             dedupe_key="walk", title=f"Call {guardian}", subject=guardian, role="front_desk",
             links=[{"label": str(guardian), "url": guardian.get_absolute_url()}]))[0].pk,
         "token": staff["owner"].api_tokens.get().pk,
+        **_authorization_records(patient),
         "opening": Opening.objects.create(
             practice=practice, therapist=staff["therapist"], start_at=dt.datetime(2030, 1, 9, 22, tzinfo=dt.UTC),
             end_at=dt.datetime(2030, 1, 9, 23, tzinfo=dt.UTC)).pk,
         "waitlist_entry": WaitlistEntry.objects.create(practice=practice, patient=patient, discipline="OT",
                                                        referral_date=dt.date(2026, 10, 1)).pk,
         "gap_entry": GapListEntry.objects.create(practice=practice, patient=patient, plan_of_care=plan).pk,
+        "calendar_feed": CalendarFeed.objects.create(therapist=staff["therapist"], token_hash="0" * 64).pk,
         "appointment": Appointment.objects.create(
             practice=practice, patient=patient, therapist=staff["therapist"], plan_of_care=plan,
             start_at=dt.datetime(2030, 1, 8, 22, tzinfo=dt.UTC), end_at=dt.datetime(2030, 1, 8, 23, tzinfo=dt.UTC)).pk,
     }
+
+
+def _authorization_records(patient) -> dict:
+    """An authorization and, for the renewal pages, a second one with its renewal open."""
+    from pedsdesk.authorizations.actions import open_renewal
+
+    authorization = Authorization.objects.get(coverage__patient=patient)
+    renewed = make_authorization(authorization.coverage, number="PA-WALK", start_date=dt.date(2027, 3, 1),
+                                 end_date=dt.date(2027, 8, 31))
+    renewed.coverage.payer.renewal_documents = ["progress_report"]
+    renewed.coverage.payer.save()
+    renewal, _ = open_renewal(authorization=renewed, today=dt.date(2027, 8, 1))
+    return {"authorization": authorization.pk, "renewal": renewal.pk, "renewal_item": renewal.items.get().pk}
 
 
 # URL name -> which record its <pk> is (None: no arguments).
@@ -73,9 +92,14 @@ URL_ARGS = {
     "schedule_week": None, "schedule_day": None, "schedule_slot": None, "schedule_book": None,
     "appointment_detail": "appointment", "appointment_move": "appointment", "appointment_cancel": "appointment",
     "appointment_status": "appointment",
+    "calendar_feed_settings": None, "calendar_feed_create": None, "calendar_feed_revoke": "calendar_feed",
     "opening_list": None, "opening_detail": "opening", "opening_offer_again": "opening", "waitlist": None,
     "waitlist_create": None, "waitlist_edit": "waitlist_entry", "gap_list": None, "gap_create": None,
     "gap_edit": "gap_entry",
+    "authorization_board": None, "authorization_detail": "authorization", "authorization_edit": "authorization",
+    "authorization_create": "patient", "renewal_start": "authorization", "renewal_list": None,
+    "renewal_detail": "renewal", "renewal_edit": "renewal", "renewal_submit": "renewal", "renewal_pending": "renewal",
+    "renewal_decide": "renewal", "renewal_packet": "renewal", "renewal_document": "renewal_item",
     "dashboard": None, "account": None, "staff_list": None, "staff_create": None, "practice_edit": None,
     "staff_detail": "staff", "staff_edit": "staff",
     "patient_list": None, "patient_create": None, "patient_detail": "patient", "patient_edit": "patient",

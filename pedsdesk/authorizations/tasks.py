@@ -1,0 +1,38 @@
+"""The authorizations' daily sweep (run by huey, and by ``pedsdesk sweep``)."""
+
+import datetime as dt
+import logging
+
+from django.utils import timezone
+
+from pedsdesk.authorizations.actions import open_due_renewals, refresh_statuses
+from pedsdesk.authorizations.rules import run_authorization_rules
+from pedsdesk.practices.models import Practice
+from pedsdesk.sweeps import sweep
+
+logger = logging.getLogger(__name__)
+
+
+def run_daily(*, practice: Practice, now: dt.datetime | None = None, rules: bool = False) -> dict:
+    """For one practice: statuses (expired, exhausted), then the renewals whose time has
+    come (each opens its own tasks). The work queue's sweeps run the task rules; with
+    ``rules`` they run here too, at once."""
+    now = now or timezone.now()
+    today = now.astimezone(practice.zone).date()
+    changed = refresh_statuses(practice=practice, today=today)
+    opened, moved = open_due_renewals(practice=practice, today=today)
+    result = {"statuses": changed, "renewals_opened": opened, "due_dates_moved": moved}
+    if rules:
+        result["rules"] = run_authorization_rules(practice=practice, now=now)
+    return result
+
+
+@sweep("authorizations.daily", "daily")
+def authorizations_daily() -> dict:
+    results = {}
+    for practice in Practice.objects.order_by("pk"):
+        try:
+            results[practice.pk] = run_daily(practice=practice)
+        except Exception:  # one practice's bad row must not stop the others
+            logger.exception("authorizations sweep failed for practice %s", practice.pk)
+    return results
