@@ -30,7 +30,9 @@ def _throttle() -> Throttle:
 
 def _private(response: HttpResponse) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: the token never leaves for another site, and the
+    # family's own form posts still carry an Origin that CSRF protection can check.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -98,7 +98,7 @@ def test_portal_pages_are_private_and_read_only(current_plan, patient, rosa, mak
     _, url = make_link(rosa, patient)
     response = Client().get(path_of(url))
     assert "no-store" in response["Cache-Control"] and response["X-Robots-Tag"] == "noindex, nofollow"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert not response.cookies
     assert Client().post(path_of(url)).status_code == 405
 
