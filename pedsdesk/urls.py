@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("pedsdesk.authorizations.urls")),
     path("", include("pedsdesk.schools.urls")),
     path("", include("pedsdesk.scheduling.urls")),
+    path("", include("pedsdesk.scheduling.urls_calendar")),
     path("", include("pedsdesk.audit.urls")),
     path("", include("pedsdesk.portal.urls")),
     path("", include("pedsdesk.messaging.urls")),

@@ -74,7 +74,15 @@ def _goals(page: PortalPage) -> dict:
     ]}
 
 
+def _visits(page: PortalPage) -> dict:
+    # Imported here: the schedule builds on the portal, not the other way round.
+    from pedsdesk.scheduling.confirmations import family_visits
+
+    return family_visits(page.patient)
+
+
 SECTIONS: list[Section] = [
+    Section("visits", "portal/sections/visits.html", _visits),
     Section("care-team", "portal/sections/care_team.html", _care_team),
     Section("goals", "portal/sections/goals.html", _goals),
 ]

@@ -9,6 +9,7 @@ IMMEDIATE transactions serialize writers the same way.
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 import holidays
 from django.db import transaction
@@ -130,6 +131,15 @@ def _lock_people(therapist: StaffMember, patient: Patient | None) -> None:
         Patient.objects.select_for_update().filter(pk=patient.pk).first()
 
 
+def _reminders_follow(appointment: Appointment, change: str, actor: StaffMember | str) -> None:
+    """After commit, reminders follow the visit (pedsdesk.scheduling.confirmations): a
+    rolled-back change sends nothing, and a failure there never undoes the booking."""
+    from pedsdesk.scheduling.confirmations import visit_changed
+
+    transaction.on_commit(partial(visit_changed, appointment_id=appointment.pk, change=change,
+                                  actor=actor if isinstance(actor, str) else ""), robust=True)
+
+
 def _refuse_unless_allowed(check: BookingCheck, override_reason: str) -> None:
     if check.blocks or (check.warnings and not override_reason.strip()):
         raise BookingRefused(check)
@@ -157,6 +167,7 @@ def book_appointment(*, actor: StaffMember | str, practice: Practice, therapist:
         )
         record_event(actor=actor, action="create", obj=appointment, practice_id=practice.pk,
                      detail={"warnings_overridden": [w.code for w in check.warnings]}, request=request)
+        _reminders_follow(appointment, "booked", actor)
     return appointment
 
 
@@ -184,6 +195,7 @@ def move_appointment(*, actor: StaffMember | str, appointment: Appointment, star
         record_event(actor=actor, action="update", obj=appointment, practice_id=appointment.practice_id,
                      detail={"moved_from": before.isoformat(), "fields": ["start_at", "end_at", "therapist"]},
                      request=request)
+        _reminders_follow(appointment, "moved", actor)
     return appointment
 
 
@@ -212,6 +224,8 @@ def cancel_appointment(*, actor: StaffMember | str, appointment: Appointment, by
                      detail={"fields": ["status"], "status": locked.status, "by": by}, request=request)
         for hook in AFTER_CANCELLATION:
             transaction.on_commit(lambda hook=hook: hook(locked))
+        # After the opening's hooks: the first offer goes out before the reminders are tidied.
+        _reminders_follow(locked, "cancelled", actor)
     return locked
 
 
@@ -238,6 +252,7 @@ def set_status(*, actor: StaffMember | str, appointment: Appointment, status: st
         locked.save(update_fields=["status", "updated_at"])
         record_event(actor=actor, action="update", obj=locked, practice_id=locked.practice_id,
                      detail={"fields": ["status"], "status": status}, request=request)
+        _reminders_follow(locked, "status", actor)
     return locked
 
 

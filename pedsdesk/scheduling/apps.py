@@ -7,6 +7,9 @@ class SchedulingConfig(AppConfig):
     verbose_name = "Schedule"
 
     def ready(self) -> None:
+        # Message kinds, the reply handler, task rules and sweeps of confirmations and
+        # attendance, in every process (web, worker, `pedsdesk sweep`, tests).
+        from pedsdesk.scheduling import attendance, confirmations  # noqa: F401
         from pedsdesk.scheduling.actions import AFTER_CANCELLATION
         from pedsdesk.scheduling.offers import refill_after_cancellation
 

@@ -1,0 +1,128 @@
+"""What families are told about their visits, in English and Spanish, by text and email.
+
+Texts carry no clinical detail: the practice's name, the child's first name, the local
+day and time, and the family link (which holds the rest). No discipline, no therapist,
+no diagnosis. Replies are YES / NO: never CANCEL, a carrier opt-out keyword.
+
+Context keys: ``child_first_name``, ``start_at`` (aware datetime), ``url`` (family
+link), ``ics_url`` (signed calendar file, email only), ``outcome`` (answers only).
+Every key may be missing (the messaging tests render every kind with a bare context).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.utils.dates import MONTHS, WEEKDAYS
+from django.utils.translation import gettext as _
+
+from pedsdesk.messaging.kinds import MessageKind, Rendered, RenderInput, register_kind
+
+REMINDER = "visit_reminder"
+CANCELLED = "visit_cancelled"
+ANSWER = "visit_reply_answer"
+
+# What a text reply (or the front desk) did, for the answer we send back.
+CONFIRMED, ALREADY_CONFIRMED = "confirmed", "already_confirmed"
+CANCELLED_NOW, NOT_ACTIVE = "cancelled", "not_active"
+RESCHEDULE = "reschedule"
+
+
+def visit_when(start_at: dt.datetime | None, zone: ZoneInfo) -> str:
+    """'Monday, November 2 at 4:00 PM' / 'lunes 2 de noviembre a las 4:00 p. m.' in the
+    active language, on the practice's clock."""
+    if start_at is None:
+        return ""
+    local = start_at.astimezone(zone)
+    clock = f"{local.hour % 12 or 12}:{local.minute:02d}"
+    time = (_("%(time)s AM") if local.hour < 12 else _("%(time)s PM")) % {"time": clock}
+    return _("%(weekday)s, %(month)s %(day)s at %(time)s") % {
+        "weekday": WEEKDAYS[local.weekday()], "month": MONTHS[local.month], "day": local.day, "time": time}
+
+
+def _parts(data: RenderInput) -> dict:
+    context = data.context
+    child = context.get("child_first_name") or ""
+    return {
+        "practice": data.practice.name,
+        "child": child,
+        "when": visit_when(context.get("start_at"), data.practice.zone),
+        "url": context.get("url") or "",
+        "ics_url": context.get("ics_url") or "",
+        "phone": data.practice_phone or _("the office"),
+    }
+
+
+def _subject(p: dict) -> str:
+    if p["child"]:
+        return _("%(child)s's visit") % p
+    return _("Your child's visit")
+
+
+def _email(data: RenderInput, subject: str, *paragraphs: str) -> Rendered:
+    greeting = _("Hello %(name)s,") % {"name": data.recipient.first_name}
+    sign_off = data.practice.name + (f" · {data.practice_phone}" if data.practice_phone else "")
+    return Rendered(subject, "\n\n".join([greeting, *[p for p in paragraphs if p], sign_off]))
+
+
+def _reminder(data: RenderInput) -> Rendered:
+    p = _parts(data)
+    confirmed = bool(data.context.get("confirmed"))
+    if data.channel == "sms":
+        if confirmed:
+            text = _("%(practice)s: see you %(when)s for %(child)s's visit. To cancel or ask for another time: "
+                     "%(url)s") % p
+        else:
+            text = _("%(practice)s: reminder of %(child)s's visit %(when)s. Reply YES to confirm or NO to "
+                     "cancel. To confirm, cancel or ask for another time: %(url)s") % p
+        return Rendered(_subject(p), text)
+    subject = (_("%(child)s's visit on %(when)s") % p) if p["child"] and p["when"] else _subject(p)
+    first = (_("We look forward to seeing %(child)s at %(practice)s on %(when)s.") if confirmed
+             else _("This is a reminder of %(child)s's visit at %(practice)s on %(when)s.")) % p
+    action = (_("To cancel or ask for another time, open:") if confirmed
+              else _("Please confirm the visit, cancel it, or ask for another time here:"))
+    calendar = (_("Add the visit to your calendar:") + "\n" + p["ics_url"]) if p["ics_url"] else ""
+    return _email(data, subject, first, action + "\n" + p["url"], calendar,
+                  _("The link is for you alone; please do not forward it."))
+
+
+def _cancelled(data: RenderInput) -> Rendered:
+    p = _parts(data)
+    if data.channel == "sms":
+        text = _("%(practice)s: %(child)s's visit %(when)s is cancelled. To find another time call %(phone)s "
+                 "or open %(url)s") % p
+        return Rendered(_("Visit cancelled"), text)
+    subject = (_("%(child)s's visit on %(when)s is cancelled") % p) if p["child"] and p["when"] else _(
+        "Visit cancelled")
+    calendar = (_("Remove it from your calendar:") + "\n" + p["ics_url"]) if p["ics_url"] else ""
+    return _email(data, subject, _("%(child)s's visit at %(practice)s on %(when)s is cancelled.") % p,
+                  _("To find another time, call us at %(phone)s or open:") % p + "\n" + p["url"], calendar)
+
+
+def _answer(data: RenderInput) -> Rendered:
+    p = _parts(data)
+    outcome = data.context.get("outcome") or CONFIRMED
+    texts = {
+        CONFIRMED: _("%(practice)s: thank you, %(child)s's visit %(when)s is confirmed."),
+        ALREADY_CONFIRMED: _("%(practice)s: %(child)s's visit %(when)s was already confirmed. See you then!"),
+        CANCELLED_NOW: _("%(practice)s: %(child)s's visit %(when)s is cancelled. We will contact you about "
+                         "another time."),
+        NOT_ACTIVE: _("%(practice)s: %(child)s's visit %(when)s is no longer booked, so nothing changed. "
+                      "Questions? Call %(phone)s."),
+        RESCHEDULE: _("%(practice)s: we received your request for another time for %(child)s's visit %(when)s. "
+                      "We will contact you; the visit stays booked until then."),
+    }
+    text = texts.get(outcome, texts[CONFIRMED]) % p
+    if data.channel == "sms":
+        return Rendered(_("About your visit"), text)
+    return _email(data, _("About your visit"), text.split(": ", 1)[-1])
+
+
+# None of these may wait for tomorrow's allowance: a reminder deferred by the daily cap
+# would land after the visit, a cancellation notice after the family set off, and an
+# answer to the family's own text is like HELP. Quiet hours still apply (see
+# confirmations.reminder_times).
+register_kind(MessageKind(REMINDER, _reminder, exempt_from_cap=True))
+register_kind(MessageKind(CANCELLED, _cancelled, exempt_from_cap=True))
+register_kind(MessageKind(ANSWER, _answer, exempt_from_cap=True))
