@@ -137,7 +137,8 @@ def _claim(pk: int, *, now: dt.datetime, pool: _Transports, stats: DeliveryStats
     deadline = time.monotonic() + lease
     with transaction.atomic():
         # The contact is read afresh (opt-outs, changed numbers); the practice comes from the sweep's cache.
-        message = (Message.objects.select_related("guardian")
+        # SKIP LOCKED (PostgreSQL): a row another worker is claiming is skipped, not waited for.
+        message = (Message.objects.select_related("guardian").select_for_update(skip_locked=True, of=("self",))
                    .filter(pk=pk, state=MessageState.QUEUED, next_attempt_at__lte=now).first())
         if message is None:
             stats.lost_races += 1

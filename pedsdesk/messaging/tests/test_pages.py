@@ -1,0 +1,45 @@
+"""The Messages page and clearing a failing channel: who may, and nothing leaks."""
+
+import pytest
+from django.urls import reverse
+
+from conftest import ROLES
+from pedsdesk.messaging.actions import queue_message
+from pedsdesk.messaging.models import ChannelFailure
+from pedsdesk.practices.permissions import has_permission
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def failing(practice, patient):
+    rosa = patient.guardians.get()
+    queue_message(practice=practice, kind="notice", recipient=rosa, context={}, idempotency_key="p:1")
+    return ChannelFailure.objects.create(practice=practice, guardian=rosa, channel="sms", address=rosa.phone,
+                                         reason="Twilio 400 error 21211")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_roles_get_what_the_table_grants(role, staff, failing, client_for):
+    user = staff[role]
+    page = client_for(user).get(reverse("messaging_outbox"))
+    assert page.status_code == (200 if has_permission(user, "messages.view") else 403)
+    if page.status_code == 200:
+        assert b"Rosa Lopez" in page.content and b"21211" in page.content
+    response = client_for(user).post(reverse("channel_failure_clear", args=[failing.guardian_id]),
+                                     {"channel": "sms"})
+    failing.refresh_from_db()
+    if has_permission(user, "guardians.edit"):
+        assert response.status_code == 302 and failing.cleared_at is not None
+    else:
+        assert response.status_code == 403 and failing.cleared_at is None
+
+
+def test_outsiders_and_anonymous_visitors(outsider, failing, client_for, client):
+    page = client_for(outsider).get(reverse("messaging_outbox"))
+    assert page.status_code == 200 and b"Lopez" not in page.content
+    url = reverse("channel_failure_clear", args=[failing.guardian_id])
+    assert client_for(outsider).post(url, {"channel": "sms"}).status_code == 404
+    assert client.get(reverse("messaging_outbox"))["Location"].startswith("/login/")
+    assert client.post(url)["Location"].startswith("/login/")
+    assert client_for(outsider).get(url).status_code == 405
