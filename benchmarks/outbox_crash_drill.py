@@ -215,6 +215,9 @@ def main() -> int:
     parser.add_argument("--lease", type=float, default=8.0, help="Lease seconds (short, so recovery is quick).")
     parser.add_argument("--max-gap", type=float, default=0.3,
                         help="A kill lands up to this many seconds after the worker started sending.")
+    parser.add_argument("--no-lookup", action="store_true",
+                        help="Plain SMTP: do not let recovery ask the sink (a crash after the server's 250 then "
+                             "sends a second copy with the same Message-ID).")
     parser.add_argument("--sink", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--smtp-port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--http-port", type=int, help=argparse.SUPPRESS)
@@ -236,6 +239,8 @@ def main() -> int:
            "PEDSDESK_MESSAGE_LEASE_SECONDS": str(args.lease), "PEDSDESK_MESSAGE_RETRY_BASE_SECONDS": "1",
            "PEDSDESK_MESSAGING_KICK": "0", "PEDSDESK_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
     env.pop("REDIS_URL", None)
+    if args.no_lookup:
+        env.pop("PEDSDESK_EMAIL_LOOKUP_URL")
     sink = subprocess.Popen([sys.executable, __file__, "--sink", "--smtp-port", str(smtp_port), "--http-port",
                              str(http_port), "--sink-log", str(sink_log)], stdout=subprocess.PIPE, text=True)
     workers = Workers(env, workdir, args.batch)
@@ -247,7 +252,7 @@ def main() -> int:
         import django
 
         print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, Django {django.get_version()}, "
-              f"database {args.db}, {args.workers} worker(s)")
+              f"database {args.db}, {args.workers} worker(s), provider lookup {'off' if args.no_lookup else 'on'}")
 
         # Throughput, no kills.
         clean_ids = queue(practice, guardians, "clean", args.throughput_messages)

@@ -43,3 +43,13 @@ def test_outsiders_and_anonymous_visitors(outsider, failing, client_for, client)
     assert client.get(reverse("messaging_outbox"))["Location"].startswith("/login/")
     assert client.post(url)["Location"].startswith("/login/")
     assert client_for(outsider).get(url).status_code == 405
+
+
+def test_owner_edits_the_messaging_policy_in_the_admin(owner, practice, outsider, client_for):
+    from pedsdesk.messaging.models import MessagingPolicy
+
+    mine = MessagingPolicy.objects.create(practice=practice)
+    theirs = MessagingPolicy.objects.create(practice=outsider.practice)
+    client = client_for(owner)
+    assert client.get(f"/admin/messaging/messagingpolicy/{mine.pk}/change/").status_code == 200
+    assert client.get(f"/admin/messaging/messagingpolicy/{theirs.pk}/change/").status_code == 302
