@@ -148,7 +148,7 @@ def find_candidates(opening: Opening, now: dt.datetime, wanted: int | None = Non
         if wanted is not None and fitting >= wanted:
             break
         if index % 20 == 0:  # guardians fetched a page at a time, only as far as we look
-            guardians.update(_primary_guardians([c.patient.pk for c in ranked[index:index + 20]]))
+            guardians.update(primary_guardians([c.patient.pk for c in ranked[index:index + 20]]))
         candidate.guardian = guardians.get(candidate.patient.pk)
         candidate.checked = True
         if candidate.skipped:
@@ -178,7 +178,7 @@ def _fit(opening: Opening, candidate: Candidate, now: dt.datetime) -> str:
     return " ".join(p.message for p in problems)
 
 
-def _primary_guardians(patient_ids: list[int]) -> dict[int, Guardian]:
+def primary_guardians(patient_ids: list[int]) -> dict[int, Guardian]:
     chosen: dict[int, Guardian] = {}
     links = GuardianOf.objects.filter(patient_id__in=patient_ids).select_related("guardian").order_by(
         "-is_primary_contact", "-legal_authority", "pk")

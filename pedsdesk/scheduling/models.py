@@ -258,6 +258,8 @@ class SchedulingPolicy(models.Model):
     minimum_notice_hours = models.DecimalField(max_digits=4, decimal_places=1, default=2,
                                                help_text="No offer or booking closer to the visit than this.")
     series_weeks_ahead = models.PositiveSmallIntegerField(default=8)
+    offer_makeups = models.BooleanField(
+        default=True, help_text="After a cancellation, offer the family free time for a makeup in the same week.")
     offer_policy = models.CharField(max_length=10, choices=OfferPolicy.choices, default=OfferPolicy.BATCH)
     offer_batch_size = models.PositiveSmallIntegerField(default=3)
     offer_expiry_minutes = models.PositiveSmallIntegerField(default=30,
@@ -301,6 +303,7 @@ class Opening(models.Model):
 
     class Source(models.TextChoices):
         CANCELLATION = "cancellation", "Cancellation"
+        MAKEUP_SEARCH = "makeup_search", "Free time found for a makeup"
         DISCHARGE = "discharge", "Freed recurring slot"
         MANUAL = "manual", "Added by staff"
 

@@ -21,9 +21,10 @@ from pedsdesk.messaging.kinds import MessageKind, Rendered, RenderInput, registe
 from pedsdesk.messaging.replies import Reply, register_reply_handler
 from pedsdesk.portal.actions import create_family_link
 from pedsdesk.practices.models import StaffMember
-from pedsdesk.scheduling.actions import BookingRefused, book_appointment, move_appointment
-from pedsdesk.scheduling.candidates import Candidate, find_candidates
+from pedsdesk.scheduling.actions import BookingRefused, book_appointment, check_booking, move_appointment
+from pedsdesk.scheduling.candidates import Candidate, find_candidates, primary_guardians
 from pedsdesk.scheduling.models import (
+    HOLDING_STATUSES,
     Appointment,
     AppointmentKind,
     AppointmentStatus,
@@ -55,8 +56,85 @@ def open_opening(*, cancelled: Appointment, now: dt.datetime | None = None) -> O
 
 
 def refill_after_cancellation(cancelled: Appointment) -> None:
-    """After a cancellation commits: offer the freed time to the families who fit."""
+    """After a cancellation commits, two things at once: offer the freed time to the
+    families who fit, and look for a makeup for this child inside the treatment week."""
     open_opening(cancelled=cancelled)
+    offer_makeup(cancelled=cancelled)
+
+
+def offer_makeup(*, cancelled: Appointment, now: dt.datetime | None = None) -> Offer | None:
+    """Find the child free time inside the same treatment week (their therapist first, then
+    others of the discipline) and offer it to the family."""
+    now = now or timezone.now()
+    plan = cancelled.plan_of_care
+    if plan is None or cancelled.kind not in (AppointmentKind.TREATMENT, AppointmentKind.MAKEUP):
+        return None
+    practice = cancelled.practice
+    policy = SchedulingPolicy.for_practice(practice)
+    if not policy.offer_makeups:
+        return None
+    zone = practice.zone
+    earliest = now + dt.timedelta(hours=float(policy.minimum_notice_hours))
+    slot = find_makeup_slot(plan=plan, week_of=cancelled.start_at.astimezone(zone).date(), earliest=earliest,
+                            exclude=cancelled)
+    if slot is None:
+        return None
+    therapist, start_at = slot
+    with transaction.atomic():
+        opening = Opening.objects.create(practice=practice, therapist=therapist, start_at=start_at,
+                                         end_at=start_at + dt.timedelta(minutes=plan.minutes),
+                                         source=Opening.Source.MAKEUP_SEARCH, freed_by=cancelled)
+        guardian = primary_guardians([plan.patient_id]).get(plan.patient_id)
+        if guardian is None:
+            opening.status = Opening.Status.WITHDRAWN
+            opening.save(update_fields=["status"])
+            return None
+        policy_expiry = min(now + dt.timedelta(hours=4), start_at - dt.timedelta(hours=float(
+            policy.minimum_notice_hours)))
+        candidate = Candidate(plan.patient, CandidateKind.MAKEUP, plan, 0, guardian=guardian, makeup_for=cancelled)
+        opening.considered = [{"patient_id": plan.patient_id, "name": f"{plan.patient.first_name} "
+                               f"{plan.patient.last_name[:1]}.", "kind": CandidateKind.MAKEUP, "skipped": ""}]
+        opening.status = Opening.Status.OFFERING
+        opening.save(update_fields=["considered", "status"])
+        return _send(opening, candidate, 1, 1, now, policy_expiry)
+
+
+def find_makeup_slot(*, plan, week_of: dt.date, earliest: dt.datetime,
+                     exclude: Appointment | None = None) -> tuple[StaffMember, dt.datetime] | None:
+    """The first time in the treatment week both a therapist of the plan's discipline
+    and the child are free and the booking would pass every check."""
+    from pedsdesk.scheduling.availability import child_windows, therapist_windows
+    from pedsdesk.scheduling.queries import therapists_of
+    from pedsdesk.scheduling.timeslots import subtract
+
+    practice = plan.patient.practice
+    zone = practice.zone
+    policy = SchedulingPolicy.for_practice(practice)
+    monday, last = treatment_week(week_of, policy.treatment_week_days)
+    therapists = [plan.therapist] + [t for t in therapists_of(practice).filter(
+        therapist_profile__discipline=plan.discipline) if t.pk != plan.therapist_id]
+    length = dt.timedelta(minutes=plan.minutes)
+    day = max(monday, earliest.astimezone(zone).date())
+    while day <= last:
+        child = child_windows(plan.patient, day)
+        for therapist in therapists:
+            busy = [(a.start_at, a.end_at) for a in Appointment.objects.filter(
+                therapist=therapist, status__in=HOLDING_STATUSES, start_at__date__gte=day - dt.timedelta(days=1),
+                start_at__date__lte=day + dt.timedelta(days=1))]
+            for start, end in subtract(therapist_windows(therapist, day), busy):
+                cursor = max(start, earliest)
+                cursor += dt.timedelta(minutes=(-cursor.minute) % 15, seconds=-cursor.second,
+                                       microseconds=-cursor.microsecond)
+                while cursor + length <= end:
+                    if any(s <= cursor and cursor + length <= e for s, e in child):
+                        check = check_booking(practice=practice, therapist=therapist, patient=plan.patient,
+                                              start_at=cursor, end_at=cursor + length, kind=AppointmentKind.MAKEUP,
+                                              plan_of_care=plan, exclude=exclude)
+                        if not check.blocks and not check.warnings:
+                            return therapist, cursor
+                    cursor += dt.timedelta(minutes=15)
+        day += dt.timedelta(days=1)
+    return None
 
 
 def _batch_size(policy: SchedulingPolicy) -> int | None:

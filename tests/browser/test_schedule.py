@@ -45,6 +45,7 @@ def test_book_move_and_cancel_in_the_week_grid(page, front_desk, patient, workin
 
     grid.get_by_role("link", name="4:00 Ava L.").click()
     panel = page.locator("#panel")
+    expect(panel.get_by_text("Tue")).to_be_visible()
     panel.locator("summary", has_text="Move").click()
     panel.get_by_label("Time").fill("16:30")
     panel.get_by_role("button", name="Move").click()

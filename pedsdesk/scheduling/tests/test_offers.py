@@ -76,11 +76,11 @@ def week(practice, patient, working_week, front_desk):
 
 def test_a_cancellation_offers_the_time_to_a_child_below_frequency(week, front_desk, practice, cancel):
     cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
-    opening = Opening.objects.get()
+    opening = Opening.objects.get(source="cancellation")
     assert opening.status == Opening.Status.OFFERING and opening.freed_by == week["ava_visit"]
-    offer = Offer.objects.get()
+    offer = Offer.objects.get(opening__source="cancellation")
     assert offer.patient == week["ben"] and offer.candidate_kind == "below_frequency"
-    message = Message.objects.get(kind="opening_offer")
+    message = Message.objects.get(kind="opening_offer", guardian__children__patient=week["ben"])
     assert message.guardian == offer.guardian and "Ben" in message.body and "/offers/" in message.body
     for clinical in ("97530", "OT", "Occupational", "Ties shoes"):
         assert clinical not in message.body
@@ -94,7 +94,7 @@ def test_an_authorization_blocked_family_is_skipped_with_its_reason(week, front_
     ben_authorization.end_date = week["tuesday"] - dt.timedelta(days=1)
     ben_authorization.save()
     cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
-    opening = Opening.objects.get()
+    opening = Opening.objects.get(source="cancellation")
     reasons = {c["name"]: c["skipped"] for c in opening.considered}
     assert "is after the authorization ends" in reasons["Ben F."]
     assert not Offer.objects.filter(patient=week["ben"]).exists()
@@ -114,7 +114,7 @@ def test_a_child_owed_a_makeup_comes_first(week, front_desk, practice, working_w
 
 def test_the_family_link_shows_and_takes_the_offer(week, front_desk, client, cancel):
     cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
-    offer = Offer.objects.get()
+    offer = Offer.objects.get(opening__source="cancellation")
     token = make_token(FamilyLink.objects.get(guardian=offer.guardian, purpose="offer"))
     page = client.get(reverse("family_offer", args=[token, offer.pk]))
     assert b"A visit time for Ben" in page.content and b"Yes, book it" in page.content
@@ -129,7 +129,7 @@ def test_the_family_link_shows_and_takes_the_offer(week, front_desk, client, can
 
 def test_a_yes_by_text_books(week, front_desk, practice, cancel):
     cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
-    offer = Offer.objects.get()
+    offer = Offer.objects.get(opening__source="cancellation")
     handle_inbound(provider_id="SM-offer-1", from_number=offer.guardian.phone, to_number="+15125550100",
                    body="Yes!")
     offer.refresh_from_db()
@@ -143,11 +143,11 @@ def test_sequential_offers_move_on_when_one_expires(week, front_desk, practice, 
     policy.save()
     dana = ot_child(practice, working_week, "Dana", "+15125550133")
     cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
-    first = Offer.objects.get()
+    first = Offer.objects.get(opening__source="cancellation")
     expire_offers(now=first.expires_at + dt.timedelta(seconds=1))
     first.refresh_from_db()
     assert first.status == Offer.Status.EXPIRED
-    second = Offer.objects.exclude(pk=first.pk).get()
+    second = Offer.objects.filter(opening__source="cancellation").exclude(pk=first.pk).get()
     assert {first.patient, second.patient} == {week["ben"], dana}
     assert accept_offer(offer=first, actor="late family") == "expired"
 
@@ -164,13 +164,14 @@ def test_waitlist_and_gap_list_fill_in_after_current_patients(week, front_desk, 
     policy.offer_policy = OfferPolicy.BROADCAST
     policy.save()
     cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
-    ranked = [(o.patient.first_name, o.candidate_kind) for o in Offer.objects.order_by("rank")]
+    ranked = [(o.patient.first_name, o.candidate_kind)
+              for o in Offer.objects.filter(opening__source="cancellation").order_by("rank")]
     assert ranked[0] == ("Ben", "below_frequency") and ranked[-1] == ("Eli", "waitlist")
     eli = Offer.objects.get(patient=newcomer)
     assert accept_offer(offer=eli, actor="test") == "booked"
     assert WaitlistEntry.objects.get().status == WaitlistEntry.Status.EVALUATION_BOOKED
     assert Appointment.objects.get(patient=newcomer).kind == AppointmentKind.EVALUATION
-    others = Offer.objects.exclude(pk=eli.pk)
+    others = Offer.objects.filter(opening__source="cancellation").exclude(pk=eli.pk)
     assert all(o.status == Offer.Status.WITHDRAWN for o in others)
     assert accept_offer(offer=others.first(), actor="too late") == "taken"
 
@@ -187,7 +188,7 @@ def test_two_families_accepting_at_once_book_once(practice, staff, patient, work
     ot_child(practice, working_week, "Ben", "+15125550111")
     ot_child(practice, working_week, "Dana", "+15125550133")
     cancel_appointment(actor=front_desk, appointment=visit, by="family", reason="Sick")
-    offers = list(Offer.objects.all())
+    offers = list(Offer.objects.filter(opening__source="cancellation"))
     assert len(offers) == 2
     barrier = threading.Barrier(2)
     outcomes = []
@@ -205,7 +206,7 @@ def test_two_families_accepting_at_once_book_once(practice, staff, patient, work
     for t in threads:
         t.join(timeout=30)
     assert sorted(outcomes) == ["booked", "taken"]
-    opening = Opening.objects.get()
+    opening = Opening.objects.get(source="cancellation")
     assert opening.status == Opening.Status.FILLED
     assert Appointment.objects.filter(start_at=opening.start_at, status="booked").count() == 1
 
@@ -215,9 +216,22 @@ def test_a_spanish_family_gets_the_offer_in_spanish(week, front_desk, cancel, cl
     guardian.language = "es"
     guardian.save()
     cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
-    message = Message.objects.get(kind="opening_offer")
+    message = Message.objects.get(kind="opening_offer", guardian__children__patient=week["ben"])
     assert "se abrió una cita para Ben" in message.body
-    offer = Offer.objects.get()
+    offer = Offer.objects.get(opening__source="cancellation")
     token = make_token(FamilyLink.objects.get(guardian=guardian, purpose="offer"))
     page = client.get(reverse("family_offer", args=[token, offer.pk]))
     assert "Sí, reservarla".encode() in page.content and b'lang="es"' in page.content
+
+
+def test_the_child_who_cancelled_is_offered_a_makeup_in_the_same_week(week, front_desk, practice, cancel):
+    cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
+    makeup = Offer.objects.get(opening__source="makeup_search")
+    assert makeup.patient == week["ava_visit"].patient and makeup.candidate_kind == "makeup"
+    monday = week["tuesday"] - dt.timedelta(days=1)
+    local = makeup.opening.start_at.astimezone(practice.zone)
+    assert monday <= local.date() <= monday + dt.timedelta(days=5)
+    assert local.time() >= dt.time(15, 25)  # after school plus travel
+    assert accept_offer(offer=makeup, actor="family") == "booked"
+    booked = Appointment.objects.get(patient=week["ava_visit"].patient, kind=AppointmentKind.MAKEUP)
+    assert booked.makeup_for == week["ava_visit"]
