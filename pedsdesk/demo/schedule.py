@@ -8,7 +8,19 @@ import random
 from collections import defaultdict
 from decimal import Decimal
 
-from pedsdesk.authorizations.models import Authorization, AuthorizationStatus, Coverage, ServiceLine, UnitType
+from pedsdesk.authorizations.models import (
+    THERAPIST_DOCUMENTS,
+    Authorization,
+    AuthorizationStatus,
+    Coverage,
+    Renewal,
+    RenewalItem,
+    RenewalLine,
+    RenewalState,
+    ServiceLine,
+    SubmissionChannel,
+    UnitType,
+)
 from pedsdesk.people.models import PlanOfCare, PlanOfCareService
 from pedsdesk.practices.models import Practice, Role, StaffMember
 from pedsdesk.scheduling.actions import load_federal_holidays
@@ -108,8 +120,9 @@ def seed_schedule(practice: Practice, rng: random.Random, today: dt.date) -> dic
     Appointment.objects.bulk_create(appointments, batch_size=2000)
 
     authorizations = _authorizations(practice, plans, series_rows, today, rng)
+    renewals = _renewals(practice, today, rng)
     return {"series": len(series_rows), "appointments": len(appointments), "authorizations": authorizations,
-            "plans_without_a_full_series": unscheduled}
+            "plans_without_a_full_series": unscheduled, **renewals}
 
 
 def _slots_for(plan: PlanOfCare, hours: dict[int, tuple[int, int]], table: _Timetable, policy: SchedulingPolicy,
@@ -197,7 +210,10 @@ def _authorizations(practice: Practice, plans: list[PlanOfCare], series: list[Se
         coverage = primary.get(plan.patient_id)
         if coverage is None or not coverage.payer.requires_authorization or plan.end_date < today:
             continue
-        weeks = max(1, ((plan.end_date - plan.start_date).days + 1) // 7)
+        # Sized to the weeks the demo has visits for (four weeks of history at most), so
+        # "used" reads like a real practice's rather than a plan begun with no history.
+        visible_start = max(plan.start_date, today - dt.timedelta(weeks=HISTORY_WEEKS))
+        weeks = max(1, ((plan.end_date - visible_start).days + 1) // 7)
         per_week = weekly[plan.pk] or plan.frequency_per_week
         # Most are sized to the plan; some run short (early exhaustion), some generous (units left over).
         factor = rng.choice([0.6, 0.75, 0.9, 1.0, 1.0, 1.0, 1.15])
@@ -219,6 +235,160 @@ def _authorizations(practice: Practice, plans: list[PlanOfCare], series: list[Se
                                    quantity=quantity, requested_quantity=requested)
         made += 1
     return made
+
+
+_DENIAL_REASONS = ["Progress report does not show measurable progress toward the goals.",
+                   "Medical necessity not established for the requested frequency.",
+                   "Physician order missing or expired."]
+
+
+def _renewals(practice: Practice, today: dt.date, rng: random.Random) -> dict[str, int]:
+    """Renewals in every state for the authorizations in renewal season, and authorizations
+    in every status (requested, pending, denied, expired, exhausted), so each screen of
+    the authorizations workflow has something to show. Rows only: the task rules, run
+    after seeding, open the tasks these call for."""
+    from pedsdesk.authorizations.actions import _state_from_checklist, needs_renewal, renewal_dates
+    from pedsdesk.authorizations.queries import summarize
+
+    staff = {m.role: m for m in StaffMember.objects.filter(practice=practice).order_by("-pk")}
+    summaries = sorted(summarize(practice, today=today), key=lambda s: (s.authorization.end_date, s.authorization.pk))
+    season = [s for s in summaries if needs_renewal(s) and s.authorization.end_date <= today + dt.timedelta(days=60)]
+    # The payer takes a renewal only once its window is open: those get the states after submission.
+    sent_states = [RenewalState.SUBMITTED, RenewalState.PENDING, RenewalState.DENIED, RenewalState.APPROVED,
+                   RenewalState.PARTIALLY_APPROVED]
+    preparing = [RenewalState.WAITING_ON_THERAPIST, RenewalState.TO_PREPARE, RenewalState.READY]
+    made: dict[str, int] = defaultdict(int)
+    sent = preparing_count = 0
+    for s in season:
+        if renewal_dates(s)[1] <= today - dt.timedelta(days=3):
+            state, sent = sent_states[sent % len(sent_states)], sent + 1
+        else:
+            state, preparing_count = preparing[preparing_count % len(preparing)], preparing_count + 1
+        made[_demo_renewal(s, state, today, rng, staff, renewal_dates, _state_from_checklist)] += 1
+    in_season = {s.authorization.pk for s in season}
+    others = [s for s in summaries if s.renewal is None and s.usable and s.authorization.pk not in in_season
+              and s.authorization.end_date > today + dt.timedelta(days=60)]
+    for s, status in zip(others[:3], [AuthorizationStatus.REQUESTED, AuthorizationStatus.PENDING,
+                                      AuthorizationStatus.DENIED], strict=False):
+        _next_authorization(s.authorization, status, suffix={"requested": "Q", "pending": "P", "denied": "D"}[status])
+        made[f"authorizations_{status}"] += 1
+    # Earlier authorizations that expired, each with the renewal that led to the current one
+    # (approved, partially approved) or was denied before a new request.
+    history = [RenewalState.APPROVED, RenewalState.PARTIALLY_APPROVED, RenewalState.DENIED]
+    for s, state in zip(others[3:6], history, strict=False):
+        _history(s, state, staff, rng)
+        made["authorizations_expired"] += 1
+        made[state] += 1
+    spent = next((s for s in others[6:] if s.used and s.scheduled and len(s.authorization.lines.all()) == 1), None)
+    if spent is not None:  # used up: what is still booked would be denied
+        spent.authorization.lines.update(quantity=spent.used)
+        Authorization.objects.filter(pk=spent.authorization.pk).update(status=AuthorizationStatus.EXHAUSTED)
+        made["authorizations_exhausted"] += 1
+    return {"renewals": sum(v for k, v in made.items() if not k.startswith("authorizations_")),
+            **{k: v for k, v in sorted(made.items()) if k.startswith("authorizations_")}}
+
+
+def _history(s, state: str, staff: dict, rng: random.Random) -> None:
+    a, payer = s.authorization, s.payer
+    earlier = Authorization.objects.create(
+        coverage=a.coverage, discipline=a.discipline, number=f"{a.number}-0", status=AuthorizationStatus.EXPIRED,
+        start_date=a.start_date - dt.timedelta(days=182), end_date=a.start_date - dt.timedelta(days=1))
+    ServiceLine.objects.bulk_create(ServiceLine(authorization=earlier, cpt_codes=ln.cpt_codes,
+                                                unit_type=ln.unit_type, quantity=ln.quantity) for ln in a.lines.all())
+    due = earlier.end_date - dt.timedelta(days=payer.renewal_recommended_days)
+    submitted_on = due - dt.timedelta(days=rng.randint(0, 3))
+    renewal = Renewal.objects.create(
+        authorization=earlier, state=state, due_date=due, window_opens=earlier.end_date - dt.timedelta(
+            days=payer.renewal_earliest_days), therapist=s.therapist, requested_start=a.start_date,
+        requested_end=a.end_date, submitted_on=submitted_on, channel=SubmissionChannel.FAX,
+        payer_reference=f"{payer.payer_id or 'REF'}-{earlier.pk:05d}", submitted_by=staff.get(Role.FRONT_DESK),
+        decision_due=submitted_on + dt.timedelta(days=payer.decision_turnaround_days),
+        decided_on=submitted_on + dt.timedelta(days=rng.randint(2, 6)), decided_by=staff.get(Role.BILLING),
+        denial_reason=_DENIAL_REASONS[0] if state == RenewalState.DENIED else "",
+        created_at=dt.datetime.combine(due - dt.timedelta(days=14), dt.time(9), tzinfo=dt.UTC))
+    RenewalItem.objects.bulk_create(RenewalItem(renewal=renewal, document=d, received_on=submitted_on)
+                                    for d in dict.fromkeys(payer.renewal_documents))
+    lines = []
+    for line in a.lines.all():
+        asked = round(line.quantity / 0.7) if state == RenewalState.PARTIALLY_APPROVED else line.quantity
+        lines.append(RenewalLine(renewal=renewal, cpt_codes=line.cpt_codes, unit_type=line.unit_type,
+                                 requested_quantity=asked,
+                                 approved_quantity=None if state == RenewalState.DENIED else line.quantity))
+        if state == RenewalState.PARTIALLY_APPROVED:
+            ServiceLine.objects.filter(pk=line.pk).update(requested_quantity=asked)
+    RenewalLine.objects.bulk_create(lines)
+    if state != RenewalState.DENIED:
+        status = (AuthorizationStatus.PARTIALLY_APPROVED if state == RenewalState.PARTIALLY_APPROVED
+                  else a.status)
+        Authorization.objects.filter(pk=a.pk).update(previous=earlier, status=status)
+
+
+def _next_authorization(a: Authorization, status: str, suffix: str, quantities: dict | None = None,
+                        period: tuple[dt.date, dt.date] | None = None) -> Authorization:
+    start = a.end_date + dt.timedelta(days=1)
+    start, end = period or (start, start + (a.end_date - a.start_date))
+    nxt = Authorization.objects.create(coverage=a.coverage, discipline=a.discipline, number=f"{a.number}-{suffix}",
+                                       start_date=start, end_date=end, status=status, previous=a)
+    for line in a.lines.all():
+        quantity = (quantities or {}).get(line.pk, line.quantity)
+        ServiceLine.objects.create(authorization=nxt, cpt_codes=line.cpt_codes, unit_type=line.unit_type,
+                                   quantity=quantity, requested_quantity=line.quantity if quantity < line.quantity
+                                   else None)
+    return nxt
+
+
+def _demo_renewal(s, state: str, today: dt.date, rng: random.Random, staff: dict, renewal_dates,
+                  state_from_checklist) -> str:
+    a, payer = s.authorization, s.payer
+    due, window_opens, basis = renewal_dates(s)
+    decided = state in (RenewalState.APPROVED, RenewalState.PARTIALLY_APPROVED, RenewalState.DENIED)
+    sent = decided or state in (RenewalState.SUBMITTED, RenewalState.PENDING)
+    if sent and window_opens > today - dt.timedelta(days=3):
+        state, sent, decided = RenewalState.READY, False, False  # the payer would not have accepted it yet
+    turnaround = payer.decision_turnaround_days
+    submitted_on = None
+    if sent:
+        back = turnaround + 3 if state == RenewalState.PENDING else rng.randint(1, 3) if not decided else 0
+        submitted_on = max(window_opens, today - dt.timedelta(days=back or rng.randint(3, 6)))
+    length = a.end_date - a.start_date
+    start = a.end_date + dt.timedelta(days=1)
+    if s.exhausted_on is not None and s.exhausted_on < a.end_date:
+        start = s.exhausted_on + dt.timedelta(days=1)
+    renewal = Renewal.objects.create(
+        authorization=a, state=state, due_date=due, window_opens=window_opens, due_basis=basis, therapist=s.therapist,
+        requested_start=start, requested_end=start + length,
+        created_at=dt.datetime.combine(min(today, window_opens) - dt.timedelta(days=2), dt.time(9), tzinfo=dt.UTC),
+        submitted_on=submitted_on, channel=rng.choice(SubmissionChannel.values) if sent else "",
+        payer_reference=f"{payer.payer_id or 'REF'}-{a.pk:05d}" if state == RenewalState.PENDING or decided else "",
+        submitted_by=staff.get(Role.FRONT_DESK) if sent else None,
+        decision_due=submitted_on + dt.timedelta(days=turnaround) if sent else None)
+    received = sent or state == RenewalState.READY
+    items = [RenewalItem(renewal=renewal, document=document,
+                         received_on=(today - dt.timedelta(days=rng.randint(1, 4)))
+                         if received or (state == RenewalState.TO_PREPARE and document in THERAPIST_DOCUMENTS)
+                         else None)
+             for document in dict.fromkeys(payer.renewal_documents)]
+    RenewalItem.objects.bulk_create(items)
+    lines = [RenewalLine(renewal=renewal, source=line, cpt_codes=line.cpt_codes, unit_type=line.unit_type,
+                         requested_quantity=line.requested_quantity or line.quantity) for line in a.lines.all()]
+    if not sent:
+        Renewal.objects.filter(pk=renewal.pk).update(state=state_from_checklist(items))
+    if decided:
+        decided_on = min(today, submitted_on + dt.timedelta(days=rng.randint(1, max(1, turnaround))))
+        update = {"decided_on": decided_on, "decided_by": staff.get(Role.BILLING)}
+        if state == RenewalState.DENIED:
+            update["denial_reason"] = rng.choice(_DENIAL_REASONS)
+        else:
+            for line in lines:
+                line.approved_quantity = (line.requested_quantity if state == RenewalState.APPROVED
+                                          else max(1, round(line.requested_quantity * 0.7)))
+            status = (AuthorizationStatus.APPROVED if state == RenewalState.APPROVED
+                      else AuthorizationStatus.PARTIALLY_APPROVED)
+            _next_authorization(a, status, suffix="R", period=(renewal.requested_start, renewal.requested_end),
+                                quantities={ln.source_id: ln.approved_quantity for ln in lines})
+        Renewal.objects.filter(pk=renewal.pk).update(**update)
+    RenewalLine.objects.bulk_create(lines)
+    return state
 
 
 def seed_lists(practice: Practice, rng: random.Random, today: dt.date) -> dict[str, int]:
