@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Calendar, Event, vCalAddress, vDuration, vText
 
 from pedsdesk.audit.actions import record_event
 from pedsdesk.people.models import Guardian
@@ -91,8 +91,8 @@ def _event(appointment: Appointment, *, summary: str, stamp: dt.datetime) -> Eve
 def feed_ics(therapist: StaffMember, *, now: dt.datetime | None = None) -> bytes:
     now = now or timezone.now()
     calendar = _calendar()
-    calendar.add("x-wr-calname", f"{therapist.practice.name}: {therapist.first_name}'s visits")
-    calendar.add("x-published-ttl", dt.timedelta(minutes=15))
+    calendar.add("x-wr-calname", f"{therapist.practice.name} visits")
+    calendar.add("x-published-ttl", vDuration(dt.timedelta(minutes=15)))
     visits = (Appointment.objects.filter(therapist=therapist, start_at__gte=now - FEED_PAST,
                                          start_at__lt=now + FEED_AHEAD)
               .select_related("patient").order_by("start_at"))
@@ -175,7 +175,7 @@ def invitation_ics(appointment: Appointment, guardian: Guardian | None = None, *
     event.add("organizer", organizer, encode=0)
     if guardian is not None and guardian.email:
         attendee = vCalAddress(f"mailto:{guardian.email}")
-        attendee.params["cn"] = vText(f"{guardian.first_name} {guardian.last_name}")
+        attendee.params["cn"] = vText(guardian.first_name)  # no family name: it is the child's too
         attendee.params["role"] = vText("REQ-PARTICIPANT")
         attendee.params["partstat"] = vText(
             "ACCEPTED" if appointment.status == AppointmentStatus.CONFIRMED else "NEEDS-ACTION")

@@ -367,11 +367,6 @@ def family_visits(patient: Patient, *, now: dt.datetime | None = None, limit: in
     } for visit in visits]}
 
 
-def pending_reschedule(appointment: Appointment) -> bool:
-    return Task.objects.filter(practice_id=appointment.practice_id, status__in=OPEN_STATUSES,
-                               dedupe_key=f"visit-reschedule:{appointment.pk}:{appointment.sequence}").exists()
-
-
 def _close_reschedule_requests(appointment: Appointment, reason: str) -> None:
     for task in Task.objects.filter(practice_id=appointment.practice_id, status__in=OPEN_STATUSES,
                                     dedupe_key__startswith=f"visit-reschedule:{appointment.pk}:"):
