@@ -46,7 +46,7 @@ class Candidate:
 
     @property
     def appointment_kind(self) -> str:
-        if self.kind == CandidateKind.WAITLIST:
+        if self.kind == CandidateKind.WAITLIST and self.plan_of_care is None:
             return AppointmentKind.EVALUATION
         return AppointmentKind.MAKEUP if self.kind == CandidateKind.MAKEUP else AppointmentKind.TREATMENT
 
@@ -79,6 +79,9 @@ def find_candidates(opening: Opening, now: dt.datetime, wanted: int | None = Non
         last + dt.timedelta(days=1), dt.time.min, zone)
     today = now.astimezone(zone).date()
     found: dict[int, Candidate] = {}
+    if opening.recurring:
+        return _rank_and_check(opening, _needing_a_regular_time(opening, discipline, local_day, today), now,
+                               wanted, policy)
 
     cancelled = (
         Appointment.objects.filter(
@@ -135,8 +138,33 @@ def find_candidates(opening: Opening, now: dt.datetime, wanted: int | None = Non
 
     # The family who just cancelled this time is not offered it back.
     found.pop(getattr(opening.freed_by, "patient_id", None), None)
-    ranked = sorted(found.values(), key=lambda c: (KIND_ORDER.index(c.kind), c.priority, -c.days_waiting,
-                                                    c.patient.last_name, c.patient.pk))
+    return _rank_and_check(opening, list(found.values()), now, wanted, policy)
+
+
+def _needing_a_regular_time(opening: Opening, discipline: str, day: dt.date, today: dt.date) -> list[Candidate]:
+    """For a freed recurring slot: current plans with fewer weekly series than their
+    frequency, the waitlist's newly evaluated children first (longest waiting first)."""
+    plans = (PlanOfCare.objects.filter(patient__practice=opening.practice, patient__is_active=True,
+                                       discipline=discipline, start_date__lte=day, end_date__gt=day)
+             .annotate(weekly=Count("series", filter=Q(series__active=True))).select_related("patient"))
+    referred = dict(WaitlistEntry.objects.filter(
+        practice=opening.practice, discipline=discipline, status=WaitlistEntry.Status.EVALUATION_BOOKED,
+    ).values_list("patient_id", "referral_date"))
+    found = []
+    for plan in plans:
+        if plan.weekly >= plan.frequency_per_week:
+            continue
+        waited = (today - referred[plan.patient_id]).days if plan.patient_id in referred else 0
+        found.append(Candidate(plan.patient, CandidateKind.WAITLIST if plan.patient_id in referred
+                               else CandidateKind.BELOW_FREQUENCY, plan, waited))
+    return found
+
+
+def _rank_and_check(opening: Opening, found: list[Candidate], now: dt.datetime, wanted: int | None,
+                    policy: SchedulingPolicy) -> list[Candidate]:
+    practice, therapist = opening.practice, opening.therapist
+    ranked = sorted(found, key=lambda c: (KIND_ORDER.index(c.kind), c.priority, -c.days_waiting,
+                                          c.patient.last_name, c.patient.pk))
     minimum_notice = dt.timedelta(hours=float(policy.minimum_notice_hours))
     # The therapist's side of the time is the same for every family: check it once.
     therapist_side = check_booking(practice=practice, therapist=therapist, patient=None, start_at=opening.start_at,

@@ -21,7 +21,14 @@ from pedsdesk.messaging.kinds import MessageKind, Rendered, RenderInput, registe
 from pedsdesk.messaging.replies import Reply, register_reply_handler
 from pedsdesk.portal.actions import create_family_link
 from pedsdesk.practices.models import StaffMember
-from pedsdesk.scheduling.actions import BookingRefused, book_appointment, check_booking, move_appointment
+from pedsdesk.scheduling.actions import (
+    BookingCheck,
+    BookingRefused,
+    Problem,
+    book_appointment,
+    check_booking,
+    move_appointment,
+)
 from pedsdesk.scheduling.candidates import Candidate, find_candidates, primary_guardians
 from pedsdesk.scheduling.models import (
     HOLDING_STATUSES,
@@ -241,6 +248,8 @@ def accept_offer(*, offer: Offer, actor: str | StaffMember, now: dt.datetime | N
 
 
 def _book(opening: Opening, offer: Offer, actor) -> Appointment:
+    if opening.recurring:
+        return _book_recurring(opening, offer, actor)
     kind = {CandidateKind.MAKEUP: AppointmentKind.MAKEUP, CandidateKind.WAITLIST: AppointmentKind.EVALUATION}.get(
         offer.candidate_kind, AppointmentKind.TREATMENT)
     if offer.candidate_kind == CandidateKind.GAP_LIST:
@@ -265,6 +274,28 @@ def _book(opening: Opening, offer: Offer, actor) -> Appointment:
         WaitlistEntry.objects.filter(patient=offer.patient, status=WaitlistEntry.Status.WAITING).update(
             status=WaitlistEntry.Status.EVALUATION_BOOKED, evaluation=visit)
     return visit
+
+
+def _book_recurring(opening: Opening, offer: Offer, actor) -> Appointment:
+    """A weekly slot: the child's plan of care gets a series at this weekday and time."""
+    from pedsdesk.scheduling.series import create_series, extend_series
+
+    local = opening.start_at.astimezone(opening.practice.zone)
+    plan = offer.plan_of_care
+    if plan.therapist_id != opening.therapist_id:
+        plan.therapist = opening.therapist  # the slot comes with its therapist
+        plan.save(update_fields=["therapist"])
+    staff_actor = actor if isinstance(actor, StaffMember) else plan.therapist
+    series = create_series(actor=staff_actor, plan_of_care=plan, weekday=local.weekday(), start_time=local.time(),
+                           start_date=local.date(), minutes=opening.minutes)
+    extend_series(series=series, actor=actor)
+    first = Appointment.objects.filter(series=series, start_at=opening.start_at).first()
+    if first is None:
+        raise BookingRefused(BookingCheck(blocks=[Problem("series_not_booked", "The first weekly visit could not "
+                                                          "be booked; see the series' skipped dates.")]))
+    WaitlistEntry.objects.filter(patient=offer.patient, discipline=plan.discipline).exclude(
+        status=WaitlistEntry.Status.REMOVED).update(status=WaitlistEntry.Status.SCHEDULED)
+    return first
 
 
 def _later_visit_this_week(opening: Opening, offer: Offer) -> Appointment | None:
@@ -366,3 +397,45 @@ def _offer_reply(reply: Reply) -> bool:
 
 
 register_reply_handler(OFFER_REPLY, _offer_reply)
+
+
+def discharge(*, actor: StaffMember, plan, last_day: dt.date, now: dt.datetime | None = None) -> list[Opening]:
+    """End a plan of care's weekly series after ``last_day``: visits after it are cancelled
+    by the clinic, and each weekly slot is offered as a recurring slot to children who
+    need a regular time (new patients after their evaluation, children below frequency)."""
+    from pedsdesk.scheduling.actions import cancel_appointment
+    from pedsdesk.scheduling.models import Series
+    from pedsdesk.scheduling.timeslots import local_to_utc
+
+    now = now or timezone.now()
+    zone = plan.patient.practice.zone
+    openings = []
+    with transaction.atomic():
+        for series in Series.objects.filter(plan_of_care=plan, active=True).select_for_update():
+            later = Appointment.objects.filter(series=series, start_at__gte=local_to_utc(
+                last_day + dt.timedelta(days=1), dt.time.min, zone),
+                status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED]).order_by("start_at")
+            first_free = None
+            for visit in later:
+                first_free = first_free or visit
+                cancel_appointment(actor=actor, appointment=visit, by="clinic", reason="Discharged", now=now)
+            series.end_date, series.active = min(series.end_date, last_day), False
+            series.save(update_fields=["end_date", "active"])
+            day = last_day + dt.timedelta(days=(series.weekday - last_day.weekday()) % 7 or 7)
+            start_at = first_free.start_at if first_free else local_to_utc(day, series.start_time, zone)
+            openings.append(Opening.objects.create(
+                practice=plan.patient.practice, therapist=plan.therapist, start_at=start_at,
+                end_at=start_at + dt.timedelta(minutes=series.minutes), source=Opening.Source.DISCHARGE,
+                recurring=True))
+        if plan.end_date > last_day:
+            plan.end_date = last_day
+            plan.save(update_fields=["end_date"])
+        record_event(actor=actor, action="discharge", obj=plan, practice_id=plan.patient.practice_id,
+                     detail={"last_day": last_day.isoformat(), "recurring_openings": len(openings)})
+        # The single visits those cancellations freed are the recurring slots now.
+        Opening.objects.filter(freed_by__series__plan_of_care=plan, source=Opening.Source.CANCELLATION,
+                               status__in=[Opening.Status.OPEN, Opening.Status.OFFERING]).update(
+            status=Opening.Status.WITHDRAWN)
+        for opening in openings:
+            transaction.on_commit(lambda opening=opening: send_next_offers(opening=opening))
+    return openings

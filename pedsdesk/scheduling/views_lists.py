@@ -110,3 +110,26 @@ def gap_create(request: HttpRequest) -> HttpResponse:
 def gap_edit(request: HttpRequest, pk: int) -> HttpResponse:
     entry = get_object_or_404(GapListEntry, pk=pk, practice=request.user.practice)
     return _entry_form(request, GapListForm, entry, f"Fill-the-gap: {entry.patient}", "/gap-list/")
+
+
+@require_POST
+@requires("plans_of_care.edit")
+def plan_discharge(request: HttpRequest, pk: int) -> HttpResponse:
+    """End a plan of care's weekly visits after a last day and offer the freed weekly slots."""
+    from pedsdesk.people.models import PlanOfCare
+    from pedsdesk.scheduling.offers import discharge
+
+    plan = get_object_or_404(PlanOfCare.objects.select_related("patient__practice"), pk=pk,
+                             patient__practice=request.user.practice)
+    try:
+        last_day = dt.date.fromisoformat(request.POST.get("last_day", ""))
+    except ValueError:
+        messages.error(request, "Give the last day of visits, like 2026-12-18.")
+        return redirect(plan)
+    if last_day < plan.start_date:
+        messages.error(request, "The last day cannot be before the plan of care started.")
+        return redirect(plan)
+    openings = discharge(actor=request.user, plan=plan, last_day=last_day)
+    messages.success(request, f"Discharged after {last_day:%b %-d}; {len(openings)} weekly slot"
+                              f"{'s' if len(openings) != 1 else ''} offered to families who need a regular time.")
+    return redirect(plan)

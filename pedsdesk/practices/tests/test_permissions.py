@@ -23,7 +23,7 @@ PUBLIC = {"family_offer", "family_offer_choice", "login", "logout", "second_fact
 POST_ONLY = {"diagnosis_delete", "school_day_delete", "api_token_revoke", "family_link_create", "family_link_revoke",
              "task_claim", "task_complete", "task_snooze", "task_reassign",
              "schedule_book", "appointment_move", "appointment_cancel", "appointment_status",
-             "calendar_feed_create", "calendar_feed_revoke", "opening_offer_again",
+             "calendar_feed_create", "calendar_feed_revoke", "opening_offer_again", "plan_discharge",
              "renewal_start", "renewal_pending", "renewal_document"}
 
 
@@ -93,7 +93,7 @@ URL_ARGS = {
     "appointment_detail": "appointment", "appointment_move": "appointment", "appointment_cancel": "appointment",
     "appointment_status": "appointment",
     "calendar_feed_settings": None, "calendar_feed_create": None, "calendar_feed_revoke": "calendar_feed",
-    "opening_list": None, "opening_detail": "opening", "opening_offer_again": "opening", "waitlist": None,
+    "plan_discharge": "plan", "opening_list": None, "opening_detail": "opening", "opening_offer_again": "opening", "waitlist": None,
     "waitlist_create": None, "waitlist_edit": "waitlist_entry", "gap_list": None, "gap_create": None,
     "gap_edit": "gap_entry",
     "authorization_board": None, "authorization_detail": "authorization", "authorization_edit": "authorization",

@@ -235,3 +235,28 @@ def test_the_child_who_cancelled_is_offered_a_makeup_in_the_same_week(week, fron
     assert accept_offer(offer=makeup, actor="family") == "booked"
     booked = Appointment.objects.get(patient=week["ava_visit"].patient, kind=AppointmentKind.MAKEUP)
     assert booked.makeup_for == week["ava_visit"]
+
+
+def test_a_discharge_offers_the_weekly_slot_to_a_child_who_needs_a_regular_time(
+        practice, front_desk, patient, working_week, django_capture_on_commit_callbacks):
+    from pedsdesk.scheduling.offers import discharge
+    from pedsdesk.scheduling.series import create_series, extend_series
+
+    plan = patient.plans_of_care.get()
+    series = create_series(actor=front_desk, plan_of_care=plan, weekday=1, start_time=dt.time(16),
+                           start_date=next_weekday(0))
+    extend_series(series=series, through=next_weekday(1, weeks_ahead=4))
+    newcomer = ot_child(practice, working_week, "Nia", "+15125550166")  # evaluated: has a plan, no weekly time
+    WaitlistEntry.objects.create(practice=practice, patient=newcomer, discipline="OT",
+                                 referral_date=dt.date(2026, 9, 1), status=WaitlistEntry.Status.EVALUATION_BOOKED)
+    last_day = next_weekday(2)  # Wednesday of week 1: the Tuesday visit that week stays
+    with django_capture_on_commit_callbacks(execute=True):
+        openings = discharge(actor=front_desk, plan=plan, last_day=last_day)
+    assert len(openings) == 1 and openings[0].recurring
+    assert Appointment.objects.filter(series=series, status="booked").count() == 1
+    offer = Offer.objects.get(opening=openings[0])
+    assert offer.patient == newcomer and offer.candidate_kind == "waitlist"
+    assert accept_offer(offer=offer, actor="family") == "booked"
+    weekly = Appointment.objects.filter(patient=newcomer, series__isnull=False)
+    assert weekly.count() >= 2 and {a.local_start.time() for a in weekly} == {dt.time(16)}
+    assert WaitlistEntry.objects.get(patient=newcomer).status == WaitlistEntry.Status.SCHEDULED
