@@ -53,8 +53,10 @@ class TaskSpec:
     priority: int = Priority.NORMAL
     business_status: str = ""
     links: list[dict] = field(default_factory=list)
-    #: For conditions with no date of their own: due this long after the task opens.
+    #: For conditions with no date of their own: due this long after the task opens …
     due_in: dt.timedelta | None = None
+    #: … or at 5 pm local this many days after it opens (0: today).
+    due_in_days: int | None = None
 
 
 def _rule_actor(rule: str) -> str:
@@ -75,7 +77,12 @@ def open_task(*, practice: Practice, kind: str, spec: TaskSpec, rule: str = "") 
     patient_id = spec.patient_id
     if patient_id is None and spec.subject is not None:
         patient_id = getattr(spec.subject, "audit_patient_id", None)
-    due_at = spec.due_at or (now + spec.due_in if spec.due_in else None)
+    due_at = spec.due_at
+    if due_at is None and spec.due_in is not None:
+        due_at = now + spec.due_in
+    elif due_at is None and spec.due_in_days is not None:
+        day = now.astimezone(practice.zone).date() + dt.timedelta(days=spec.due_in_days)
+        due_at = dt.datetime.combine(day, dt.time(17, 0), tzinfo=practice.zone)
     task = Task(
         practice=practice, kind=kind, title=spec.title[:200], reason=spec.reason, subject_type=subject_type,
         subject_id=spec.subject.pk if spec.subject is not None else None, patient_id=patient_id,

@@ -100,7 +100,7 @@ def guardian_unreachable(practice: Practice, now: dt.datetime) -> Iterator[TaskS
             subject=guardian,
             patient_id=children[0].pk if len(children) == 1 else None,
             role=Role.FRONT_DESK,
-            due_in=dt.timedelta(days=2),
+            due_in_days=2,
             links=[_link(str(guardian), guardian), *[_link(str(child), child) for child in children]],
         )
 
@@ -193,7 +193,7 @@ def patient_without_plan_of_care(practice: Practice, now: dt.datetime) -> Iterat
             reason=reason,
             subject=child,
             role=Role.OFFICE_MANAGER,
-            due_in=dt.timedelta(days=2),
+            due_in_days=2,
             priority=priority,
             links=links,
         )

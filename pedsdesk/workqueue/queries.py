@@ -16,7 +16,7 @@ from pedsdesk.practices.models import Practice, Role, StaffMember
 from pedsdesk.practices.permissions import has_permission
 from pedsdesk.workqueue.actions import may_work
 from pedsdesk.workqueue.models import OPEN_STATUSES, Task, TaskStatus
-from pedsdesk.workqueue.rules import kind_label
+from pedsdesk.workqueue.rules import kind_label, rule_label
 
 ACTIVE = (TaskStatus.OPEN, TaskStatus.CLAIMED)  # open and not snoozed: what a person should look at now
 
@@ -85,7 +85,7 @@ def _due(task: Task, now: dt.datetime, end_of_day: dt.datetime, today: dt.date, 
     if task.due_at < now:
         days = (today - local.date()).days
         since = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days"
-        return "overdue", f"Overdue: due {clock} today" if days == 0 else f"Overdue {since}"
+        return "overdue", f"Overdue since {clock}" if days == 0 else f"Overdue {since}"
     if task.due_at < end_of_day:
         return "today", f"Due today {clock}"
     if local.date() == today + dt.timedelta(days=1):
@@ -134,11 +134,14 @@ def personal_queue(user: StaffMember, *, limit: int | None = None, now: dt.datet
     return Queue(*split(tasks), counts=counts, includes_escalated=user.role == escalations_to)
 
 
-def today(user: StaffMember, *, limit: int = 30, now: dt.datetime | None = None) -> dict:
+def today(user: StaffMember, *, limit: int = 21, now: dt.datetime | None = None) -> dict:
     """The work-queue part of the Today dashboard: my queue, and for those who assign
     work, every queue's counts and the escalated tasks."""
     now = now or timezone.now()
-    context: dict = {"queue": personal_queue(user, limit=limit, now=now)}
+    queue = personal_queue(user, limit=limit, now=now)
+    # A glance, not the whole queue: a few of each section, with "see all" links.
+    queue.overdue, queue.today, queue.later = queue.overdue[:8], queue.today[:8], queue.later[:5]
+    context: dict = {"queue": queue}
     if may_assign(user):
         context["overview"] = team_overview(user.practice, now)
         context["escalated"], context["escalated_count"] = escalated_tasks(user.practice, user, now=now)
@@ -271,8 +274,16 @@ def task_history(task: Task) -> list[dict]:
             what = f"Marked done: {detail['note']}"
         elif event.action == "task_closed_by_rule" and detail.get("reason"):
             what = f"Closed by its rule: {detail['reason']}"
-        history.append({"at": event.at, "who": event.actor_label, "what": what})
+        history.append({"at": event.at, "who": _who(event), "what": what})
     return history
+
+
+def _who(event: AuditEvent) -> str:
+    # System actors are labelled "pedsdesk (rule plan_of_care_ending)" in the log; say it in words.
+    label = event.actor_label
+    if event.actor_id is None and label.startswith("pedsdesk (rule ") and label.endswith(")"):
+        return f"pedsdesk, rule “{rule_label(label[len('pedsdesk (rule '):-1])}”"
+    return label
 
 
 _HISTORY_WORDS = {

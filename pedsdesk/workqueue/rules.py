@@ -69,6 +69,11 @@ def kind_label(kind: str) -> str:
     return _KIND_LABELS.get(kind) or kind.replace("_", " ").capitalize()
 
 
+def rule_label(name: str) -> str:
+    rule = _RULES.get(name)
+    return rule.label if rule else name.replace("_", " ")
+
+
 def kind_choices() -> list[tuple[str, str]]:
     return sorted(_KIND_LABELS.items(), key=lambda item: item[1])
 

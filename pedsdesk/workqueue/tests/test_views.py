@@ -50,7 +50,7 @@ def test_today_for_managers_shows_every_queue_and_the_owner_sees_escalations(pra
     make_task(practice, "late", role="billing", due=now - dt.timedelta(days=3))
     escalate_overdue_tasks(now=now)
     owner_page = signed_in(staff["owner"]).get("/").content.decode()
-    assert "Every queue" in owner_page and "Team queue" in owner_page
+    assert "Every queue" in owner_page and "Open the team queue" in owner_page
     assert "Escalated" in owner_page and "Call family late" in owner_page
     manager_page = signed_in(staff["office_manager"]).get("/").content.decode()
     assert "Call family late" in manager_page  # in her own queue: escalated
