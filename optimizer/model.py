@@ -131,10 +131,12 @@ class OfferPolicy:
     target_fill_probability: float = 0.95  # optimized: aim for this chance of a yes before ``book_by``
     check_authorization: bool = True
     bonus: Mapping[CandidateKind, int] = field(default_factory=lambda: {
-        CandidateKind.MAKEUP: 30, CandidateKind.BELOW_FREQUENCY: 15, CandidateKind.GAP: 0,
-        CandidateKind.WAITLIST: 30,
+        CandidateKind.MAKEUP: 15, CandidateKind.BELOW_FREQUENCY: 10, CandidateKind.GAP: 0,
+        CandidateKind.WAITLIST: 15,
     })  # minute-equivalents a booking of each kind is worth on top of its minutes
-    evaluation_minutes: int = 60  # a waitlist evaluation needs this long
+    quiet_start: dt.time | None = None  # optimized: texts wait from this local time …
+    quiet_end: dt.time | None = None  # … until this one (the messaging layer's quiet hours)
+    time_zone: str = "UTC"  # the practice's zone, for quiet hours
 
 
 @dataclass(frozen=True)

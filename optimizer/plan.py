@@ -20,6 +20,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from optimizer.model import (
     AuthorizationRoom,
@@ -105,26 +106,35 @@ def coverage_problem(day: dt.date, candidate: Candidate, load: _Load | None = No
 def fit_problem(opening: Opening, candidate: Candidate, now: dt.datetime, policy: OfferPolicy,
                 load: _Load | None = None) -> str:
     """'' when ``candidate`` may be offered ``opening`` now, else the first reason not."""
-    load = load or _Load()
     if candidate.discipline != opening.discipline:
         return "discipline"
-    if candidate.therapist_ids is not None and opening.therapist_id not in candidate.therapist_ids:
-        return "therapist"
-    if candidate.minutes > opening.minutes:
-        return "too_short"
     if opening.start - now < policy.min_notice:
         return "notice"
+    return _fit(opening, opening.minutes, monday(opening.day), candidate, policy, load or _Load())
+
+
+def _fit(opening: Opening, minutes: int, week: dt.date, candidate: Candidate, policy: OfferPolicy,
+         load: _Load) -> str:
+    """fit_problem after the per-opening checks (discipline, notice), cheapest first: the
+    planner calls it for every opening and candidate."""
+    if candidate.minutes > minutes:
+        return "too_short"
+    if candidate.therapist_ids is not None and opening.therapist_id not in candidate.therapist_ids:
+        return "therapist"
     if candidate.id in opening.offered:
         return "already_offered"
-    end = opening.start + candidate.minutes * MINUTE
-    if not any(start <= opening.start and end <= stop for start, stop in candidate.windows):
-        return "availability"
     if (candidate.child_id, opening.day) in load.days:
         return "offer_pending_that_day"
-    if candidate.kind != CandidateKind.WAITLIST:
-        week = monday(opening.day)
-        if candidate.week_room.get(week, 0) - load.weeks[(candidate.child_id, week)] < 1:
-            return "weekly_frequency"
+    if candidate.kind != CandidateKind.WAITLIST and \
+            candidate.week_room.get(week, 0) - load.weeks.get((candidate.child_id, week), 0) < 1:
+        return "weekly_frequency"
+    start = opening.start
+    end = start + candidate.minutes * MINUTE
+    for w_start, w_end in candidate.windows:
+        if w_start <= start and end <= w_end:
+            break
+    else:
+        return "availability"
     if policy.check_authorization:
         return coverage_problem(opening.day, candidate, load)
     return ""
@@ -199,8 +209,9 @@ def plan_offers(openings: Sequence[Opening], candidates: Sequence[Candidate], po
     eligible: dict[str, list[tuple[Candidate, float, float]]] = {}
     for opening in live:
         rows = []
+        minutes, week = opening.minutes, monday(opening.day)
         for candidate in by_discipline.get(opening.discipline, ()):
-            why = fit_problem(opening, candidate, now, policy, load)
+            why = _fit(opening, minutes, week, candidate, policy, load)
             if why:
                 if why in _SHOWN_REASONS:
                     plan.skipped.append(Skip(opening.id, candidate.id, why))
@@ -239,6 +250,48 @@ def _plan_ranked(plan: OfferPlan, live: list[Opening], eligible: dict, policy: O
         plan.review_at[opening.id] = now + hold
 
 
+def sendable_minutes(now: dt.datetime, until: dt.datetime, policy: OfferPolicy) -> float:
+    """Minutes between ``now`` and ``until`` outside quiet hours: an evening cancellation
+    has fewer rounds of offers before tomorrow's visit than the clock says."""
+    total = (until - now) / MINUTE
+    if total <= 0 or policy.quiet_start is None or policy.quiet_end is None:
+        return max(0.0, total)
+    zone = ZoneInfo(policy.time_zone)
+    quiet = 0.0
+    day = now.astimezone(zone).date() - dt.timedelta(days=1)
+    last = until.astimezone(zone).date()
+    while day <= last:
+        start = dt.datetime.combine(day, policy.quiet_start, tzinfo=zone)
+        end_day = day + dt.timedelta(days=1) if policy.quiet_end <= policy.quiet_start else day
+        end = dt.datetime.combine(end_day, policy.quiet_end, tzinfo=zone)
+        overlap = (min(end, until) - max(start, now)) / MINUTE
+        quiet += max(0.0, overlap)
+        day += dt.timedelta(days=1)
+    return max(0.0, total - quiet)
+
+
+def _before_quiet(now: dt.datetime, until: dt.datetime, policy: OfferPolicy) -> dt.datetime | None:
+    """When the next quiet hours start, if before ``until`` and an overnight wait would cost
+    enough yeses (families say yes less the closer the time) that tonight's rounds are the
+    ones that count."""
+    if policy.quiet_start is None or policy.quiet_end is None:
+        return None
+    zone = ZoneInfo(policy.time_zone)
+    local = now.astimezone(zone)
+    start = dt.datetime.combine(local.date(), policy.quiet_start, tzinfo=zone)
+    if start <= local:
+        return None  # already quiet (the planner is not called then) or past today's start
+    if start >= until:
+        return None
+    end_day = start.date() + dt.timedelta(days=1) if policy.quiet_end <= policy.quiet_start else start.date()
+    reopens = dt.datetime.combine(end_day, policy.quiet_end, tzinfo=zone)
+    visit = until + policy.book_by
+    later = default_notice_factor((visit - reopens) / dt.timedelta(hours=1))
+    if later >= 0.85 * default_notice_factor((visit - now) / dt.timedelta(hours=1)):
+        return None
+    return start
+
+
 def _in_time(candidate: Candidate, minutes_left: float) -> float:
     """Chance the family answers within ``minutes_left`` (replies are log-normal around
     their median, spread ~e)."""
@@ -264,11 +317,16 @@ def _plan_optimized(plan: OfferPlan, live: list[Opening], eligible: dict, by_id:
         hold = hold_for(opening, now, policy)
         holds[opening.id] = hold
         plan.review_at[opening.id] = now + hold
-        left = (_book_by(opening, policy) - now) / MINUTE
+        book_by = _book_by(opening, policy)
+        left = (book_by - now) / MINUTE
         rows = eligible[opening.id]
         typical_reply = sum(c.reply_minutes for c, _, _ in rows) / len(rows) if rows else 30.0
-        # Review rounds left: each waits a hold and then, typically, a reply.
-        rounds = max(1.0, left / (hold / MINUTE + typical_reply))
+        # Review rounds left: each waits a hold and then, typically, a reply; none at night.
+        sendable = sendable_minutes(now, book_by, policy) if left < 3 * 24 * 60 else left * 0.5
+        tonight = _before_quiet(now, book_by, policy)
+        if tonight is not None:
+            sendable = (tonight - now) / MINUTE
+        rounds = max(1.0, sendable / (hold / MINUTE + typical_reply))
         per_round = 1.0 - (1.0 - policy.target_fill_probability) ** (1.0 / rounds)
         urgency = _urgency(rounds)
         best: dict[str, tuple[float, Candidate, float]] = {}

@@ -21,6 +21,7 @@ P2 and P3 the authorization and benefit bucket too.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import heapq
 import json
@@ -119,7 +120,7 @@ class Engine:
         self.bucket_used: dict[str, int] = defaultdict(int)
         self.evaluated: dict[str, int] = {}  # waitlist id -> day of the evaluation
         self.version: dict[str, int] = defaultdict(int)
-        self._rows: dict[tuple[str, int], tuple[int, Candidate | None]] = {}
+        self._rows: dict[tuple[str, int, int], tuple[int, Candidate | None]] = {}
         for child_id, child_visits in self.visits_by_child.items():
             person = inst.people[child_id]
             for visit in sorted(child_visits, key=lambda v: v.start):
@@ -135,9 +136,12 @@ class Engine:
             "P2": OfferPolicy(mode="sequential", hold_minutes=10, min_notice=_td(self.params.min_notice),
                               book_by=_td(self.params.book_by)),
             "P3": OfferPolicy(mode="optimized", min_notice=_td(self.params.min_notice),
-                              book_by=_td(self.params.book_by)),
+                              book_by=_td(self.params.book_by), quiet_start=_clock_time(self.params.quiet_start),
+                              quiet_end=_clock_time(self.params.quiet_end)),
         }.get(policy)
         self.dirty: set[str] = set()  # P3: disciplines to re-plan at the current minute
+        self.open_by_discipline: dict[str, dict[str, OpenSlot]] = defaultdict(dict)
+        self.next_plan: dict[str, int] = {}
         self.timers: set[tuple[int, str]] = set()
 
     # -- events ------------------------------------------------------------------------
@@ -153,16 +157,20 @@ class Engine:
         for cancellation in inst.cancellations.values():
             self.push(cancellation.at, _CANCEL, "cancel", (cancellation.visit,))
         while self.queue:
+            if self.dirty and self.queue[0][0] != self.now:
+                self._flush()  # may schedule events before the next one: look again
+                continue
             at, _, _, kind, data = heapq.heappop(self.queue)
             if at >= inst.horizon:
                 break
-            if at != self.now:
-                self._flush()
-                self.now = at
+            self.now = at
             getattr(self, f"_on_{kind}")(*data)
         self._flush()
         if self.log_path is not None:
             with gzip.open(self.log_path, "wt") as handle:
+                header = {"tier": inst.tier.name, "seed": inst.seed, "policy": self.policy,
+                          "params": dataclasses.asdict(self.params)}
+                handle.write(json.dumps(header) + "\n")
                 for entry in self.log:
                     handle.write(json.dumps(entry, separators=(",", ":")) + "\n")
         return self
@@ -188,6 +196,8 @@ class Engine:
                         visit.start, visit.start + visit.minutes, self.now, [])
         slot.fits = [p.id for p in self.inst.people.values() if p.id != visit.child and static_fit(p, slot)]
         self.slots[slot.id] = slot
+        if self._offerable(slot):
+            self.open_by_discipline[slot.discipline][slot.id] = slot
         self.log.append(["release", self.now, slot.id])
         if self.policy == "P1":
             self._wake_at(self._sendable(self.now), f"broadcast:{slot.id}")
@@ -345,7 +355,10 @@ class Engine:
             self._wake_at(self._next_morning(), f"next:{slot.id}")
 
     def _decide_p3(self, discipline: str) -> None:
-        live = [s for s in self.slots.values() if s.discipline == discipline and self._offerable(s)]
+        open_slots = self.open_by_discipline[discipline]
+        for slot_id in [k for k, slot in open_slots.items() if not self._offerable(slot)]:
+            del open_slots[slot_id]
+        live = list(open_slots.values())
         if not live:
             return
         if self._quiet(self.now):
@@ -359,14 +372,18 @@ class Engine:
             expires = _minutes_from_epoch(offer.expires_at)
             self._send(by_id[offer.opening_id], offer.child_id, expires)
         self._timed(started)
-        for slot_id, review in plan.review_at.items():
-            if not by_id[slot_id].filled_by:
-                self._wake_at(max(self.now + 1, _minutes_from_epoch(review)), f"plan:{discipline}")
+        reviews = [_minutes_from_epoch(at) for slot_id, at in plan.review_at.items() if not by_id[slot_id].filled_by]
+        if reviews:
+            # One wake-up per discipline: the plan is redone for every opening at once.
+            at = max(self.now + 1, min(reviews))
+            if self.next_plan.get(discipline, -1) <= self.now or at < self.next_plan[discipline]:
+                self.next_plan[discipline] = at
+                self._wake_at(at, f"plan:{discipline}")
 
     def _timed(self, started: float) -> None:
-        ms = (time.perf_counter() - started) * 1000
+        ms = round((time.perf_counter() - started) * 1000, 3)  # as logged, so a replay gets the same p95
         self.decision_ms.append(ms)
-        self.log.append(["decision", self.now, round(ms, 3)])
+        self.log.append(["decision", self.now, ms])
 
     # -- building the optimizer's inputs -------------------------------------------------
 
@@ -394,8 +411,9 @@ class Engine:
         return person_id if person_id.startswith("w") else f"{person_id}:{week}"
 
     def _row(self, person_id: str, week: int) -> Candidate | None:
-        """One candidate row per (child, week), rebuilt only when the child's state changed."""
-        key = (person_id, week if not person_id.startswith("w") else -1)
+        """One candidate row per (child, week), rebuilt when the child's state changed or a
+        day went by (days waiting, intake done)."""
+        key = (person_id, week if not person_id.startswith("w") else -1, self.now // DAY)
         version = self.version[person_id]
         cached = self._rows.get(key)
         if cached is not None and cached[0] == version:
@@ -458,6 +476,12 @@ def _td(minutes: int):
     import datetime as dt
 
     return dt.timedelta(minutes=minutes)
+
+
+def _clock_time(minute_of_day: int):
+    import datetime as dt
+
+    return dt.time(minute_of_day // 60, minute_of_day % 60)
 
 
 def _minutes_from_epoch(moment) -> int:

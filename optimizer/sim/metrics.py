@@ -45,11 +45,14 @@ def measure(engine: Engine, bound_value: int) -> dict:
         bucket = notice_bucket(slot.notice)
         freed[bucket] += slot.minutes
     refills: dict[tuple[str, int], int] = defaultdict(int)
-    booked_minutes = 0
-    for booking in engine.bookings:
+    scored = score(inst, engine.bookings_for_bound())
+    booked_minutes = paid_minutes = 0
+    for booking, paid in zip(engine.bookings, scored.covered, strict=True):
         slot = engine.slots[booking.slot]
-        filled[notice_bucket(slot.notice)] += booking.minutes
         booked_minutes += booking.minutes
+        if paid:  # a visit outside authorization is a denied claim: it fills no billable time
+            filled[notice_bucket(slot.notice)] += booking.minutes
+            paid_minutes += booking.minutes
         if not inst.people[booking.person].waitlist:
             refills[(booking.person, booking.day // 7)] += 1
     kept_minutes = sum(v.minutes for v in inst.visits.values() if v.id not in inst.cancellations)
@@ -60,7 +63,6 @@ def measure(engine: Engine, bound_value: int) -> dict:
             owed[(visit.child, visit.week)] += 1
     made_up = sum(min(n, refills.get(key, 0)) for key, n in owed.items())
     mean_adherence, p10_adherence = attendance(inst, refills)
-    scored = score(inst, engine.bookings_for_bound())
     horizon_days = inst.horizon // 1440
     waits = [engine.evaluated.get(p.id, horizon_days) - p.referral_day
              for p in inst.waitlist() if p.referral_day < horizon_days]
@@ -70,7 +72,8 @@ def measure(engine: Engine, bound_value: int) -> dict:
         "score": scored.score,
         "bound": bound_value,
         "score_over_bound": scored.score / bound_value if bound_value else 1.0,
-        "fill_rate": booked_minutes / total_freed if total_freed else 0.0,
+        "fill_rate": paid_minutes / total_freed if total_freed else 0.0,
+        "fill_rate_booked": booked_minutes / total_freed if total_freed else 0.0,
         "utilization": (kept_minutes + booked_minutes) / inst.working_minutes(),
         "frequency_adherence": mean_adherence,
         "frequency_adherence_p10": p10_adherence,
