@@ -280,8 +280,9 @@ def _notify_cancelled(appointment: Appointment) -> None:
 
 
 def _locked(appointment: Appointment, sequence: int | None) -> Appointment:
-    locked = Appointment.objects.select_for_update().select_related("patient", "practice", "therapist").get(
-        pk=appointment.pk)
+    # Only the visit row is locked (the joined child is nullable: PostgreSQL refuses to lock it).
+    locked = (Appointment.objects.select_for_update(of=("self",)).select_related("patient", "practice", "therapist")
+              .get(pk=appointment.pk))
     if sequence is not None and locked.sequence != sequence:
         raise VisitChanged(locked)
     return locked
