@@ -246,15 +246,18 @@ def _failed(message: Message, attempt: DeliveryAttempt, exc: DeliveryError, *, t
             stats.sent += 1
             return
     if exc.permanent:
-        with transaction.atomic():
-            _finish(message, attempt, state=MessageState.FAILED, outcome=AttemptOutcome.FAILED, started=started,
-                    now=now, error=error, reason=f"refused by the provider ({exc.code or 'permanent error'})")
+        _finish(message, attempt, state=MessageState.FAILED, outcome=AttemptOutcome.FAILED, started=started,
+                now=now, error=error, reason=f"refused by the provider ({exc.code or 'permanent error'})")
+        stats.failed += 1
+        # The message's fate is recorded first: a failure here must not send it again.
+        try:
             if exc.contact_failing:
                 mark_channel_failing(message=message, reason=error, error_code=exc.code)
             if exc.opted_out and message.guardian_id:
                 opt_out_number(practice=message.practice, phone=message.to_address, keyword="carrier",
                                actor="sms provider")
-        stats.failed += 1
+        except Exception:
+            logger.exception("recording the provider's refusal of message %s failed", message.pk)
         return
     if message.attempts >= settings.PEDSDESK_MESSAGE_MAX_ATTEMPTS:
         _finish(message, attempt, state=MessageState.FAILED, outcome=AttemptOutcome.FAILED, started=started,
