@@ -157,3 +157,37 @@ def test_deliver_command_drains_the_outbox(console_outbox, practice, patient, ca
                   idempotency_key="d:1", channel="email")
     call_command("deliver", until_empty=True, interval=0.01)
     assert "delivered 1" in capsys.readouterr().out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_running_at_once_send_each_message_once(console_outbox, practice, patient):
+    import threading
+    from collections import Counter
+
+    from django.db import connection as db
+
+    rosa = patient.guardians.get()
+    for i in range(40):
+        queue_message(practice=practice, kind="notice", recipient=rosa, context={}, idempotency_key=f"par:{i}",
+                      channel="email")
+    barrier = threading.Barrier(3)
+    errors = []
+
+    def worker():
+        try:
+            barrier.wait(timeout=10)
+            deliver()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    refs = Counter(m["ref"] for m in sent_bodies(console_outbox, "email"))
+    assert len(refs) == 40 and set(refs.values()) == {1}
+    assert set(Message.objects.values_list("state", flat=True)) == {MessageState.SENT}
