@@ -48,6 +48,7 @@ class _Load:
     """What offers still pending (or proposed earlier in this plan) already claim."""
 
     days: set[tuple[str, dt.date]] = field(default_factory=set)  # (child, day)
+    evaluations: set[str] = field(default_factory=set)  # waitlisted children already offered one
     weeks: dict[tuple[str, dt.date], int] = field(default_factory=lambda: defaultdict(int))  # (child, monday)
     units: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # authorization id
     auth_weeks: dict[tuple[str, dt.date], int] = field(default_factory=lambda: defaultdict(int))
@@ -58,6 +59,8 @@ class _Load:
         self.days.add((candidate.child_id, opening.day))
         if candidate.kind != CandidateKind.WAITLIST:
             self.weeks[(candidate.child_id, week)] += 1
+        else:
+            self.evaluations.add(candidate.child_id)
         if not (check_authorization and candidate.requires_authorization):
             return
         auth = _charged_authorization(opening.day, candidate, self)
@@ -125,8 +128,10 @@ def _fit(opening: Opening, minutes: int, week: dt.date, candidate: Candidate, po
         return "already_offered"
     if (candidate.child_id, opening.day) in load.days:
         return "offer_pending_that_day"
-    if candidate.kind != CandidateKind.WAITLIST and \
-            candidate.week_room.get(week, 0) - load.weeks.get((candidate.child_id, week), 0) < 1:
+    if candidate.kind == CandidateKind.WAITLIST:
+        if candidate.child_id in load.evaluations:
+            return "evaluation_offer_pending"  # one evaluation each: never two offers out at once
+    elif candidate.week_room.get(week, 0) - load.weeks.get((candidate.child_id, week), 0) < 1:
         return "weekly_frequency"
     start = opening.start
     end = start + candidate.minutes * MINUTE

@@ -163,6 +163,8 @@ def write_csv(path: Path, rows: list[dict]) -> None:
 
 
 def seed_label(seeds: list[int]) -> str:
+    if len(seeds) == 1:
+        return str(seeds[0])
     return f"{seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else ",".join(map(str, seeds))
 
 
