@@ -238,13 +238,24 @@ def _failed(message: Message, attempt: DeliveryAttempt, exc: DeliveryError, *, t
     from pedsdesk.messaging.actions import mark_channel_failing, opt_out_number
 
     error = str(exc)
-    if exc.in_doubt:
+    if exc.in_doubt and not exc.permanent:
         found = _lookup(transport, message, attempt.started_at)
         if found:
             _finish(message, attempt, state=MessageState.SENT, outcome=AttemptOutcome.FOUND, started=started,
                     now=now, error=error, result=SendResult(provider_id=message.provider_id, response="found"))
             stats.sent += 1
             return
+        # The provider may still be taking it (a timeout): leave the message in doubt and let
+        # recovery ask again when the lease runs out, after the usual back-off.
+        wall = timezone.now()
+        with transaction.atomic():
+            Message.objects.filter(pk=message.pk, lease_token=attempt.lease_token).update(
+                lease_expires_at=wall + backoff(message.attempts), updated_at=wall,
+                status_reason="in doubt after a provider error; will check again")
+            DeliveryAttempt.objects.filter(pk=attempt.pk).update(
+                error=error[:2000], duration_ms=int((time.monotonic() - started) * 1000))
+        stats.retried += 1
+        return
     if exc.permanent:
         _finish(message, attempt, state=MessageState.FAILED, outcome=AttemptOutcome.FAILED, started=started,
                 now=now, error=error, reason=f"refused by the provider ({exc.code or 'permanent error'})")

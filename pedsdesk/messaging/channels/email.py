@@ -58,7 +58,12 @@ class SmtpTransport(Transport):
                             headers=headers, reply_to=reply_to, connection=self.connection)
 
     def send(self, message) -> SendResult:
-        self.open()
+        try:
+            self.open()
+        except (smtplib.SMTPException, OSError) as exc:
+            # No connection, so certainly not sent.
+            self.close()
+            raise TransientError(f"cannot reach the SMTP server: {type(exc).__name__}: {exc}"[:300]) from None
         email = self.build(message)
         try:
             sent = self.connection.send_messages([email])

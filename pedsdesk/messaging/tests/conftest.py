@@ -69,6 +69,7 @@ class FakeTwilio:
         self.created: list[dict] = []
         self.problems: list[str] = []
         self.errors: dict[str, tuple[int, int]] = {}  # To -> (HTTP status, Twilio code)
+        self.create_then_fail: set[str] = set()  # To: keep the text, then answer 500
         self.lock = threading.Lock()
 
     def handler(self):
@@ -120,6 +121,8 @@ class FakeTwilio:
                           "status_callback": form.get("StatusCallback")}
                 with fake.lock:
                     fake.created.append({**record, "form": form})
+                if form["To"] in fake.create_then_fail:
+                    return self._reply(500, {"code": 20500, "message": "Internal Server Error", "status": 500})
                 return self._reply(201, record)
 
             def do_GET(self):
