@@ -134,10 +134,14 @@ def queue_message(
 
 def _kick() -> None:
     """Ask a worker to deliver now instead of at the next minute's sweep."""
+    from django.core.cache import cache
+
     from pedsdesk.messaging.tasks import deliver_soon
 
     try:
-        deliver_soon()
+        # One kick per few seconds is plenty: a sweep delivers everything that is due.
+        if cache.add("messaging:kick", 1, timeout=3):
+            deliver_soon()
     except Exception:  # the minute sweep delivers anyway
         logger.exception("could not enqueue delivery")
 

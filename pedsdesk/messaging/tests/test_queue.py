@@ -76,3 +76,15 @@ def test_recipient_of_another_practice_is_refused(practice, patient, outsider):
     with pytest.raises(ValueError, match="another practice"):
         queue_message(practice=practice, kind="daily_digest", recipient=outsider, context={"tasks": []},
                       idempotency_key="x")
+
+
+def test_queueing_asks_a_worker_once_after_commit(practice, patient, django_capture_on_commit_callbacks, monkeypatch):
+    from pedsdesk.messaging import tasks
+
+    calls = []
+    monkeypatch.setattr(tasks, "deliver_soon", lambda: calls.append(1))
+    rosa = patient.guardians.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        for i in range(5):
+            queue_message(practice=practice, kind="notice", recipient=rosa, context={}, idempotency_key=f"k:{i}")
+    assert calls == [1]
