@@ -205,6 +205,8 @@ class DecisionForm(forms.Form):
                 required=False, min_value=0,
                 label=f"{', '.join(line.cpt_codes)}: {line.get_unit_type_display().lower()} approved "
                       f"(asked for {line.requested_quantity})")
+        self.order_fields(["decision", "decided_on", "number", "start_date", "end_date",
+                           *[f"line_{line.pk}" for line in self.lines], "reason", "note"])
 
     def quantities(self) -> dict[int, int]:
         return {line.pk: self.cleaned_data[f"line_{line.pk}"] for line in self.lines

@@ -253,12 +253,12 @@ def buckets_for(coverage: Coverage, day: dt.date, extra: Visit | None = None, ex
 
 # Stable flag codes: the API, the report and the board's filter use these names.
 FLAGS = {
-    "runs_out": "Runs out before it ends",
-    "unused_units": "Will end with units unused",
-    "denials": "Visits it will not cover",
-    "expiring": "In the renewal window",
-    "renewal_overdue": "Renewal not submitted by its due date",
-    "decision_overdue": "Payer's decision overdue",
+    "runs_out": "Runs out early",
+    "unused_units": "Units unused",
+    "denials": "Visits not covered",
+    "expiring": "Renewal window open",
+    "renewal_overdue": "Renewal overdue",
+    "decision_overdue": "Decision overdue",
 }
 
 
@@ -411,8 +411,8 @@ def board(practice: Practice, *, today: dt.date, payer: int | None = None, disci
           sort: str = "days_left") -> list[AuthorizationSummary]:
     """The authorizations board: filtered and sorted summaries.
 
-    "current" is what still needs watching: not yet ended, or ended within the last
-    30 days, or with a renewal still open.
+    "current" is what still needs watching: not yet ended, ended within the last 30
+    days with nothing after it (lapsed), or with a renewal still open.
     """
     queryset = Authorization.objects.all()
     if payer:
@@ -422,7 +422,9 @@ def board(practice: Practice, *, today: dt.date, payer: int | None = None, disci
     recent = today - dt.timedelta(days=30)
     open_renewal = Q(renewal__state__in=PREPARING_STATES + AWAITING_DECISION_STATES)
     if show == "current":
-        queryset = queryset.filter(Q(end_date__gte=recent) | open_renewal)
+        lapsed = Q(end_date__gte=recent) & ~Exists(Authorization.objects.filter(previous=OuterRef("pk")).exclude(
+            status=AuthorizationStatus.DENIED))
+        queryset = queryset.filter(Q(end_date__gte=today) | lapsed | open_renewal)
     elif show == "ended":
         queryset = queryset.filter(end_date__lt=today)
     rows = summarize(practice, today=today, authorizations=queryset)

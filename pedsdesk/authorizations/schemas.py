@@ -1,15 +1,18 @@
-"""API shapes of payers, coverages and benefit buckets."""
+"""API shapes of payers, coverages, benefit buckets, authorizations and renewals."""
 
 import datetime as dt
+from typing import Literal
 
 from ninja import Field, Schema
 
 from pedsdesk.authorizations.models import (
+    AuthorizationStatus,
     BenefitBucket,
     BookingRule,
     PayerType,
     RenewalDocument,
     RoundingRule,
+    SubmissionChannel,
     UnitType,
 )
 from pedsdesk.practices.models import Discipline
@@ -108,3 +111,191 @@ class CoverageOut(Schema):
     @staticmethod
     def resolve_benefit_buckets(obj) -> list:
         return list(obj.benefit_buckets.all())
+
+
+# Authorizations
+
+
+class ServiceLineIn(InputSchema):
+    cpt_codes: list[str] = Field(description="The CPT codes this line covers, each on one line only.")
+    modifier: str = ""
+    unit_type: UnitType = Field(UnitType.VISITS, description="Every line of an authorization counts the same unit.")
+    quantity: int = Field(description="Authorized visits or 15-minute units; at least 1.")
+    requested_quantity: int | None = Field(None, description="What was asked for, when less was approved.")
+    per_week_cap: int | None = None
+    per_month_cap: int | None = None
+
+
+class AuthorizationIn(InputSchema):
+    coverage_id: int = Field(description="One of the patient's coverages in your practice.")
+    discipline: Discipline
+    number: str = Field(description="The payer's authorization number.")
+    start_date: dt.date
+    end_date: dt.date
+    status: AuthorizationStatus = AuthorizationStatus.APPROVED
+    notes: str = ""
+    lines: list[ServiceLineIn] = Field(description="At least one; replaces every line when given.")
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+
+class RenewalRef(Schema):
+    id: int
+    state: str
+    due_date: dt.date
+
+
+class LineOut(Schema):
+    id: int
+    cpt_codes: list[str]
+    modifier: str
+    unit_type: str
+    authorized: int
+    requested_quantity: int | None
+    per_week_cap: int | None
+    per_month_cap: int | None
+    used: int
+    scheduled: int
+    remaining: int
+    projected_exhaustion: dt.date | None
+
+
+class DenialOut(Schema):
+    date: dt.date
+    reason: str = Field(description="after_end, beyond_units, weekly_cap, monthly_cap, code or no_authorization")
+    message: str
+
+
+class AuthorizationOut(Schema):
+    id: int
+    patient: Ref
+    coverage_id: int
+    payer: PayerRef
+    discipline: str
+    number: str
+    start_date: dt.date
+    end_date: dt.date
+    status: str
+    previous_id: int | None
+    therapist: Ref | None
+    unit: str = Field(description="visits or units (15-minute units)")
+    authorized: int
+    used: int = Field(description="Units of attended visits.")
+    scheduled: int = Field(description="Units of booked visits and future occurrences of recurring series.")
+    remaining: int
+    days_left: int
+    projected_exhaustion: dt.date | None = Field(description="The day the schedule uses the last unit, if it does.")
+    flags: list[str] = Field(description="runs_out, unused_units, denials, expiring, renewal_overdue, "
+                                         "decision_overdue")
+    renewal: RenewalRef | None
+    lines: list[LineOut]
+
+
+class AuthorizationDetailOut(AuthorizationOut):
+    denials: list[DenialOut] = Field(description="Each visit the authorization will not cover: a future denial.")
+    notes: str
+
+
+class AuthorizationFilters(Schema):
+    payer_id: int | None = None
+    discipline: Discipline | None = None
+    therapist_id: int | None = Field(None, description="The therapist of the plan of care it pays for.")
+    flag: str = Field("", description="Only authorizations with this flag.")
+    show: Literal["current", "ended", "all"] = "current"
+    sort: Literal["days_left", "-days_left", "units_left", "-units_left", "patient"] = "days_left"
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0)
+
+
+# Renewals
+
+
+class RenewalItemOut(Schema):
+    document: str
+    received_on: dt.date | None
+
+
+class RenewalLineOut(Schema):
+    id: int
+    cpt_codes: list[str]
+    unit_type: str
+    requested_quantity: int
+    approved_quantity: int | None
+
+
+class RenewalOut(Schema):
+    id: int
+    authorization_id: int
+    patient: Ref
+    payer: PayerRef
+    state: str
+    due_date: dt.date
+    window_opens: dt.date = Field(description="The first day the payer accepts the renewal.")
+    due_basis: str = Field(description="end or exhaustion: what the due date counts back from.")
+    therapist: Ref | None
+    requested_start: dt.date
+    requested_end: dt.date
+    expedited: bool
+    submitted_on: dt.date | None
+    channel: str
+    payer_reference: str
+    decision_due: dt.date | None
+    decided_on: dt.date | None
+    denial_reason: str
+    decision_note: str
+    items: list[RenewalItemOut]
+    lines: list[RenewalLineOut]
+    next_authorization_id: int | None
+
+
+class RenewalFilters(Schema):
+    state: str = Field("open", description="open (not yet decided), all, or one state.")
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0)
+
+
+class RenewalDocumentIn(InputSchema):
+    document: RenewalDocument
+    received: bool = True
+    note: str = ""
+
+
+class RenewalSubmitIn(InputSchema):
+    submitted_on: dt.date
+    channel: SubmissionChannel
+    payer_reference: str = ""
+
+
+class ApprovedLineIn(InputSchema):
+    id: int = Field(description="The renewal line's id.")
+    approved_quantity: int = Field(ge=0, description="0 when the payer denied this line.")
+
+
+class RenewalDecisionIn(InputSchema):
+    decision: Literal["approved", "denied"]
+    decided_on: dt.date
+    number: str = Field("", description="The new authorization's number (approvals).")
+    start_date: dt.date | None = Field(None, description="Approved period; the requested one when left out.")
+    end_date: dt.date | None = None
+    lines: list[ApprovedLineIn] = Field([], description="Approved quantity of every renewal line (approvals).")
+    reason: str = Field("", description="The payer's reason (denials).")
+    note: str = ""
+
+
+class BucketUsageOut(Schema):
+    id: int
+    name: str
+    disciplines: list[str]
+    unit_type: str
+    limit: int
+    reset: str
+    period_start: dt.date
+    period_end: dt.date
+    used: int
+    scheduled: int
+    remaining: int
+    projected_exhaustion: dt.date | None
+    over_limit: int = Field(description="Visits booked beyond the limit this plan year.")
