@@ -1,0 +1,107 @@
+"""Authorization tools.
+
+    pedsdesk authorizations report                       # every authorization, as a table
+    pedsdesk authorizations report --flag runs_out       # only those that run out early
+    pedsdesk authorizations report --format csv > authorizations.csv
+    pedsdesk authorizations report --format json         # one object per authorization, lines included
+    pedsdesk authorizations sweep                        # statuses and renewals due, now
+
+The figures are the board's: the same query (``queries.board``) over the same schedule.
+"""
+
+import csv
+import datetime as dt
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from pedsdesk.authorizations.queries import BOARD_SHOWS, FLAGS, AuthorizationSummary, board
+from pedsdesk.practices.models import Practice
+
+COLUMNS = ["patient", "payer", "number", "discipline", "status", "unit", "authorized", "used", "scheduled",
+           "remaining", "start", "end", "days_left", "projected_exhaustion", "flags", "renewal_state",
+           "renewal_due"]
+
+
+def report_row(s: AuthorizationSummary) -> dict:
+    """One authorization as the report prints it: the top-level figures are the lines' sums."""
+    a, renewal = s.authorization, s.renewal
+    return {
+        "id": a.pk, "patient": str(s.patient), "payer": str(s.payer), "number": a.number,
+        "discipline": a.discipline, "status": a.status, "unit": s.unit_type, "authorized": s.authorized,
+        "used": s.used, "scheduled": s.scheduled, "remaining": s.remaining, "start": a.start_date.isoformat(),
+        "end": a.end_date.isoformat(), "days_left": s.days_left,
+        "projected_exhaustion": s.exhausted_on.isoformat() if s.exhausted_on else None, "flags": s.flags,
+        "renewal": {"state": renewal.state, "due_date": renewal.due_date.isoformat()} if renewal else None,
+        "lines": [{"cpt_codes": line.cpt_codes, "unit": line.unit_type, "authorized": line.quantity,
+                   "used": f.used if f else 0, "scheduled": f.scheduled if f else 0,
+                   "remaining": f.remaining if f else line.quantity,
+                   "projected_exhaustion": f.exhausted_on.isoformat() if f and f.exhausted_on else None}
+                  for line, f in s.line_rows],
+    }
+
+
+def _flat(row: dict) -> dict:
+    renewal = row["renewal"] or {}
+    return {**{k: row[k] for k in COLUMNS if k in row}, "flags": " ".join(row["flags"]),
+            "projected_exhaustion": row["projected_exhaustion"] or "",
+            "renewal_state": renewal.get("state", ""), "renewal_due": renewal.get("due_date", "")}
+
+
+class Command(BaseCommand):
+    help = "Authorization tools: `report` prints every authorization with its figures and flags; `sweep` runs " \
+           "the daily status and renewal sweep now."
+
+    def add_arguments(self, parser):
+        parser.add_argument("operation", choices=["report", "sweep"])
+        parser.add_argument("--practice", type=int, help="Practice id (needed when there are several).")
+        parser.add_argument("--flag", choices=sorted(FLAGS), help="Only authorizations with this flag.")
+        parser.add_argument("--show", choices=BOARD_SHOWS, default="all",
+                            help="current (as the board shows by default), ended, or all (default).")
+        parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
+        parser.add_argument("--today", type=dt.date.fromisoformat, help="Report as of this date (YYYY-MM-DD).")
+
+    def handle(self, *args, operation: str, practice: int | None, flag: str | None, show: str, format: str,
+               today: dt.date | None, **options):
+        chosen = self._practice(practice)
+        if operation == "sweep":
+            from pedsdesk.authorizations.tasks import run_daily
+
+            self.stdout.write(json.dumps(run_daily(practice=chosen, rules=True), default=str))
+            return
+        today = today or chosen.local_now().date()
+        rows = [report_row(s) for s in board(chosen, today=today, flag=flag or "", show=show, sort="patient")]
+        if format == "json":
+            self.stdout.write(json.dumps(rows, indent=2))
+        elif format == "csv":
+            writer = csv.DictWriter(self.stdout, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(_flat(row) for row in rows)
+        else:
+            self._table([_flat(row) for row in rows])
+            self.stdout.write(f"{len(rows)} authorization{'' if len(rows) == 1 else 's'} of {chosen} as of "
+                              f"{today:%Y-%m-%d}.")
+
+    def _practice(self, pk: int | None) -> Practice:
+        practices = Practice.objects.order_by("pk")
+        if pk is not None:
+            found = practices.filter(pk=pk).first()
+            if found is None:
+                raise CommandError(f"No practice with id {pk}.")
+            return found
+        if practices.count() != 1:
+            listing = ", ".join(f"{p.pk} ({p.name})" for p in practices) or "none"
+            raise CommandError(f"Say which practice with --practice: {listing}.")
+        return practices.get()
+
+    def _table(self, rows: list[dict]) -> None:
+        columns = ["patient", "payer", "number", "discipline", "unit", "authorized", "used", "scheduled",
+                   "remaining", "end", "projected_exhaustion", "flags", "renewal_state"]
+        titles = {"discipline": "disc", "authorized": "auth", "scheduled": "sched", "remaining": "left",
+                  "projected_exhaustion": "runs out", "renewal_state": "renewal"}
+        cells = [[titles.get(c, c) for c in columns]] + [[str(row[c]) for c in columns] for row in rows]
+        widths = [min(max(len(r[i]) for r in cells), 32) for i in range(len(columns))]
+        numeric = {"authorized", "used", "scheduled", "remaining"}
+        for r in cells:
+            self.stdout.write("  ".join((v[:32].rjust(w) if columns[i] in numeric else v[:32].ljust(w))
+                                        for i, (v, w) in enumerate(zip(r, widths, strict=True))).rstrip())
