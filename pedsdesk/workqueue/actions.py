@@ -181,8 +181,9 @@ def may_work(task: Task, actor: StaffMember) -> bool:
 def _change(task: Task, actor: StaffMember, action: str, request=None, detail: dict | None = None,
             check=None, **fields) -> Task:
     with transaction.atomic():
-        locked = Task.objects.select_for_update().select_related("assignee").get(pk=task.pk,
-                                                                               practice=actor.practice)
+        # Lock only the task row: PostgreSQL cannot lock the nullable side of the assignee join.
+        locked = Task.objects.select_for_update(of=("self",)).select_related("assignee").get(
+            pk=task.pk, practice=actor.practice)
         if not locked.is_open:
             raise TaskClosedError(f"This task is already {locked.get_status_display().lower()}; nothing changed.")
         if not may_work(locked, actor):
