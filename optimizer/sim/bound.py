@@ -60,7 +60,7 @@ def week_needs(inst: Instance) -> dict[tuple[str, int], WeekNeed]:
         for week in range(inst.tier.weeks):
             key = (child.id, week)
             kept = originals[key] - missed[key]
-            room = child.frequency_cap - kept
+            room = child.frequency_cap - kept if child.active_week(week) else 0
             makeup = min(owed[key], room)
             frequency = max(0, child.frequency - kept - makeup)
             needs[key] = WeekNeed(makeup, frequency, max(0, room - makeup - frequency))
@@ -183,6 +183,8 @@ def hindsight_edges(inst: Instance) -> list[tuple[str, str]]:
                 first = max(cancellation.at, person.eligible_day * DAY)
             else:
                 if visit.day in original_days[person.id] or visit.day in inst.ill_days.get(person.id, ()):
+                    continue
+                if not person.active_on(visit.day):
                     continue
                 room = room_from.get((person.id, visit.day // 7))
                 if room is None:

@@ -279,7 +279,7 @@ class Engine:
         else:
             if slot.day in self.original_days.get(person_id, ()) or slot.day in self.booked_days[person_id]:
                 return False
-            if slot.day in self.known_ill[person_id]:
+            if slot.day in self.known_ill[person_id] or not person.active_on(slot.day):
                 return False
             key = (person_id, slot.day // 7)
             if person.frequency_cap - self.scheduled[key] - self.refills[key] < 1:
@@ -435,10 +435,11 @@ class Engine:
                              reply_minutes=person.reply_estimate)
         key = (person.id, week)
         room = person.frequency_cap - self.scheduled[key] - self.refills[key]
-        if room < 1:
+        if room < 1 or not person.active_week(week):
             return None
         busy = self.original_days.get(person.id, set()) | self.booked_days[person.id] | self.known_ill[person.id]
-        days = [d for d in range(7 * week, 7 * week + 6) if d not in busy and d >= self.now // DAY]
+        days = [d for d in range(7 * week, 7 * week + 6)
+                if d not in busy and d >= self.now // DAY and person.active_on(d)]
         if not days:
             return None
         owed = self.owed[key]

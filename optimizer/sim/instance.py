@@ -103,6 +103,13 @@ class Person:
     evaluation_authorized: bool = True
     series: list[tuple[int, int]] = field(default_factory=list)  # (weekday, start minute of day)
     days_waiting_at_start: int = 0
+    discharged_on: int | None = None  # day the plan of care ends with an authorization not renewed
+
+    def active_on(self, day: int) -> bool:
+        return self.discharged_on is None or day < self.discharged_on
+
+    def active_week(self, week: int) -> bool:
+        return self.active_on(7 * week)
 
 
 @dataclass(frozen=True)
@@ -327,12 +334,15 @@ def generate(tier: Tier | str, seed: int, params: WorldParams | None = None) -> 
         child.authorizations.append(Authorization(
             f"{child.id}-a1", -7 * rng.randint(1, 20), 7 * end_week - 1,
             max(1, round(child.frequency * end_week * rng.uniform(0.7, 1.2)))))
-        if end_week < weeks and rng.random() < 0.75:
-            start_week = end_week + (0 if rng.random() < 0.5 else rng.randint(1, 3))
-            if start_week < weeks:
-                child.authorizations.append(Authorization(
-                    f"{child.id}-a2", 7 * start_week, 7 * (weeks + 26) - 1,
-                    round(child.frequency * (weeks - start_week) * rng.uniform(0.9, 1.3)) + 2))
+        if end_week < weeks:
+            if rng.random() < 0.75:  # renewed, sometimes after a gap in which the child waits unauthorized
+                start_week = end_week + (0 if rng.random() < 0.5 else rng.randint(1, 3))
+                if start_week < weeks:
+                    child.authorizations.append(Authorization(
+                        f"{child.id}-a2", 7 * start_week, 7 * (weeks + 26) - 1,
+                        round(child.frequency * (weeks - start_week) * rng.uniform(0.9, 1.3)) + 2))
+            else:  # goals met or care ends: discharged when the authorization ends
+                child.discharged_on = 7 * end_week
         if rng.random() < 0.2:
             child.bucket = max(1, round(child.frequency * weeks * rng.uniform(0.5, 1.0)))
 

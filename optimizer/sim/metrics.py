@@ -32,6 +32,8 @@ def attendance(inst: Instance, refills_by_week: dict[tuple[str, int], int]) -> t
     ratios = []
     for child in inst.children():
         for week in range(inst.tier.weeks):
+            if not child.active_week(week):
+                continue  # discharged: no frequency to keep
             key = (child.id, week)
             ratios.append(min(1.0, (kept[key] + refills_by_week.get(key, 0)) / child.frequency))
     return sum(ratios) / len(ratios), percentile(ratios, 10)

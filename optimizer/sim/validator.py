@@ -150,6 +150,7 @@ def validate(inst: Instance, header: dict, entries: list[list], bound_value: int
             else:
                 ok = ok and visit.day not in days_of[person_id] and visit.day not in refill_days[person_id]
                 ok = ok and not known_ill(person_id, visit.day, t)
+                ok = ok and (person.discharged_on is None or visit.day < person.discharged_on)
                 scheduled = sum(1 for v in week_visits[(person_id, week)] if not known_missed(v, t))
                 ok = ok and person.frequency_cap - scheduled - refills_week[(person_id, week)] >= 1
             if checks_authorization and ok:
@@ -258,7 +259,7 @@ def _metrics(inst, released, booked, offers, losers, decisions, evaluated, charg
     for key, lengths in refills_cw.items():
         child = inst.people[key[0]]
         kept = kept_week[key]
-        room = child.frequency_cap - kept
+        room = child.frequency_cap - kept if child.discharged_on is None or 7 * key[1] < child.discharged_on else 0
         makeup = min(owed_week[key], room)
         frequency = max(0, child.frequency - kept - makeup)
         for i, length in enumerate(lengths):
@@ -266,6 +267,8 @@ def _metrics(inst, released, booked, offers, losers, decisions, evaluated, charg
     ratios = []
     for child in inst.children():
         for week in range(inst.tier.weeks):
+            if child.discharged_on is not None and 7 * week >= child.discharged_on:
+                continue
             key = (child.id, week)
             ratios.append(min(1.0, (kept_week[key] + all_refills[key]) / child.frequency))
     owed_total = sum(owed_week.values())
