@@ -508,9 +508,11 @@ def unconfirmed_visits(practice: Practice, now: dt.datetime):
                                          start_at__gt=now,
                                          start_at__lte=now + dt.timedelta(hours=policy.unconfirmed_task_hours))
               .exclude(kind=AppointmentKind.MEETING).select_related("patient", "therapist").order_by("start_at"))
+    visits = list(visits)
+    guardians = recipients_for({visit.patient_id for visit in visits})
     for visit in visits:
         patient = visit.patient
-        guardian = recipient_for(patient)
+        guardian = guardians.get(patient.pk)
         call = (f"Call {guardian} at {guardian.phone_display}" if guardian and guardian.phone
                 else f"Reach {guardian}" if guardian else "Find a guardian to reach")
         yield TaskSpec(
