@@ -215,7 +215,8 @@ def _withdraw(pks: list[int], reason: str) -> int:
         state=MessageState.CANCELLED, status_reason=reason[:200], closed_at=now, updated_at=now)
 
 
-def sync_reminders(*, appointment: Appointment, now: dt.datetime | None = None) -> tuple[int, int]:
+def sync_reminders(*, appointment: Appointment, now: dt.datetime | None = None,
+                   reason: str = "the visit changed") -> tuple[int, int]:
     """Withdraw the visit's pending reminders that no longer describe it and queue the
     ones that do (those due within the horizon). Returns (queued, withdrawn)."""
     now = now or timezone.now()
@@ -226,7 +227,7 @@ def sync_reminders(*, appointment: Appointment, now: dt.datetime | None = None) 
             kind=texts.REMINDER, state__in=[MessageState.QUEUED, MessageState.SENDING],
         ).values_list("pk", "idempotency_key")
         stale = [pk for pk, key in pending if not _is_current(key, appointment, guardian and guardian.pk, now)]
-        withdrawn = _withdraw(stale, "the visit changed") if stale else 0
+        withdrawn = _withdraw(stale, reason) if stale else 0
         queued = 0
         if guardian is None or not _wants_reminders(appointment, now):
             return queued, withdrawn
@@ -251,11 +252,15 @@ def visit_changed(*, appointment_id: int, change: str, actor: str = "") -> None:
     if appointment is None or appointment.patient_id is None:
         return
     now = timezone.now()
+    reason = {"moved": "the visit was moved", "cancelled": "the visit was cancelled"}.get(
+        change, f"the visit is {appointment.get_status_display().lower()}")
     with transaction.atomic():
         if change in ("moved", "cancelled") or appointment.status not in ACTIVE:
-            reason = {"moved": "the visit was moved", "cancelled": "the visit was cancelled"}.get(
-                change, f"the visit is {appointment.get_status_display().lower()}")
-            withdraw_messages(about=appointment, kinds=[texts.REMINDER], reason=reason)
+            if appointment.status not in ACTIVE:
+                # Cancelled or under way for good: nothing about it may go out any more.
+                withdraw_messages(about=appointment, kinds=[texts.REMINDER], reason=reason)
+            # A moved visit's old reminders are withdrawn by sync_reminders below, by key (old
+            # sequence): a hook running late must not withdraw the new time's reminders.
             # A text reply keeps its short follow-up wait (see handle_reply); anything else stops listening.
             if not actor.startswith(TEXT_REPLY_ACTOR):
                 cancel_reply_waits(about=appointment, handler=HANDLER)
@@ -264,7 +269,7 @@ def visit_changed(*, appointment_id: int, change: str, actor: str = "") -> None:
         # A family that cancelled by text gets the answer to their text instead.
         if change == "cancelled" and not actor.startswith(TEXT_REPLY_ACTOR) and appointment.start_at > now:
             _notify_cancelled(appointment)
-        sync_reminders(appointment=appointment, now=now)
+        sync_reminders(appointment=appointment, now=now, reason=reason)
 
 
 def _notify_cancelled(appointment: Appointment) -> None:
@@ -369,8 +374,10 @@ def family_visits(patient: Patient, *, now: dt.datetime | None = None, limit: in
 
 
 def _close_reschedule_requests(appointment: Appointment, reason: str) -> None:
+    # Requests about an earlier version of the visit; one made since (this sequence) stays open.
     for task in Task.objects.filter(practice_id=appointment.practice_id, status__in=OPEN_STATUSES,
-                                    dedupe_key__startswith=f"visit-reschedule:{appointment.pk}:"):
+                                    dedupe_key__startswith=f"visit-reschedule:{appointment.pk}:").exclude(
+            dedupe_key=f"visit-reschedule:{appointment.pk}:{appointment.sequence}"):
         close_task_by_rule(task=task, reason=reason)
 
 

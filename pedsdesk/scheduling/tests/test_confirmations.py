@@ -546,14 +546,20 @@ def test_the_family_cancels_with_a_reason(book, family, django_capture_on_commit
     assert again.status_code == 409 and "no longer booked" in again.content.decode()
 
 
-def test_the_family_asks_for_another_time(book, family):
+def test_the_family_asks_for_another_time(book, family, committed, front_desk):
     visit = book()
     response = post(family, visit, "reschedule", note="Thursdays after 4 work better")
     assert response.status_code == 200 and "We received your request" in response.content.decode()
     task = Task.objects.get(kind="visit_reschedule_request")
     assert "Thursdays after 4" in task.reason and "the family page" in task.reason
+    assert task.role == "front_desk" and task.subject == visit
     page = family[0].get(family[1]).content.decode()
     assert "You asked for another time." in page
+    # The front desk finds a new time: the request is done.
+    committed(move_appointment, actor=front_desk, appointment=visit, start_at=visit.start_at + dt.timedelta(days=1),
+              override_reason="family asked")
+    task.refresh_from_db()
+    assert task.status not in OPEN_STATUSES
 
 
 def test_a_confirm_after_the_visit_moved_changes_nothing(book, family, committed, front_desk):
