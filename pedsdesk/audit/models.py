@@ -47,6 +47,8 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-seq"]
+        # A record's history (a task's, a visit's) is looked up by what it is about.
+        indexes = [models.Index(fields=["object_type", "object_id"])]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.actor_label} {self.action} {self.object_type} {self.object_id}"

@@ -33,7 +33,7 @@ def test_front_desk_signs_in_finds_a_child_and_sees_a_phone_error(page, front_de
     page.get_by_role("link", name="Ava Lopez", exact=True).click()
 
     expect(page.get_by_role("heading", name="Ava Lopez")).to_be_visible()
-    expect(page.get_by_text("Lone Star Medicaid")).to_be_visible()
+    expect(page.locator("#coverages").get_by_text("Lone Star Medicaid")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Rosa Lopez", exact=True).click()
     page.get_by_role("button", name="Edit").click()

@@ -249,8 +249,16 @@ def test_make_npi_always_valid():
 
 
 def test_seeding_writes_no_audit_events(db):
-    seed_demo(size="small", seed=7, today=TODAY)
+    seed_demo(size="small", seed=7, today=TODAY, simulate_week=False)
     assert not AuditEvent.objects.exists()
+
+
+def test_the_simulated_week_is_audited_as_the_front_desks_work(db):
+    summary = seed_demo(size="small", seed=5)
+    assert summary.counts["demo_cancellations"] >= 1
+    actors = set(AuditEvent.objects.values_list("actor_label", flat=True))
+    expected = ("frontdesk", "scheduler", "demo family", "family link")
+    assert actors and all(label.startswith(expected) for label in actors)
 
 
 def test_unknown_size_is_refused(db):
