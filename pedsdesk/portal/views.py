@@ -48,9 +48,11 @@ def _problem(request: HttpRequest, problem: str) -> HttpResponse:
     return _private(response)
 
 
-def resolve_family_link(request: HttpRequest, token: str) -> tuple[FamilyLink | None, HttpResponse | None]:
+def resolve_family_link(request: HttpRequest, token: str, *,
+                        count_open: bool = True) -> tuple[FamilyLink | None, HttpResponse | None]:
     """The link behind ``token`` after every check (throttle, signature, expiry, revocation,
-    custody), or the problem page to answer with. Each successful use is audited.
+    custody), or the problem page to answer with. Opening a page is counted and audited
+    (``count_open``); an action taken from one audits itself.
 
     Every page behind a family link (the portal, visit and offer actions) starts here.
     """
@@ -74,7 +76,7 @@ def resolve_family_link(request: HttpRequest, token: str) -> tuple[FamilyLink | 
     if not GuardianOf.objects.filter(guardian_id=link.guardian_id, patient_id=link.patient_id).exists():
         actions.refuse_family_link(link=link, reason="guardian_unlinked", request=request)
         return None, _problem(request, "revoked")
-    if not actions.open_family_link(link=link, request=request):
+    if count_open and not actions.open_family_link(link=link, request=request):
         return None, _problem(request, "expired" if link.expires_at <= timezone.now() else "revoked")
     return link, None
 
