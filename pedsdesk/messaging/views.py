@@ -30,6 +30,15 @@ def _signed_by_twilio(request: HttpRequest) -> bool:
     return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, request.POST.dict(), signature)
 
 
+def _field(request: HttpRequest, *names: str, limit: int = 1600) -> str:
+    """A POST field, without NUL characters (PostgreSQL text cannot hold them)."""
+    for name in names:
+        value = request.POST.get(name)
+        if value:
+            return value.replace("\x00", "")[:limit]
+    return ""
+
+
 def _twilio_webhook(view):
     def wrapped(request: HttpRequest) -> HttpResponse:
         if request.method != "POST":
@@ -47,13 +56,12 @@ def _twilio_webhook(view):
 @_twilio_webhook
 def twilio_inbound(request: HttpRequest) -> HttpResponse:
     """A text to our number. Replies go through the outbox, so the response is empty TwiML."""
-    sid = request.POST.get("MessageSid") or request.POST.get("SmsSid") or ""
-    sender = request.POST.get("From", "")
+    sid, sender = _field(request, "MessageSid", "SmsSid", limit=64), _field(request, "From", limit=32)
     if not sid or not sender:
         logger.warning("inbound webhook without MessageSid or From: ignored")
         return HttpResponseBadRequest("MessageSid and From are required")
-    inbound = handle_inbound(provider_id=sid[:64], from_number=sender, to_number=request.POST.get("To", ""),
-                             body=request.POST.get("Body", ""))
+    inbound = handle_inbound(provider_id=sid, from_number=sender, to_number=_field(request, "To", limit=32),
+                             body=_field(request, "Body"))
     logger.info("inbound %s: %s", inbound.provider_id, inbound.outcome)
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
@@ -61,13 +69,13 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
 @_twilio_webhook
 def twilio_status(request: HttpRequest) -> HttpResponse:
     """Twilio's status callback for a text we sent."""
-    sid = request.POST.get("MessageSid") or request.POST.get("SmsSid") or ""
-    status = request.POST.get("MessageStatus") or request.POST.get("SmsStatus") or ""
+    sid = _field(request, "MessageSid", "SmsSid", limit=64)
+    status = _field(request, "MessageStatus", "SmsStatus", limit=30)
     if not sid or not status:
         logger.warning("status callback without MessageSid or MessageStatus: ignored")
         return HttpResponseBadRequest("MessageSid and MessageStatus are required")
-    handle_status(provider_id=sid[:64], status=status, error_code=request.POST.get("ErrorCode", ""),
-                  ref=request.GET.get("ref", "")[:32])
+    handle_status(provider_id=sid, status=status, error_code=_field(request, "ErrorCode", limit=30),
+                  ref=request.GET.get("ref", "").replace("\x00", "")[:32])
     return HttpResponse(status=204)
 
 

@@ -135,6 +135,9 @@ def test_unknown_numbers_and_malformed_bodies(twilio_post, practice, patient):
     assert twilio_post("twilio_status", {"MessageSid": "SM9"}).status_code == 400
     big = inbound_params("x" * 5000)
     assert twilio_post("twilio_inbound", big).status_code == 200
+    assert twilio_post("twilio_inbound", inbound_params("sto\x00p \x00")).status_code == 200
+    assert twilio_post("twilio_status", {"MessageSid": "SM\x00x", "MessageStatus": "sent\x00"},
+                       query="?ref=%00").status_code == 204
 
 
 def test_replies_go_to_the_workflow_waiting_for_them(twilio_post, practice, patient):
