@@ -103,7 +103,7 @@ def _confirm(inbound: InboundMessage, guardians: list[Guardian], kind: str) -> N
 def _stop(inbound, phone, practices, guardians) -> None:
     # Every practice the text reached: a guardian added later with this number is not texted either.
     for practice in practices:
-        opt_out_number(practice=practice, phone=phone, keyword=normalize(inbound.body)[:20])
+        opt_out_number(practice=practice, phone=phone, keyword="STOP")
     _confirm(inbound, guardians, "opt_out_confirmation")
     inbound.outcome = (f"opted out {len(guardians)} guardian(s)" if guardians
                        else "opted out a number that belongs to no guardian")
@@ -111,7 +111,7 @@ def _stop(inbound, phone, practices, guardians) -> None:
 
 def _start(inbound, phone, practices, guardians) -> None:
     for practice in practices:
-        opt_in_number(practice=practice, phone=phone, keyword=normalize(inbound.body)[:20])
+        opt_in_number(practice=practice, phone=phone, keyword="START")
     for guardian in guardians:
         guardian.sms_opted_out_at = None
     _confirm(inbound, guardians, "opt_in_confirmation")
