@@ -91,8 +91,9 @@ def _fits(line: Line, use: LineUse, day: dt.date, cost: int) -> str:
     return ""
 
 
-def allocate(lines: Sequence[Line], visits: Iterable[Visit]) -> Allocation:
-    """Walk the visits in date order and charge each to the authorization that ends first."""
+def allocate(lines: Sequence[Line], visits: Iterable[Visit], keep_charges: bool = False) -> Allocation:
+    """Walk the visits in date order and charge each to the authorization that ends first
+    (with ``keep_charges``, also keep every draw, for a burn-down)."""
     uses = {line.id: LineUse() for line in lines}
     covered: dict[str, list[int]] = {}
     denials: list[Denial] = []
@@ -113,7 +114,8 @@ def allocate(lines: Sequence[Line], visits: Iterable[Visit]) -> Allocation:
             use.by_month[(visit.day.year, visit.day.month)] += cost
             if use.used + use.scheduled >= line.quantity and use.exhausted_on is None:
                 use.exhausted_on = visit.day
-            charges.append(Charge(visit, line.id, cost))
+            if keep_charges:
+                charges.append(Charge(visit, line.id, cost))
         covered[visit.key] = [line.id for line, _ in plan]
     return Allocation(uses, covered, denials, charges)
 

@@ -154,8 +154,8 @@ def _line(line: ServiceLine) -> Line:
 
 
 def _allocations(practice: Practice, authorizations: Iterable[Authorization] | None = None,
-                 extra_visit: tuple[int, str, Visit] | None = None,
-                 exclude_appointment: int | None = None) -> Iterator[tuple[list[Line], Allocation]]:
+                 extra_visit: tuple[int, str, Visit] | None = None, exclude_appointment: int | None = None,
+                 keep_charges: bool = False) -> Iterator[tuple[list[Line], Allocation]]:
     """Per child and discipline: the usable lines and how the visits draw on them."""
     if authorizations is None:
         scope = Authorization.objects.filter(coverage__patient__practice=practice)
@@ -187,7 +187,7 @@ def _allocations(practice: Practice, authorizations: Iterable[Authorization] | N
         if extra_visit is not None and extra_visit[:2] == key:
             visits.append(extra_visit[2])
         records = [_line(ln) for ln in group]
-        yield records, allocate(records, visits)
+        yield records, allocate(records, visits, keep_charges)
 
 
 def project_authorizations(practice: Practice, authorizations: Iterable[Authorization] | None = None,
@@ -207,7 +207,7 @@ def project_authorizations(practice: Practice, authorizations: Iterable[Authoriz
 def project_with_charges(authorization: Authorization) -> tuple[Projection | None, list[Charge]]:
     """One authorization's projection and every visit's draw on it (for its burn-down)."""
     practice = authorization.coverage.patient.practice
-    for records, allocation in _allocations(practice, [authorization]):
+    for records, allocation in _allocations(practice, [authorization], keep_charges=True):
         if any(r.authorization_id == authorization.pk for r in records):
             line_ids = {r.id for r in records if r.authorization_id == authorization.pk}
             return (project(records, allocation)[authorization.pk],
@@ -270,6 +270,7 @@ class AuthorizationSummary:
     projection: Projection | None
     therapist: StaffMember | None
     today: dt.date
+    lines: list[ServiceLine]
 
     @property
     def coverage(self) -> Coverage:
@@ -292,7 +293,7 @@ class AuthorizationSummary:
 
     @property
     def authorized(self) -> int:
-        return sum(line.quantity for line in self.authorization.lines.all())
+        return sum(line.quantity for line in self.lines)
 
     @property
     def used(self) -> int:
@@ -316,8 +317,7 @@ class AuthorizationSummary:
 
     @property
     def unit_type(self) -> str:
-        lines = self.authorization.lines.all()
-        return lines[0].unit_type if lines else UnitType.VISITS
+        return self.lines[0].unit_type if self.lines else UnitType.VISITS
 
     @property
     def usable(self) -> bool:
@@ -353,13 +353,13 @@ class AuthorizationSummary:
     @property
     def line_rows(self) -> list[tuple[ServiceLine, LineProjection | None]]:
         by_id = {lp.line_id: lp for lp in self.projection.lines} if self.projection else {}
-        return [(line, by_id.get(line.pk)) for line in self.authorization.lines.all()]
+        return [(line, by_id.get(line.pk)) for line in self.lines]
 
 
 def _authorization_rows(queryset: QuerySet) -> QuerySet:
     continued = Authorization.objects.filter(previous=OuterRef("pk")).exclude(status=AuthorizationStatus.DENIED)
     return (queryset.select_related("coverage__payer", "coverage__patient", "renewal")
-            .prefetch_related("lines").annotate(continued=Exists(continued)))
+            .annotate(continued=Exists(continued)))
 
 
 def _therapists(patient_ids: set[int]) -> dict[tuple[int, str], list[PlanOfCare]]:
@@ -388,11 +388,15 @@ def summarize(practice: Practice, *, today: dt.date,
         return []
     projections = project_authorizations(practice, rows)
     plans = _therapists({a.coverage.patient_id for a in rows})
+    # Lines in one plain query: prefetch_related would clone its IN list once per row.
+    lines: dict[int, list[ServiceLine]] = defaultdict(list)
+    for line in ServiceLine.objects.filter(authorization__in=[a.pk for a in rows]).order_by("pk"):
+        lines[line.authorization_id].append(line)
     result = []
     for authorization in rows:
         plan = _plan_for(plans[(authorization.coverage.patient_id, authorization.discipline)], authorization)
         result.append(AuthorizationSummary(authorization, projections.get(authorization.pk),
-                                           plan.therapist if plan else None, today))
+                                           plan.therapist if plan else None, today, lines[authorization.pk]))
     return result
 
 
