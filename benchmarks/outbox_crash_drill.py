@@ -274,7 +274,7 @@ def main() -> int:
         for slot in range(args.workers):
             workers.wait_started(slot)
         kills = 0
-        while kills < args.kills:
+        while kills < args.kills - args.workers:
             slot = rng.randrange(args.workers)
             workers.wait_started(slot)
             time.sleep(rng.uniform(0, args.max_gap))
@@ -286,7 +286,10 @@ def main() -> int:
                 print(f"  {kills} kills, {done} of {len(drill_ids)} received so far", flush=True)
         for slot in range(args.workers):
             workers.wait_started(slot)
-            workers.kill(slot)  # the forever-workers make way for draining ones
+            # The forever-workers make way for draining ones: killed like the others, and counted.
+            time.sleep(rng.uniform(0, args.max_gap))
+            workers.kill(slot)
+            kills += 1
             workers.start(slot, until_empty=True)
         workers.wait_all(timeout=900)
         elapsed = time.monotonic() - began
