@@ -218,7 +218,7 @@ def chart(summary_or_rows: list[dict], title: str, by_bucket: dict[str, dict] | 
             h = plot_h * value
             x = x0 + p * bar_w
             parts.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w - 2:.1f}" height="{h:.1f}" '
-                         f'fill="{colors[policy]}"><title>{policy} {bucket}: {value:.1%}</title></rect>')
+                         f'fill="{colors[policy]}"><title>{policy} {_escape(bucket)}: {value:.1%}</title></rect>')
         parts.append(f'<text x="{x0 + bar_w * len(POLICIES) / 2:.1f}" y="{top + plot_h + 18}" '
                      f'text-anchor="middle">{_escape(bucket)} notice</text>')
     for p, policy in enumerate(POLICIES):
