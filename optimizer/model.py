@@ -3,6 +3,25 @@ maps its rows onto these, the simulator builds them from its own state.
 
 Times are timezone-aware datetimes (UTC is fine); dates (``day``, authorization
 ``start``/``end``, the Monday keys of ``week_room``) are the practice's local dates.
+
+Mapping pedsdesk's rows (scheduling code):
+
+* ``Opening``: the opening row's id, its therapist's id and discipline, ``start_at`` /
+  ``end_at``, the local date; ``offered`` = ids of the candidates any ``Offer`` of it
+  went to, ``pending`` = those whose offer is still pending and unexpired.
+* ``Candidate``: one per row of the candidate list (makeup owed, below frequency, gap
+  list entry, waitlist entry), id unique per row (e.g. ``"makeup:123"``) and
+  ``child_id`` the patient (or waitlist entry) id. ``windows``: the child's
+  availability (school, family windows) minus their booked visits, over the days of
+  the openings passed. ``week_room``: plan-of-care frequency (+1 for a gap-list
+  entry) minus visits holding time that week. ``authorizations``: one
+  ``AuthorizationRoom`` per authorization of the discipline, ``units_left`` =
+  ``Projection.remaining`` and ``units_per_visit`` from ``visit_units``; ``buckets``
+  from ``buckets_for`` (``remaining``). ``requires_authorization`` False for self-pay
+  or a payer whose booking rule is "allow". ``response_rate`` and ``reply_minutes``
+  from the family's past offers (accepted ÷ answered, median minutes to answer).
+* ``OfferPolicy``: the practice's offer policy (mode, hold = offer expiry, batch size,
+  minimum notice) and the messaging policy's quiet hours and time zone.
 """
 
 from __future__ import annotations
@@ -85,7 +104,8 @@ class Candidate:
     inside one window, starting at the opening's start. ``week_room`` says how many more
     visits each treatment week (keyed by its Monday) may take under the plan of care's
     frequency; weeks not listed take none. A waitlist evaluation has no weekly frequency:
-    leave ``week_room`` empty and set ``kind=WAITLIST``.
+    leave ``week_room`` empty, set ``kind=WAITLIST`` and ``minutes`` to the evaluation's
+    length; it is offered one evaluation at a time.
     """
 
     id: str
