@@ -118,7 +118,17 @@ def _ids(patient) -> dict[str, int]:
         # No role: any role that may work tasks may work this one.
         "task_id": open_task(practice=patient.practice, kind="walk", spec=TaskSpec(
             dedupe_key="walk", title="Call the family", subject=patient))[0].pk,
+        **_authorization_ids(patient),
     }
+
+
+def _authorization_ids(patient) -> dict[str, int]:
+    from pedsdesk.authorizations.actions import open_renewal
+    from pedsdesk.authorizations.models import Authorization
+
+    authorization = Authorization.objects.get(coverage__patient=patient)
+    renewal, _ = open_renewal(authorization=authorization, today=authorization.end_date)
+    return {"authorization_id": authorization.pk, "renewal_id": renewal.pk}
 
 
 def _operations():
@@ -150,6 +160,8 @@ def test_every_endpoint_allows_exactly_the_roles_of_its_permission(staff, patien
     "/api/v1/patients/{patient_id}/guardians", "/api/v1/patients/{patient_id}/plans-of-care",
     "/api/v1/patients/{patient_id}/coverages", "/api/v1/guardians/{guardian_id}", "/api/v1/plans-of-care/{plan_id}",
     "/api/v1/coverages/{coverage_id}", "/api/v1/payers/{payer_id}", "/api/v1/schools/{school_id}",
+    "/api/v1/authorizations/{authorization_id}", "/api/v1/renewals/{renewal_id}",
+    "/api/v1/coverages/{coverage_id}/benefit-usage",
 ])
 def test_another_practices_ids_are_404_never_the_record(outsider, patient, path):
     Diagnosis.objects.create(patient=patient, code="F82")
