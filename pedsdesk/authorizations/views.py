@@ -145,9 +145,12 @@ def authorization_board(request):
                  detail={"filters": {k: v for k, v in filters.items() if v}, "count": len(rows)})
     query = request.GET.copy()
     query.pop("page", None)
+    unsorted = query.copy()
+    unsorted.pop("sort", None)
     return render(request, "authorizations/board.html", {
         "title": "Authorizations", "form": form, "page_obj": page, "rows": page.object_list, "count": len(rows),
-        "query": query.urlencode(), "flags": queries.FLAGS,
+        "query": query.urlencode(), "unsorted": unsorted.urlencode(), "sort": filters["sort"],
+        "flags": queries.FLAGS,
         "counts": {flag: sum(flag in r.flags for r in rows) for flag in ("runs_out", "unused_units", "denials")},
     })
 

@@ -264,3 +264,14 @@ def test_another_practice_gets_404(outsider, patient):
         assert client.get(reverse(name, args=[pk])).status_code == 404, name
     assert client.post(reverse("renewal_start", args=[authorization.pk])).status_code == 404
     assert str(authorization.pk) not in _rows(client.get(reverse("authorization_board") + "?show=all").content)
+
+
+def test_column_headers_sort_and_say_how(billing, patient, therapist, practice):
+    _more_children(practice, therapist, 3)
+    client = signed_in(billing)
+    html = client.get(reverse("authorization_board"), {"payer": "", "sort": "units_left"}).content.decode()
+    assert 'aria-sort="ascending"><a href="?payer=&amp;sort=-units_left">Left</a>' in html
+    assert '<a href="?payer=&amp;sort=days_left">Days left</a>' in html
+    most = _rows(client.get(reverse("authorization_board"), {"sort": "-units_left"}).content)
+    fewest = _rows(client.get(reverse("authorization_board"), {"sort": "units_left"}).content)
+    assert most == list(reversed(fewest))
