@@ -373,3 +373,19 @@ def test_the_packet_is_prefilled(authorization, patient, practice, front_desk, t
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(renewal_packet(renewal, today=D(2027, 1, 30))))
                      .pages)
     assert "1 of 48 visits used, 0 scheduled" in text
+
+
+def test_the_sweep_and_the_rules_are_registered(authorization, practice):
+    from django.core.management import call_command
+
+    from pedsdesk.sweeps import registered
+    from pedsdesk.workqueue.rules import registered_rules
+
+    assert "authorizations.daily" in {s.name for s in registered("daily")}
+    schedules = {r.name: r.schedule for r in registered_rules()}
+    assert schedules["authorization_renewal_overdue"] == "hourly"
+    assert schedules["authorization_decision_overdue"] == "hourly"
+    assert schedules["authorization_runs_out"] == "daily"
+    out = io.StringIO()
+    call_command("authorizations", "sweep", stdout=out)
+    assert '"renewals_opened"' in out.getvalue()
