@@ -234,6 +234,7 @@ class Appointment(models.Model):
 
 
 class OfferPolicy(models.TextChoices):
+    OPTIMIZED = "optimized", "Let pedsdesk choose whom to ask and how many at once"
     SEQUENTIAL = "sequential", "One family at a time, each with an expiry"
     BATCH = "batch", "Small batches, first to accept"
     BROADCAST = "broadcast", "Everyone who fits at once, first to accept"
@@ -260,7 +261,7 @@ class SchedulingPolicy(models.Model):
     series_weeks_ahead = models.PositiveSmallIntegerField(default=8)
     offer_makeups = models.BooleanField(
         default=True, help_text="After a cancellation, offer the family free time for a makeup in the same week.")
-    offer_policy = models.CharField(max_length=10, choices=OfferPolicy.choices, default=OfferPolicy.BATCH)
+    offer_policy = models.CharField(max_length=10, choices=OfferPolicy.choices, default=OfferPolicy.OPTIMIZED)
     offer_batch_size = models.PositiveSmallIntegerField(default=3)
     offer_expiry_minutes = models.PositiveSmallIntegerField(default=30,
                                                             help_text="How long a family has to take an offer.")

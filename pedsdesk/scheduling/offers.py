@@ -10,11 +10,13 @@ same moment queue up, the first books, the second is told the time was taken.
 
 import datetime as dt
 import logging
+from collections import defaultdict
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import optimizer as solver
 from pedsdesk.audit.actions import record_event
 from pedsdesk.messaging.actions import await_reply, cancel_reply_waits, queue_message, withdraw_messages
 from pedsdesk.messaging.kinds import MessageKind, Rendered, RenderInput, register_kind
@@ -46,6 +48,8 @@ from pedsdesk.scheduling.timeslots import treatment_week
 
 logger = logging.getLogger(__name__)
 BROADCAST_LIMIT = 25
+# How many fitting families the optimizer gets to choose among for one opening.
+OPTIMIZED_LOOKAHEAD = 12
 OFFER_REPLY = "opening_offer"
 
 
@@ -144,9 +148,54 @@ def find_makeup_slot(*, plan, week_of: dt.date, earliest: dt.datetime,
     return None
 
 
-def _batch_size(policy: SchedulingPolicy) -> int | None:
+def _batch_size(policy: SchedulingPolicy) -> int:
     return {OfferPolicy.SEQUENTIAL: 1, OfferPolicy.BATCH: max(1, policy.offer_batch_size),
-            OfferPolicy.BROADCAST: BROADCAST_LIMIT}[policy.offer_policy]
+            OfferPolicy.BROADCAST: BROADCAST_LIMIT, OfferPolicy.OPTIMIZED: OPTIMIZED_LOOKAHEAD}[policy.offer_policy]
+
+
+_KINDS = {CandidateKind.MAKEUP: solver.CandidateKind.MAKEUP,
+          CandidateKind.BELOW_FREQUENCY: solver.CandidateKind.BELOW_FREQUENCY,
+          CandidateKind.GAP_LIST: solver.CandidateKind.GAP, CandidateKind.WAITLIST: solver.CandidateKind.WAITLIST}
+
+
+def _response_rates(guardian_ids: list[int]) -> dict[int, float]:
+    """Each family's share of offers accepted, shrunk toward the 0.4 prior (two pseudo-offers)."""
+    rows = Offer.objects.filter(guardian_id__in=guardian_ids).exclude(status=Offer.Status.PLANNED).values_list(
+        "guardian_id", "status")
+    sent, taken = defaultdict(int), defaultdict(int)
+    for guardian_id, status in rows:
+        sent[guardian_id] += 1
+        taken[guardian_id] += status in (Offer.Status.ACCEPTED, Offer.Status.TAKEN)
+    return {g: (taken[g] + 0.8) / (sent[g] + 2) for g in guardian_ids}
+
+
+def _optimized_choice(opening: Opening, fitting: list[Candidate], policy: SchedulingPolicy,
+                      now: dt.datetime) -> list[tuple[Candidate, dt.datetime]]:
+    """Whom to ask now, and until when, from the optimizer's offer plan.
+
+    The database checks (booking guard, windows, notice) already decided who fits; the
+    solver weighs value, each family's chance of a yes given the notice, and urgency, and
+    says how many to ask at once.
+    """
+    zone = opening.practice.zone
+    local_day = opening.start_at.astimezone(zone).date()
+    week = local_day - dt.timedelta(days=local_day.weekday())
+    offers = list(opening.offers.values_list("patient_id", "status"))
+    record = solver.Opening(
+        id=str(opening.pk), therapist_id=str(opening.therapist_id),
+        discipline=opening.therapist.therapist_profile.discipline, start=opening.start_at, end=opening.end_at,
+        day=local_day, offered=frozenset(str(p) for p, _ in offers),
+        pending=frozenset(str(p) for p, status in offers if status == Offer.Status.SENT))
+    rates = _response_rates([c.guardian.pk for c in fitting])
+    by_id = {str(c.patient.pk): c for c in fitting}
+    candidates = [solver.Candidate(
+        id=key, child_id=key, kind=_KINDS[c.kind], discipline=record.discipline, minutes=opening.minutes,
+        windows=((opening.start_at, opening.end_at),), week_room={week: 1}, requires_authorization=False,
+        days_waiting=c.days_waiting, response_rate=rates[c.guardian.pk]) for key, c in by_id.items()]
+    plan = solver.plan_offers([record], candidates, solver.OfferPolicy(
+        mode="optimized", min_notice=dt.timedelta(hours=float(policy.minimum_notice_hours)),
+        book_by=dt.timedelta(hours=float(policy.minimum_notice_hours)), time_zone=str(zone)), now)
+    return [(by_id[o.candidate_id], o.expires_at) for o in sorted(plan.offers, key=lambda o: o.rank)]
 
 
 def send_next_offers(*, opening: Opening, now: dt.datetime | None = None) -> int:
@@ -166,13 +215,17 @@ def send_next_offers(*, opening: Opening, now: dt.datetime | None = None) -> int
         size = _batch_size(policy)
         candidates = [c for c in find_candidates(opening, now, wanted=size + len(asked))
                       if c.patient.pk not in asked]
-        chosen = [c for c in candidates if c.checked and not c.skipped][:size]
+        fitting = [c for c in candidates if c.checked and not c.skipped]
         _remember(opening, candidates)
+        latest = opening.start_at - dt.timedelta(hours=float(policy.minimum_notice_hours))
+        if policy.offer_policy == OfferPolicy.OPTIMIZED:
+            chosen = [(c, min(expires, latest)) for c, expires in _optimized_choice(opening, fitting, policy, now)]
+        else:
+            expires = min(now + dt.timedelta(minutes=policy.offer_expiry_minutes), latest)
+            chosen = [(c, expires) for c in fitting[:size]]
         batch = (max((o.batch for o in opening.offers.all()), default=0)) + 1
-        expires = min(now + dt.timedelta(minutes=policy.offer_expiry_minutes),
-                      opening.start_at - dt.timedelta(hours=float(policy.minimum_notice_hours)))
         rank = opening.offers.count()
-        for candidate in chosen:
+        for candidate, expires in chosen:
             rank += 1
             _send(opening, candidate, rank, batch, now, expires)
         opening.status = Opening.Status.OFFERING if chosen else Opening.Status.OPEN

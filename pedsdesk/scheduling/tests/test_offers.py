@@ -260,3 +260,19 @@ def test_a_discharge_offers_the_weekly_slot_to_a_child_who_needs_a_regular_time(
     weekly = Appointment.objects.filter(patient=newcomer, series__isnull=False)
     assert weekly.count() >= 2 and {a.local_start.time() for a in weekly} == {dt.time(16)}
     assert WaitlistEntry.objects.get(patient=newcomer).status == WaitlistEntry.Status.SCHEDULED
+
+
+def test_live_offers_follow_the_optimizers_plan(week, front_desk, practice, working_week, cancel):
+    """Two children below frequency: the baseline would ask Ben first (same kind, same wait,
+    first on file); the optimizer asks the family that has taken every offer so far."""
+    reliable = ot_child(practice, working_week, "Zoe", "+15125550177")
+    for weeks_ago in range(1, 5):
+        start = at(practice, dt.date(2026, 10, 6) - dt.timedelta(weeks=weeks_ago), 16)
+        past = Opening.objects.create(practice=practice, therapist=working_week, start_at=start,
+                                      end_at=start + dt.timedelta(minutes=45), status=Opening.Status.FILLED)
+        Offer.objects.create(opening=past, patient=reliable, guardian=reliable.guardians.get(), rank=1,
+                             candidate_kind="below_frequency", status=Offer.Status.ACCEPTED)
+    assert SchedulingPolicy.for_practice(practice).offer_policy == OfferPolicy.OPTIMIZED
+    cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
+    ranked = list(Offer.objects.filter(opening__source="cancellation").order_by("rank"))
+    assert ranked[0].patient == reliable
