@@ -1,4 +1,4 @@
-"""`pedsdesk authorizations report` agrees with the board on the seeded demo practice."""
+"""`pedsdesk report authorizations` agrees with the board on the seeded demo practice."""
 
 import csv
 import io
@@ -22,8 +22,9 @@ def demo(db):
 
 
 def report(*args: str) -> str:
+    """The issue's spelling, `pedsdesk report authorizations`; `authorizations report` is the same."""
     out = io.StringIO()
-    call_command("authorizations", "report", *args, stdout=out)
+    call_command("report", "authorizations", *args, stdout=out)
     return out.getvalue()
 
 

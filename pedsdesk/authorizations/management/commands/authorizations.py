@@ -54,6 +54,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("operation", choices=["report", "sweep"])
+        self.add_report_options(parser)
+
+    @staticmethod
+    def add_report_options(parser) -> None:
         parser.add_argument("--practice", type=int, help="Practice id (needed when there are several).")
         parser.add_argument("--flag", choices=sorted(FLAGS), help="Only authorizations with this flag.")
         parser.add_argument("--show", choices=BOARD_SHOWS, default="all",
