@@ -1,10 +1,12 @@
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from pedsdesk.audit.actions import record_event
 from pedsdesk.authorizations.models import Coverage
 from pedsdesk.people.models import GuardianOf, Patient
+from pedsdesk.scheduling.queries import upcoming_for
 
 
 def patient_chart(*, request: HttpRequest, pk: int) -> dict:
@@ -25,4 +27,5 @@ def patient_chart(*, request: HttpRequest, pk: int) -> dict:
     )
     record_event(actor=request.user, action="view", obj=patient, request=request)
     family_links = patient.family_links.select_related("guardian").order_by("-created_at")[:10]
-    return {"patient": patient, "title": str(patient), "family_links": family_links}
+    return {"patient": patient, "title": str(patient), "family_links": family_links,
+            "upcoming_visits": upcoming_for(patient, timezone.now())}

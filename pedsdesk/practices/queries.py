@@ -5,7 +5,8 @@ from django.db.models import Count, Q
 from pedsdesk.audit.actions import record_event
 from pedsdesk.authorizations.models import Coverage
 from pedsdesk.people.models import Guardian, Patient, PlanOfCare
-from pedsdesk.practices.models import StaffMember
+from pedsdesk.practices.models import Role, StaffMember
+from pedsdesk.scheduling.queries import density, refill_measures
 from pedsdesk.workqueue.builtin_rules import UNREACHABLE
 from pedsdesk.workqueue.queries import today as today_tasks
 
@@ -38,8 +39,11 @@ def dashboard_summary(user: StaffMember) -> dict:
     )
     unreachable = Guardian.objects.filter(practice=practice).filter(UNREACHABLE)
     record_event(actor=user, action="list", object_type="dashboard")
+    refill = user.role in (Role.OWNER, Role.OFFICE_MANAGER, Role.FRONT_DESK)
     return {
         **today_tasks(user),
+        "measures": refill_measures(practice, today) if refill else None,
+        "density": density(practice, today) if user.role in (Role.OWNER, Role.OFFICE_MANAGER) else None,
         "today": today,
         "active_patients": patients.count(),
         "active_plans": active_plans.count(),

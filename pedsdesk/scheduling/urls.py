@@ -12,6 +12,7 @@ urlpatterns = [
     path("appointments/<int:pk>/cancel/", views.appointment_cancel, name="appointment_cancel"),
     path("appointments/<int:pk>/status/", views.appointment_status, name="appointment_status"),
     path("plans-of-care/<int:pk>/discharge/", views_lists.plan_discharge, name="plan_discharge"),
+    path("plans-of-care/<int:pk>/series/", views_lists.plan_series_create, name="plan_series_create"),
     path("openings/", views_lists.opening_list, name="opening_list"),
     path("openings/<int:pk>/", views_lists.opening_detail, name="opening_detail"),
     path("openings/<int:pk>/offer-again/", views_lists.opening_offer_again, name="opening_offer_again"),

@@ -133,3 +133,33 @@ def plan_discharge(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(request, f"Discharged after {last_day:%b %-d}; {len(openings)} weekly slot"
                               f"{'s' if len(openings) != 1 else ''} offered to families who need a regular time.")
     return redirect(plan)
+
+
+@require_POST
+@requires("schedule.edit")
+def plan_series_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give a plan of care a weekly time; its visits are booked the practice's weeks ahead."""
+    from pedsdesk.people.models import PlanOfCare
+    from pedsdesk.scheduling.series import create_series, extend_series
+
+    plan = get_object_or_404(PlanOfCare.objects.select_related("patient__practice", "therapist"), pk=pk,
+                             patient__practice=request.user.practice)
+    raw_day, raw_time = request.POST.get("weekday", ""), request.POST.get("time", "")
+    try:
+        weekday, start_time = int(raw_day), dt.time.fromisoformat(raw_time)
+    except ValueError:
+        messages.error(request, "Choose a weekday and a time like 15:30.")
+        return redirect(plan)
+    if plan.series.filter(active=True).count() >= plan.frequency_per_week:
+        messages.error(request, f"This plan is {plan.frequency_per_week}x a week and already has that many "
+                                "weekly times; stop one first.")
+        return redirect(plan)
+    try:
+        series = create_series(actor=request.user, plan_of_care=plan, weekday=weekday, start_time=start_time)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect(plan)
+    booked, skipped = extend_series(series=series, actor=request.user)
+    note = f" {skipped} date{'s' if skipped != 1 else ''} could not be booked; see below." if skipped else ""
+    messages.success(request, f"Weekly {series}: {booked} visit{'s' if booked != 1 else ''} booked.{note}")
+    return redirect(plan)

@@ -24,6 +24,7 @@ POST_ONLY = {"diagnosis_delete", "school_day_delete", "api_token_revoke", "famil
              "task_claim", "task_complete", "task_snooze", "task_reassign",
              "schedule_book", "appointment_move", "appointment_cancel", "appointment_status",
              "calendar_feed_create", "calendar_feed_revoke", "opening_offer_again", "plan_discharge",
+             "plan_series_create",
              "renewal_start", "renewal_pending", "renewal_document"}
 
 
@@ -93,7 +94,7 @@ URL_ARGS = {
     "appointment_detail": "appointment", "appointment_move": "appointment", "appointment_cancel": "appointment",
     "appointment_status": "appointment",
     "calendar_feed_settings": None, "calendar_feed_create": None, "calendar_feed_revoke": "calendar_feed",
-    "plan_discharge": "plan",
+    "plan_discharge": "plan", "plan_series_create": "plan",
     "opening_list": None, "opening_detail": "opening", "opening_offer_again": "opening", "waitlist": None,
     "waitlist_create": None, "waitlist_edit": "waitlist_entry", "gap_list": None, "gap_create": None,
     "gap_edit": "gap_entry",

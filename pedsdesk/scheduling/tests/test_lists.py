@@ -76,3 +76,35 @@ def test_openings_page_shows_the_weeks_measures(front_desk, practice, working_we
     assert b"50%" in page.content and b"12 min" in page.content
     detail = signed_in(front_desk).get(reverse("opening_detail", args=[filled.pk]))
     assert detail.status_code == 200
+
+
+def test_the_dashboard_shows_the_weeks_refill_measures(office_manager, working_week, practice):
+    page = signed_in(office_manager).get(reverse("dashboard"))
+    assert b"Openings this week" in page.content and b"Schedule density this week" in page.content
+
+
+def test_a_plan_gets_a_weekly_time_and_the_chart_shows_the_visits(front_desk, patient, working_week):
+    from pedsdesk.scheduling.models import Appointment, Series
+
+    plan = patient.plans_of_care.get()
+    client = signed_in(front_desk)
+    response = client.post(reverse("plan_series_create", args=[plan.pk]), {"weekday": "1", "time": "16:00"})
+    assert response.status_code == 302
+    series = Series.objects.get(plan_of_care=plan)
+    assert series.weekday == 1 and Appointment.objects.filter(series=series).count() >= 4
+    bad = client.post(reverse("plan_series_create", args=[plan.pk]), {"weekday": "1", "time": "4pm"}, follow=True)
+    assert b"Choose a weekday and a time" in bad.content
+    chart = client.get(reverse("patient_detail", args=[patient.pk]))
+    assert b"Upcoming visits" in chart.content and b"4:00 PM" in chart.content
+    plan_page = client.get(reverse("plan_of_care_detail", args=[plan.pk]))
+    assert b"Tuesdays at 16:00" in plan_page.content
+
+
+def test_holidays_are_preloaded_once_and_stay_removed(practice):
+    from pedsdesk.scheduling.models import Closure
+    from pedsdesk.scheduling.tasks import federal_holidays
+
+    assert federal_holidays() >= 20
+    Closure.objects.filter(practice=practice, name__startswith="Columbus").delete()
+    assert federal_holidays() == 0
+    assert not Closure.objects.filter(practice=practice, name__startswith="Columbus").exists()

@@ -1,0 +1,46 @@
+"""Scheduling sweeps: series booked ahead, offers that ran out, holidays preloaded."""
+
+import logging
+
+from django.utils import timezone
+
+from pedsdesk.practices.models import Practice
+from pedsdesk.scheduling.actions import load_federal_holidays
+from pedsdesk.scheduling.models import Closure, Series
+from pedsdesk.scheduling.offers import expire_offers
+from pedsdesk.scheduling.series import extend_series
+from pedsdesk.sweeps import sweep
+
+logger = logging.getLogger(__name__)
+
+
+@sweep("scheduling.offers_expire", "minute")
+def offers_expire() -> int:
+    return expire_offers()
+
+
+@sweep("scheduling.series_extend", "daily")
+def series_extend() -> dict[str, int]:
+    """Keep every active series booked the practice's number of weeks ahead."""
+    booked = skipped = 0
+    today = timezone.now().date()
+    for series in Series.objects.filter(active=True, end_date__gte=today).select_related(
+        "plan_of_care__patient__practice", "plan_of_care__therapist"
+    ):
+        b, s = extend_series(series=series)
+        booked, skipped = booked + b, skipped + s
+    return {"booked": booked, "skipped": skipped}
+
+
+@sweep("scheduling.federal_holidays", "daily")
+def federal_holidays() -> int:
+    """Preload this year's and next year's US federal holidays as closures, for every
+    practice that has no closures in that year yet (so a holiday a practice removed on
+    purpose is not put back)."""
+    created = 0
+    for practice in Practice.objects.all():
+        year = practice.local_now().year
+        for y in (year, year + 1):
+            if not Closure.objects.filter(practice=practice, date__year=y).exists():
+                created += load_federal_holidays(practice=practice, years=[y])
+    return created
