@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pedsdesk.scheduling import views, views_lists, views_offers
+from pedsdesk.scheduling import views, views_availability, views_lists, views_offers
 
 urlpatterns = [
     path("schedule/", views.schedule_week, name="schedule_week"),
@@ -13,6 +13,11 @@ urlpatterns = [
     path("appointments/<int:pk>/status/", views.appointment_status, name="appointment_status"),
     path("plans-of-care/<int:pk>/discharge/", views_lists.plan_discharge, name="plan_discharge"),
     path("plans-of-care/<int:pk>/series/", views_lists.plan_series_create, name="plan_series_create"),
+    path("schedule/availability/", views_availability.availability, name="availability"),
+    path("schedule/availability/<str:kind>/<int:pk>/delete/", views_availability.availability_delete,
+         name="availability_delete"),
+    path("schedule/closures/", views_availability.closures, name="closures"),
+    path("schedule/closures/<int:pk>/delete/", views_availability.closure_delete, name="closure_delete"),
     path("openings/", views_lists.opening_list, name="opening_list"),
     path("openings/<int:pk>/", views_lists.opening_detail, name="opening_detail"),
     path("openings/<int:pk>/offer-again/", views_lists.opening_offer_again, name="opening_offer_again"),

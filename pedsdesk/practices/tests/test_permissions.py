@@ -12,7 +12,15 @@ from pedsdesk.people.models import Diagnosis, GuardianOf
 from pedsdesk.portal.models import FamilyLink
 from pedsdesk.practices.actions import create_api_token
 from pedsdesk.practices.permissions import PERMISSIONS, has_permission
-from pedsdesk.scheduling.models import Appointment, CalendarFeed, GapListEntry, Opening, WaitlistEntry
+from pedsdesk.scheduling.models import (
+    Appointment,
+    CalendarFeed,
+    Closure,
+    GapListEntry,
+    Opening,
+    WaitlistEntry,
+    WorkingHours,
+)
 from pedsdesk.schools.models import SchoolDay
 from pedsdesk.workqueue.actions import TaskSpec, open_task
 
@@ -24,7 +32,7 @@ POST_ONLY = {"diagnosis_delete", "school_day_delete", "api_token_revoke", "famil
              "task_claim", "task_complete", "task_snooze", "task_reassign",
              "schedule_book", "appointment_move", "appointment_cancel", "appointment_status",
              "calendar_feed_create", "calendar_feed_revoke", "opening_offer_again", "plan_discharge",
-             "plan_series_create",
+             "plan_series_create", "availability_delete", "closure_delete",
              "renewal_start", "renewal_pending", "renewal_document"}
 
 
@@ -62,6 +70,9 @@ def records(practice, staff, patient):
             links=[{"label": str(guardian), "url": guardian.get_absolute_url()}]))[0].pk,
         "token": staff["owner"].api_tokens.get().pk,
         **_authorization_records(patient),
+        "closure": Closure.objects.create(practice=practice, date=dt.date(2030, 7, 4), name="Holiday").pk,
+        "hours": WorkingHours.objects.create(therapist=staff["therapist"], weekday=0, start=dt.time(8),
+                                             end=dt.time(12)).pk,
         "opening": Opening.objects.create(
             practice=practice, therapist=staff["therapist"], start_at=dt.datetime(2030, 1, 9, 22, tzinfo=dt.UTC),
             end_at=dt.datetime(2030, 1, 9, 23, tzinfo=dt.UTC)).pk,
@@ -94,7 +105,8 @@ URL_ARGS = {
     "appointment_detail": "appointment", "appointment_move": "appointment", "appointment_cancel": "appointment",
     "appointment_status": "appointment",
     "calendar_feed_settings": None, "calendar_feed_create": None, "calendar_feed_revoke": "calendar_feed",
-    "plan_discharge": "plan", "plan_series_create": "plan",
+    "plan_discharge": "plan", "plan_series_create": "plan", "availability": None, "closures": None,
+    "closure_delete": "closure", "availability_delete": "hours",
     "opening_list": None, "opening_detail": "opening", "opening_offer_again": "opening", "waitlist": None,
     "waitlist_create": None, "waitlist_edit": "waitlist_entry", "gap_list": None, "gap_create": None,
     "gap_edit": "gap_entry",
@@ -135,6 +147,8 @@ def test_every_staff_view_names_a_known_permission():
 
 def _url(name: str, records: dict) -> str:
     key = URL_ARGS[name]
+    if name == "availability_delete":
+        return reverse(name, args=["hours", records[key]])
     return reverse(name, args=[records[key]] if key else [])
 
 

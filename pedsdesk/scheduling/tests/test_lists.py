@@ -108,3 +108,53 @@ def test_holidays_are_preloaded_once_and_stay_removed(practice):
     Closure.objects.filter(practice=practice, name__startswith="Columbus").delete()
     assert federal_holidays() == 0
     assert not Closure.objects.filter(practice=practice, name__startswith="Columbus").exists()
+
+
+def test_working_hours_and_time_off_are_kept_from_their_page(front_desk, working_week, practice):
+    from pedsdesk.scheduling.models import TimeOff, WorkingHours
+
+    client = signed_in(front_desk)
+    url = reverse("availability") + f"?therapist={working_week.pk}"
+    overlap = client.post(url, {"therapist": working_week.pk, "hours-weekday": 0, "hours-start": "17:00",
+                                "hours-end": "19:00"})
+    assert overlap.status_code == 400 and b"overlap hours already set for Monday" in overlap.content
+    backwards = client.post(url, {"therapist": working_week.pk, "hours-weekday": 6, "hours-start": "12:00",
+                                  "hours-end": "09:00"})
+    assert b"must end after they start" in backwards.content
+    assert client.post(url, {"therapist": working_week.pk, "hours-weekday": 6, "hours-start": "09:00",
+                             "hours-end": "12:00"}).status_code == 302
+    assert WorkingHours.objects.filter(therapist=working_week, weekday=6).exists()
+    day = next_weekday(2)
+    bad_off = client.post(url, {"therapist": working_week.pk, "off-start_date": day.isoformat(),
+                                "off-end_date": (day - dt.timedelta(days=1)).isoformat()})
+    assert b"cannot end before it starts" in bad_off.content
+    client.post(url, {"therapist": working_week.pk, "off-start_date": day.isoformat(),
+                      "off-end_date": day.isoformat(), "off-reason": "Conference"})
+    off = TimeOff.objects.get()
+    assert off.end_at - off.start_at == dt.timedelta(days=1)
+
+
+def test_a_therapist_keeps_only_their_own_hours(therapist, practice):
+    from conftest import make_staff
+
+    colleague = make_staff(practice, "pam", "therapist", discipline="PT")
+    client = signed_in(therapist)
+    url = reverse("availability") + f"?therapist={colleague.pk}"
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"therapist": colleague.pk, "hours-weekday": 0, "hours-start": "09:00",
+                             "hours-end": "12:00"}).status_code == 403
+
+
+def test_closures_are_added_once_and_can_be_reopened(office_manager, front_desk, practice):
+    from pedsdesk.scheduling.models import Closure
+
+    client = signed_in(office_manager)
+    day = next_weekday(4, weeks_ahead=3)
+    assert client.post(reverse("closures"), {"closure-date": day.isoformat(), "closure-name": "Staff training"}
+                       ).status_code == 302
+    again = client.post(reverse("closures"), {"closure-date": day.isoformat(), "closure-name": "Twice"})
+    assert b"already closed on" in again.content
+    assert signed_in(front_desk).post(reverse("closures"), {"closure-date": day.isoformat(),
+                                                            "closure-name": "x"}).status_code == 403
+    client.post(reverse("closure_delete", args=[Closure.objects.get().pk]))
+    assert not Closure.objects.exists()
