@@ -100,6 +100,13 @@ class GuardianDetail(StaffDetailView):
     def get_queryset(self):
         return super().get_queryset().prefetch_related("children__patient")
 
+    def get_context_data(self, **kwargs):
+        from pedsdesk.messaging.queries import open_failures
+
+        context = super().get_context_data(**kwargs)
+        context["failures"] = open_failures(practice=self.request.user.practice, guardian=self.object, channel="")
+        return context
+
 
 class GuardianUpdate(StaffUpdateView):
     model = Guardian

@@ -149,3 +149,16 @@ def test_diagnosis_code_is_normalised_and_checked(front_desk, patient):
     assert diagnosis.code == "F80.2" and "receptive-expressive" in diagnosis.description
     bad = client.post(reverse("diagnosis_create", args=[patient.pk]), {"code": "speech delay"})
     assert b"is not an ICD-10-CM code" in bad.content
+
+
+def test_a_failing_channel_shows_on_the_guardian_and_can_be_cleared(front_desk, patient):
+    from pedsdesk.messaging.models import ChannelFailure
+
+    guardian = patient.guardians.get()
+    ChannelFailure.objects.create(practice=guardian.practice, guardian=guardian, channel="sms",
+                                  address=guardian.phone, reason="Twilio 21614: not a mobile number")
+    client = signed_in(front_desk)
+    page = client.get(reverse("guardian_detail", args=[guardian.pk]))
+    assert b"Messages are not reaching this guardian" in page.content and b"21614" in page.content
+    client.post(reverse("channel_failure_clear", args=[guardian.pk]), {"channel": "sms"})
+    assert b"Messages are not reaching" not in client.get(reverse("guardian_detail", args=[guardian.pk])).content

@@ -26,13 +26,14 @@ from pedsdesk.workqueue.actions import TaskSpec, open_task
 
 # Reachable without signing in; each has its own tests.
 PUBLIC = {"family_offer", "family_offer_choice", "login", "logout", "second_factor", "healthz", "family_portal",
-          "calendar_feed", "visit_ics", "family_visit_confirm", "family_visit_cancel", "family_visit_reschedule"}
+          "calendar_feed", "visit_ics", "twilio_inbound", "twilio_status", "family_visit_confirm",
+          "family_visit_cancel", "family_visit_reschedule"}
 # Changes state: walked with POST, expecting a redirect when allowed.
 POST_ONLY = {"diagnosis_delete", "school_day_delete", "api_token_revoke", "family_link_create", "family_link_revoke",
              "task_claim", "task_complete", "task_snooze", "task_reassign",
              "schedule_book", "appointment_move", "appointment_cancel", "appointment_status",
              "calendar_feed_create", "calendar_feed_revoke", "opening_offer_again", "plan_discharge",
-             "plan_series_create", "availability_delete", "closure_delete",
+             "plan_series_create", "availability_delete", "closure_delete", "channel_failure_clear",
              "renewal_start", "renewal_pending", "renewal_document"}
 
 
@@ -105,6 +106,7 @@ URL_ARGS = {
     "appointment_detail": "appointment", "appointment_move": "appointment", "appointment_cancel": "appointment",
     "appointment_status": "appointment",
     "calendar_feed_settings": None, "calendar_feed_create": None, "calendar_feed_revoke": "calendar_feed",
+    "messaging_outbox": None, "channel_failure_clear": "guardian",
     "plan_discharge": "plan", "plan_series_create": "plan", "availability": None, "closures": None,
     "closure_delete": "closure", "availability_delete": "hours",
     "opening_list": None, "opening_detail": "opening", "opening_offer_again": "opening", "waitlist": None,
