@@ -122,3 +122,23 @@ def test_billing_sees_the_schedule_but_cannot_book(billing, patient, working_wee
     client = signed_in(billing)
     assert client.get(reverse("schedule_week")).status_code == 200
     assert client.post(reverse("schedule_book"), _booking(working_week, patient, next_weekday(1))).status_code == 403
+
+
+def test_the_fall_back_week_keeps_wall_clock_times(front_desk, patient, working_week, practice, monkeypatch):
+    """The week of 2026-11-01 (clocks back an hour on Sunday): a series at 16:00 stays at
+    16:00 local on both sides, and the grid shows it there."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from pedsdesk.scheduling.series import create_series, extend_series
+
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2026, 10, 20, 12, tzinfo=dt.UTC))
+    series = create_series(actor=front_desk, plan_of_care=patient.plans_of_care.get(), weekday=4,
+                           start_time=dt.time(16), start_date=dt.date(2026, 10, 26))
+    extend_series(series=series, through=dt.date(2026, 11, 8), now=dt.datetime(2026, 10, 20, 12, tzinfo=dt.UTC))
+    visits = list(Appointment.objects.filter(series=series).order_by("start_at"))
+    assert [v.start_at.hour for v in visits] == [21, 22]  # 16:00 CDT, then 16:00 CST
+    assert {v.local_start.time() for v in visits} == {dt.time(16)}
+    page = signed_in(front_desk).get(reverse("schedule_week"), {"therapist": working_week.pk, "date": "2026-11-06"})
+    assert b"4:00 Ava L." in page.content
