@@ -67,11 +67,14 @@ AFTER_CANCELLATION: list = []
 def check_booking(*, practice: Practice, therapist: StaffMember, patient: Patient | None, start_at: dt.datetime,
                   end_at: dt.datetime, kind: str = AppointmentKind.TREATMENT,
                   plan_of_care: PlanOfCare | None = None, exclude: Appointment | None = None,
-                  now: dt.datetime | None = None, therapist_checked: bool = False) -> BookingCheck:
+                  now: dt.datetime | None = None, therapist_checked: bool = False,
+                  first_problem_only: bool = False) -> BookingCheck:
     """Everything a front-desk person must know before this visit is booked or moved.
 
     ``therapist_checked``: the caller already checked this therapist and time (closure,
     clashes, time off, hours) once for many children, so only the child's side is checked.
+    ``first_problem_only``: screening many families, one reason is enough to pass one by,
+    so the costlier checks (the authorization guard) are skipped once one is found.
     """
     check = BookingCheck()
     now = now or timezone.now()
@@ -116,6 +119,8 @@ def check_booking(*, practice: Practice, therapist: StaffMember, patient: Patien
     ):
         check.warnings.append(Problem(
             "outside_child_windows", f"{when} is outside the times {patient.first_name} can usually come."))
+    if first_problem_only and check.warnings:
+        return check
     for guard in BOOKING_GUARDS:
         guard_check = guard(practice=practice, therapist=therapist, patient=patient, start_at=start_at,
                             end_at=end_at, kind=kind, plan_of_care=plan_of_care, exclude=exclude)

@@ -196,7 +196,8 @@ def _rank_and_check(opening: Opening, found: list[Candidate], now: dt.datetime, 
 def _fit(opening: Opening, candidate: Candidate, now: dt.datetime) -> str:
     check = check_booking(practice=opening.practice, therapist=opening.therapist, patient=candidate.patient,
                           start_at=opening.start_at, end_at=opening.end_at, kind=candidate.appointment_kind,
-                          plan_of_care=candidate.plan_of_care, now=now, therapist_checked=True)
+                          plan_of_care=candidate.plan_of_care, now=now, therapist_checked=True,
+                          first_problem_only=candidate.kind not in (CandidateKind.GAP_LIST, CandidateKind.WAITLIST))
     problems = check.blocks + [
         w for w in check.warnings
         # The family's own windows decide for the gap list and the waitlist.

@@ -49,7 +49,8 @@ from pedsdesk.scheduling.timeslots import treatment_week
 logger = logging.getLogger(__name__)
 BROADCAST_LIMIT = 25
 # How many fitting families the optimizer gets to choose among for one opening.
-OPTIMIZED_LOOKAHEAD = 12
+OPTIMIZED_LOOKAHEAD = 8
+MAKEUP_SEARCH_CHECKS = 12
 OFFER_REPLY = "opening_offer"
 
 
@@ -70,7 +71,10 @@ def refill_after_cancellation(cancelled: Appointment) -> None:
     """After a cancellation commits, two things at once: offer the freed time to the
     families who fit, and look for a makeup for this child inside the treatment week."""
     open_opening(cancelled=cancelled)
-    offer_makeup(cancelled=cancelled)
+    # The search can take a while; the worker does it, so recording a cancellation stays quick.
+    from pedsdesk.scheduling.tasks import offer_makeup_later
+
+    offer_makeup_later(cancelled.pk)
 
 
 def offer_makeup(*, cancelled: Appointment, now: dt.datetime | None = None) -> Offer | None:
@@ -126,6 +130,7 @@ def find_makeup_slot(*, plan, week_of: dt.date, earliest: dt.datetime,
         therapist_profile__discipline=plan.discipline) if t.pk != plan.therapist_id]
     length = dt.timedelta(minutes=plan.minutes)
     day = max(monday, earliest.astimezone(zone).date())
+    checks = 0  # full checks are costly; a child nothing fits (e.g. no authorization) stops early
     while day <= last:
         child = child_windows(plan.patient, day)
         for therapist in therapists:
@@ -140,9 +145,12 @@ def find_makeup_slot(*, plan, week_of: dt.date, earliest: dt.datetime,
                     if any(s <= cursor and cursor + length <= e for s, e in child):
                         check = check_booking(practice=practice, therapist=therapist, patient=plan.patient,
                                               start_at=cursor, end_at=cursor + length, kind=AppointmentKind.MAKEUP,
-                                              plan_of_care=plan, exclude=exclude)
+                                              plan_of_care=plan, exclude=exclude, first_problem_only=True)
                         if not check.blocks and not check.warnings:
                             return therapist, cursor
+                        checks += 1
+                        if checks >= MAKEUP_SEARCH_CHECKS:
+                            return None
                     cursor += dt.timedelta(minutes=15)
         day += dt.timedelta(days=1)
     return None

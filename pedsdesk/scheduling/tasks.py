@@ -3,6 +3,7 @@
 import logging
 
 from django.utils import timezone
+from huey.contrib.djhuey import db_task
 
 from pedsdesk.practices.models import Practice
 from pedsdesk.scheduling.actions import load_federal_holidays
@@ -44,3 +45,14 @@ def federal_holidays() -> int:
             if not Closure.objects.filter(practice=practice, date__year=y).exists():
                 created += load_federal_holidays(practice=practice, years=[y])
     return created
+
+
+@db_task()
+def offer_makeup_later(appointment_id: int) -> None:
+    from pedsdesk.scheduling.models import Appointment
+    from pedsdesk.scheduling.offers import offer_makeup
+
+    cancelled = Appointment.objects.select_related("plan_of_care__patient__practice", "practice").filter(
+        pk=appointment_id).first()
+    if cancelled is not None:
+        offer_makeup(cancelled=cancelled)
