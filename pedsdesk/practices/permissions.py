@@ -41,6 +41,7 @@ tasks.assign                 x      x       .       .          .
 schedule.view                x      x       x       x          x
 schedule.edit                x      x       x       x          .
 closures.edit                x      x       .       .          .
+scheduling_policy.edit       x      x       .       .          .
 # calendar_feeds.manage: a therapist's own feed; owners and office managers may turn off anyone's
 calendar_feeds.manage        x      x       .       x          .
 admin.use                    x      .       .       .          .

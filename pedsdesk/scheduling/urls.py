@@ -17,6 +17,7 @@ urlpatterns = [
     path("schedule/availability/<str:kind>/<int:pk>/delete/", views_availability.availability_delete,
          name="availability_delete"),
     path("schedule/closures/", views_availability.closures, name="closures"),
+    path("schedule/settings/", views_availability.scheduling_settings, name="scheduling_settings"),
     path("schedule/closures/<int:pk>/delete/", views_availability.closure_delete, name="closure_delete"),
     path("openings/", views_lists.opening_list, name="opening_list"),
     path("openings/<int:pk>/", views_lists.opening_detail, name="opening_detail"),

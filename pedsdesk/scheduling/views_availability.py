@@ -181,3 +181,74 @@ def closure_delete(request: HttpRequest, pk: int) -> HttpResponse:
         row.delete()
     messages.success(request, f"Open again on {row.date:%b %-d}.")
     return redirect("closures")
+
+
+class SchedulingPolicyForm(forms.ModelForm):
+    class Meta:
+        from pedsdesk.scheduling.models import SchedulingPolicy
+
+        model = SchedulingPolicy
+        fields = ["school_travel_minutes", "daytime_start", "daytime_end", "evening_end", "treatment_week_days",
+                  "late_cancel_hours", "minimum_notice_hours", "series_weeks_ahead", "offer_makeups",
+                  "offer_policy", "offer_batch_size", "offer_expiry_minutes"]
+        widgets = {f: forms.TimeInput(attrs={"type": "time"}) for f in ("daytime_start", "daytime_end",
+                                                                          "evening_end")}
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("daytime_start") and cleaned.get("daytime_end") and \
+                cleaned["daytime_end"] <= cleaned["daytime_start"]:
+            self.add_error("daytime_end", "The day must end after it starts.")
+        if cleaned.get("treatment_week_days") is not None and not 5 <= cleaned["treatment_week_days"] <= 7:
+            self.add_error("treatment_week_days", "A treatment week is 5, 6 or 7 days from Monday.")
+        if cleaned.get("offer_batch_size") is not None and not 1 <= cleaned["offer_batch_size"] <= 25:
+            self.add_error("offer_batch_size", "A batch is 1 to 25 families.")
+        return cleaned
+
+
+class ReminderForm(forms.ModelForm):
+    reminder_hours = forms.CharField(label="Reminders, hours before the visit",
+                                     help_text="Comma-separated, e.g. 48, 2.")
+
+    class Meta:
+        from pedsdesk.scheduling.models import ConfirmationPolicy
+
+        model = ConfirmationPolicy
+        fields = ["reminder_hours", "unconfirmed_task_hours", "misses_in_a_row", "attendance_floor_percent",
+                  "attendance_window_days", "attendance_minimum_visits"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["reminder_hours"] = ", ".join(str(h) for h in self.instance.reminder_hours or [])
+
+    def clean_reminder_hours(self):
+        try:
+            hours = sorted({int(h) for h in self.cleaned_data["reminder_hours"].replace(" ", "").split(",") if h},
+                           reverse=True)
+        except ValueError:
+            raise forms.ValidationError("Write whole hours separated by commas, like 48, 2.") from None
+        if any(not 1 <= h <= 336 for h in hours):
+            raise forms.ValidationError("Each reminder is 1 to 336 hours (two weeks) before the visit.")
+        return hours
+
+
+@requires("scheduling_policy.edit")
+def scheduling_settings(request: HttpRequest) -> HttpResponse:
+    """How this practice schedules, offers and reminds."""
+    from pedsdesk.scheduling.models import ConfirmationPolicy, SchedulingPolicy
+
+    practice = request.user.practice
+    policy, reminders = SchedulingPolicy.for_practice(practice), ConfirmationPolicy.for_practice(practice)
+    form = SchedulingPolicyForm(request.POST or None, instance=policy, prefix="policy")
+    reminder_form = ReminderForm(request.POST or None, instance=reminders, prefix="reminders")
+    if request.method == "POST" and form.is_valid() and reminder_form.is_valid():
+        with transaction.atomic():
+            form.save()
+            reminder_form.save()
+            record_event(actor=request.user, action="update", obj=policy, practice_id=practice.pk,
+                         detail={"fields": sorted(form.changed_data + reminder_form.changed_data)})
+        messages.success(request, "Scheduling settings saved.")
+        return redirect("scheduling_settings")
+    return render(request, "scheduling/settings.html", {"form": form, "reminder_form": reminder_form,
+                                                        "title": "Scheduling settings"},
+                  status=400 if request.method == "POST" else 200)

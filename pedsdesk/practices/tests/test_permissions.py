@@ -108,6 +108,7 @@ URL_ARGS = {
     "calendar_feed_settings": None, "calendar_feed_create": None, "calendar_feed_revoke": "calendar_feed",
     "messaging_outbox": None, "channel_failure_clear": "guardian",
     "plan_discharge": "plan", "plan_series_create": "plan", "availability": None, "closures": None,
+    "scheduling_settings": None,
     "closure_delete": "closure", "availability_delete": "hours",
     "opening_list": None, "opening_detail": "opening", "opening_offer_again": "opening", "waitlist": None,
     "waitlist_create": None, "waitlist_edit": "waitlist_entry", "gap_list": None, "gap_create": None,

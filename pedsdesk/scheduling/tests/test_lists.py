@@ -158,3 +158,26 @@ def test_closures_are_added_once_and_can_be_reopened(office_manager, front_desk,
                                                             "closure-name": "x"}).status_code == 403
     client.post(reverse("closure_delete", args=[Closure.objects.get().pk]))
     assert not Closure.objects.exists()
+
+
+def test_the_office_manager_sets_how_the_practice_schedules(office_manager, front_desk, practice):
+    from pedsdesk.scheduling.models import ConfirmationPolicy, SchedulingPolicy
+
+    client = signed_in(office_manager)
+    page = client.get(reverse("scheduling_settings"))
+    assert page.status_code == 200 and b"Reminders, hours before the visit" in page.content
+    data = {"policy-school_travel_minutes": 30, "policy-daytime_start": "08:00", "policy-daytime_end": "18:00",
+            "policy-evening_end": "19:00", "policy-treatment_week_days": 6, "policy-late_cancel_hours": 24,
+            "policy-minimum_notice_hours": "2", "policy-series_weeks_ahead": 6, "policy-offer_makeups": "on",
+            "policy-offer_policy": "sequential", "policy-offer_batch_size": 3, "policy-offer_expiry_minutes": 20,
+            "reminders-reminder_hours": "24, 72", "reminders-unconfirmed_task_hours": 24,
+            "reminders-misses_in_a_row": 3, "reminders-attendance_floor_percent": 80,
+            "reminders-attendance_window_days": 60, "reminders-attendance_minimum_visits": 5}
+    bad = client.post(reverse("scheduling_settings"), {**data, "reminders-reminder_hours": "two days",
+                                                       "policy-treatment_week_days": 9})
+    assert bad.status_code == 400
+    assert b"Write whole hours" in bad.content and b"5, 6 or 7 days" in bad.content
+    assert client.post(reverse("scheduling_settings"), data).status_code == 302
+    assert SchedulingPolicy.for_practice(practice).offer_policy == "sequential"
+    assert ConfirmationPolicy.for_practice(practice).reminder_hours == [72, 24]
+    assert signed_in(front_desk).get(reverse("scheduling_settings")).status_code == 403
