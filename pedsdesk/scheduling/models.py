@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pedsdesk.people.models import Patient, PlanOfCare
-from pedsdesk.practices.models import Practice, StaffMember
+from pedsdesk.practices.models import Discipline, Practice, StaffMember
 
 
 class Weekday(models.IntegerChoices):
@@ -388,27 +388,14 @@ class Offer(models.Model):
 
 
 
-class GapListEntry(models.Model):
-    """A family who asked for an earlier or an extra time."""
+class ListedChild(models.Model):
+    """A child on one of the front desk's lists, with the weekly times the family gave."""
 
-    class Reason(models.TextChoices):
-        EARLIER = "earlier", "Wants an earlier time"
-        EXTRA = "extra", "Wants an extra visit"
-
-    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="gap_list")
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="gap_list_entries")
-    plan_of_care = models.ForeignKey(PlanOfCare, on_delete=models.CASCADE, related_name="gap_list_entries")
-    reason = models.CharField(max_length=10, choices=Reason.choices, default=Reason.EARLIER)
-    windows = models.JSONField(default=list, help_text='[{"weekday": 1, "start": "15:30", "end": "18:00"}, …]')
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    windows = models.JSONField(default=list, blank=True,
+                               help_text='[{"weekday": 1, "start": "15:30", "end": "18:00"}, …] (local time)')
 
     class Meta:
-        ordering = ["created_at"]
-        verbose_name_plural = "gap list entries"
-
-    def __str__(self) -> str:
-        return f"{self.patient} ({self.get_reason_display().lower()})"
+        abstract = True
 
     @property
     def windows_text(self) -> str:
@@ -421,7 +408,30 @@ class GapListEntry(models.Model):
         return self.patient_id
 
 
-class WaitlistEntry(models.Model):
+class GapListEntry(ListedChild):
+    """A family who asked for an earlier or an extra time."""
+
+    class Reason(models.TextChoices):
+        EARLIER = "earlier", "Wants an earlier time"
+        EXTRA = "extra", "Wants an extra visit"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="gap_list")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="gap_list_entries")
+    plan_of_care = models.ForeignKey(PlanOfCare, on_delete=models.CASCADE, related_name="gap_list_entries")
+    reason = models.CharField(max_length=10, choices=Reason.choices, default=Reason.EARLIER)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name_plural = "gap list entries"
+
+    def __str__(self) -> str:
+        return f"{self.patient} ({self.get_reason_display().lower()})"
+
+
+
+class WaitlistEntry(ListedChild):
     """A referred child waiting for an evaluation and then a regular time."""
 
     class Status(models.TextChoices):
@@ -432,10 +442,9 @@ class WaitlistEntry(models.Model):
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="waitlist")
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="waitlist_entries")
-    discipline = models.CharField(max_length=3, choices=[("OT", "OT"), ("PT", "PT"), ("SLP", "SLP")])
+    discipline = models.CharField(max_length=3, choices=Discipline.choices)
     referral_date = models.DateField()
     priority = models.PositiveSmallIntegerField(default=2, help_text="1 urgent, 2 normal, 3 low")
-    windows = models.JSONField(default=list)
     payer = models.ForeignKey("authorizations.Payer", on_delete=models.SET_NULL, null=True, blank=True)
     evaluation_authorized = models.BooleanField(default=False,
                                                 help_text="Authorization for the evaluation is in place.")
@@ -453,15 +462,6 @@ class WaitlistEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.patient} waiting for {self.discipline}"
 
-    @property
-    def windows_text(self) -> str:
-        from pedsdesk.scheduling.windows import format_windows
-
-        return format_windows(self.windows)
-
-    @property
-    def audit_patient_id(self) -> int:
-        return self.patient_id
 
     def days_waiting(self, today: dt.date) -> int:
         return (today - self.referral_date).days
