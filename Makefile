@@ -26,7 +26,7 @@ install-dev: $(VENV)/.installed-dev
 
 demo: install
 	$(BIN)/pedsdesk migrate --no-input -v 0
-	$(BIN)/pedsdesk demo --size medium --if-empty --no-serve
+	$(BIN)/pedsdesk demo --size medium --if-empty --no-serve --port $(PORT)
 	$(BIN)/pedsdesk serve --port $(PORT)
 
 lint: install-dev
