@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "pedsdesk.workqueue",
     "pedsdesk.messaging",
     "pedsdesk.scheduling",
+    "pedsdesk.hep",
+    "pedsdesk.interop",
     "pedsdesk.demo",
 ]
 

@@ -38,6 +38,7 @@ from pedsdesk.authorizations.models import (
 )
 from pedsdesk.demo import names
 from pedsdesk.demo.schedule import seed_lists, seed_refills, seed_schedule
+from pedsdesk.demo.seeders import run_seeders
 from pedsdesk.people.models import (
     Channel,
     Diagnosis,
@@ -110,6 +111,7 @@ def seed_demo(*, size: str = "medium", seed: int = 7, today: dt.date | None = No
         builder.build()
         builder.counts.update(seed_schedule(builder.practice, random.Random(seed + 1), builder.today))
         builder.counts.update(seed_lists(builder.practice, random.Random(seed + 2), builder.today))
+        builder.counts.update(run_seeders(practice=builder.practice, seed=seed, today=builder.today))
     if simulate_week:
         # After the commit: cancellations run the real refill workflow, which reads the clock.
         builder.counts.update(seed_refills(builder.practice, random.Random(seed + 3)))

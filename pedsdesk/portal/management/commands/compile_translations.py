@@ -6,12 +6,16 @@
 
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 
 def catalogs() -> list[Path]:
-    return sorted(p for root in settings.LOCALE_PATHS for p in Path(root).glob("*/LC_MESSAGES/*.po"))
+    """The project's catalog and each pedsdesk app's own (``<app>/locale``), which Django finds by itself."""
+    roots = [Path(root) for root in settings.LOCALE_PATHS]
+    roots += [Path(app.path) / "locale" for app in apps.get_app_configs() if app.name.startswith("pedsdesk.")]
+    return sorted({p for root in roots for p in root.glob("*/LC_MESSAGES/*.po")})
 
 
 def entries(catalog) -> dict:
