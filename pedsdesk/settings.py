@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "pedsdesk.practices",
     "pedsdesk.audit",
+    "pedsdesk.files",
     "pedsdesk.schools",
     "pedsdesk.people",
     "pedsdesk.authorizations",
@@ -169,6 +170,15 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# Uploads and kept documents (pedsdesk/files): outside STATIC_ROOT, served by no URL;
+# only a permission-checked view or a signed link reads them. Back it up with the database.
+PEDSDESK_PRIVATE_DIR = Path(os.environ.get("PEDSDESK_PRIVATE_DIR", DATA_DIR / "private")).resolve()
+PEDSDESK_UPLOAD_MAX_BYTES = int(os.environ.get("PEDSDESK_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+PEDSDESK_IMAGE_MAX_PIXELS = int(os.environ.get("PEDSDESK_IMAGE_MAX_PIXELS", str(40_000_000)))
+PEDSDESK_IMAGE_MAX_SIDE = int(os.environ.get("PEDSDESK_IMAGE_MAX_SIDE", "2400"))
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

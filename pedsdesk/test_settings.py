@@ -19,3 +19,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     import tempfile as _tempfile
 
     DATABASES["default"]["TEST"] = {"NAME": str(Path(_tempfile.mkdtemp(prefix="pedsdesk-test-")) / "test.sqlite3")}  # noqa: F405
+
+import tempfile as _tempfile_private  # noqa: E402
+
+PEDSDESK_PRIVATE_DIR = Path(_tempfile_private.mkdtemp(prefix="pedsdesk-private-"))  # noqa: F405

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("pedsdesk.scheduling.urls")),
     path("", include("pedsdesk.scheduling.urls_calendar")),
     path("", include("pedsdesk.audit.urls")),
+    path("", include("pedsdesk.files.urls")),
     path("", include("pedsdesk.portal.urls")),
     path("", include("pedsdesk.messaging.urls")),
     path("", include("pedsdesk.workqueue.urls")),

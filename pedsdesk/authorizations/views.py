@@ -3,7 +3,6 @@ import datetime as dt
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -44,6 +43,7 @@ from pedsdesk.authorizations.models import (
     RenewalState,
 )
 from pedsdesk.authorizations.packet import renewal_packet
+from pedsdesk.files.responses import document_response
 from pedsdesk.people.models import Patient
 from pedsdesk.practices.web import (
     StaffCreateView,
@@ -368,8 +368,5 @@ def renewal_decide(request, pk: int):
 def renewal_packet_download(request, pk: int):
     renewal = queries.renewal_for(request.user, pk)
     pdf = renewal_packet(renewal, today=_today(request))
-    record_event(actor=request.user, action="export", obj=renewal, request=request, detail={"document": "packet"})
-    response = HttpResponse(pdf, content_type="application/pdf")
-    name = f"renewal-{renewal.authorization.number}.pdf".replace(" ", "-")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return document_response(request, pdf, actor=request.user, obj=renewal, detail={"document": "packet"},
+                             download_name=f"renewal-{renewal.authorization.number}")

@@ -219,6 +219,8 @@ def test_the_renewal_steps_on_screen(front_desk, billing, therapist, patient):
 
     packet = desk.get(reverse("renewal_packet", args=[renewal.pk]))
     assert packet["Content-Type"] == "application/pdf" and packet.content.startswith(b"%PDF-")
+    assert packet["Content-Disposition"].startswith("attachment;")
+    assert packet["X-Content-Type-Options"] == "nosniff" and packet["Cache-Control"].startswith("private, no-store")
     assert AuditEvent.objects.filter(action="export", object_type="authorizations.renewal").exists()
 
     line = renewal.lines.get()

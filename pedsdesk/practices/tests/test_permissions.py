@@ -27,7 +27,7 @@ from pedsdesk.workqueue.actions import TaskSpec, open_task
 # Reachable without signing in; each has its own tests.
 PUBLIC = {"family_offer", "family_offer_choice", "login", "logout", "second_factor", "healthz", "family_portal",
           "calendar_feed", "visit_ics", "twilio_inbound", "twilio_status", "family_visit_confirm",
-          "family_visit_cancel", "family_visit_reschedule"}
+          "family_visit_cancel", "family_visit_reschedule", "private_file"}
 # Changes state: walked with POST, expecting a redirect when allowed.
 POST_ONLY = {"diagnosis_delete", "school_day_delete", "api_token_revoke", "family_link_create", "family_link_revoke",
              "task_claim", "task_complete", "task_snooze", "task_reassign",
