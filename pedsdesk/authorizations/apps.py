@@ -12,5 +12,6 @@ class AuthorizationsConfig(AppConfig):
 
         if authorization_guard not in BOOKING_GUARDS:
             BOOKING_GUARDS.append(authorization_guard)
-        # The daily sweep is registered in every process (web, worker, `pedsdesk sweep`, tests).
-        from pedsdesk.authorizations import tasks  # noqa: F401
+        # The daily sweep, and the sections of the chart and Today, are registered in every
+        # process (web, worker, `pedsdesk sweep`, tests).
+        from pedsdesk.authorizations import sections, tasks  # noqa: F401

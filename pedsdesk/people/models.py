@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -86,6 +87,11 @@ class Diagnosis(models.Model):
             raise ValidationError({"code": str(exc)}) from None
         if not self.description:
             self.description = COMMON_DIAGNOSES.get(self.code, "")
+
+
+# A guardian pedsdesk cannot reach: no email, and no texts either (no mobile number, opted
+# out with STOP, or never agreed to texts: the outbox sends none without consent).
+UNREACHABLE = Q(email="") & (Q(phone="") | Q(sms_opted_out_at__isnull=False) | Q(sms_consent_at__isnull=True))
 
 
 class Guardian(models.Model):

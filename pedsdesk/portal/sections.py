@@ -1,17 +1,21 @@
 """What the family portal page shows, as an ordered list of sections.
 
 Each section is a template plus a function that builds its context from the page;
-a section whose builder returns None is left out. Later features (home programs,
-appointments) add a Section to ``SECTIONS``.
+a section whose builder returns None is left out. Workflow apps (visits, home
+programs) register theirs with ``portal_section`` from their AppConfig.ready, so the
+portal never imports a workflow. See pedsdesk/sections.py.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
 from pedsdesk.people.models import PlanOfCare
 from pedsdesk.people.phones import display_phone
 from pedsdesk.portal.models import FamilyLink
+from pedsdesk.sections import SectionRegistry
+
+PORTAL = SectionRegistry("portal")
+portal_section = PORTAL.section
 
 
 @dataclass
@@ -44,13 +48,7 @@ class PortalPage:
         )
 
 
-@dataclass(frozen=True)
-class Section:
-    key: str
-    template: str
-    build: Callable[[PortalPage], dict | None]
-
-
+@portal_section("care-team", template="portal/sections/care_team.html", order=50)
 def _care_team(page: PortalPage) -> dict:
     team = []
     for plan in page.current_plans:
@@ -66,6 +64,7 @@ def _care_team(page: PortalPage) -> dict:
     return {"team": team}
 
 
+@portal_section("goals", template="portal/sections/goals.html", order=60)
 def _goals(page: PortalPage) -> dict:
     return {"plans": [
         {"discipline": plan.get_discipline_display(),
@@ -74,27 +73,9 @@ def _goals(page: PortalPage) -> dict:
     ]}
 
 
-def _visits(page: PortalPage) -> dict:
-    # Imported here: the schedule builds on the portal, not the other way round.
-    from pedsdesk.scheduling.confirmations import family_visits
-
-    return family_visits(page.patient)
-
-
-SECTIONS: list[Section] = [
-    Section("visits", "portal/sections/visits.html", _visits),
-    Section("care-team", "portal/sections/care_team.html", _care_team),
-    Section("goals", "portal/sections/goals.html", _goals),
-]
-
-
 def portal_context(link: FamilyLink) -> dict:
     page = PortalPage(link)
-    sections = []
-    for section in SECTIONS:
-        data = section.build(page)
-        if data is not None:
-            sections.append({"key": section.key, "template": section.template, **data})
+    sections = PORTAL.build(page)
     return {
         "guardian": page.guardian,
         "child_name": page.child_name,

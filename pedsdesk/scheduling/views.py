@@ -16,6 +16,7 @@ from pedsdesk.practices.web import requires
 from pedsdesk.scheduling import actions
 from pedsdesk.scheduling.forms import BookingForm, CancelForm, MoveForm
 from pedsdesk.scheduling.models import Appointment, AppointmentStatus
+from pedsdesk.scheduling.panel import panel_sections
 from pedsdesk.scheduling.queries import day_list, density, practice_day, therapist_week, therapists_of
 from pedsdesk.scheduling.timeslots import local_to_utc, week_start
 
@@ -132,7 +133,8 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     record_event(actor=request.user, action="view", obj=appointment, request=request)
     context = {"appointment": appointment, "move_form": MoveForm(initial={
         "date": appointment.local_start.date(), "time": appointment.local_start.time()}),
-        "cancel_form": CancelForm(), "title": str(appointment), "now": timezone.now()}
+        "cancel_form": CancelForm(), "title": str(appointment), "now": timezone.now(),
+        "sections": panel_sections(request, appointment)}
     template = "scheduling/_appointment_panel.html" if request.headers.get("HX-Request") else (
         "scheduling/appointment.html")
     return render(request, template, context)
@@ -140,6 +142,7 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _panel_error(request: HttpRequest, appointment: Appointment, error: str, **forms) -> HttpResponse:
     context = {"appointment": appointment, "error": error, "now": timezone.now(),
+               "sections": panel_sections(request, appointment),
                "move_form": forms.get("move_form") or MoveForm(initial={
                    "date": appointment.local_start.date(), "time": appointment.local_start.time()}),
                "cancel_form": forms.get("cancel_form") or CancelForm()}

@@ -7,6 +7,6 @@ class WorkqueueConfig(AppConfig):
     verbose_name = "Work queue"
 
     def ready(self) -> None:
-        # Register the rules and sweeps in every process (web, worker, `pedsdesk sweep`, tests),
-        # not only where huey happens to import tasks modules.
-        from pedsdesk.workqueue import tasks  # noqa: F401
+        # Register the rules, sweeps and the Today page's task section in every process (web,
+        # worker, `pedsdesk sweep`, tests), not only where huey happens to import tasks modules.
+        from pedsdesk.workqueue import sections, tasks  # noqa: F401

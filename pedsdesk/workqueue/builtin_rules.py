@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from pedsdesk.authorizations.models import Coverage, PayerType
-from pedsdesk.people.models import Guardian, GuardianOf, Patient, PlanOfCare
+from pedsdesk.people.models import UNREACHABLE, Guardian, GuardianOf, Patient, PlanOfCare
 from pedsdesk.practices.models import Practice, Role
 from pedsdesk.workqueue.actions import TaskSpec
 from pedsdesk.workqueue.models import Priority
@@ -21,10 +21,6 @@ PLAN_OF_CARE_WINDOW_DAYS = 14
 PLAN_OF_CARE_LEAD_DAYS = 7  # the payer needs the new plan before the old one ends
 COVERAGE_WINDOW_DAYS = 30
 COVERAGE_LEAD_DAYS = 14
-
-# No email, and no texts either: no mobile number, opted out (STOP), or never agreed to
-# texts (the outbox sends none without consent). The Today page counts the same.
-UNREACHABLE = Q(email="") & (Q(phone="") | Q(sms_opted_out_at__isnull=False) | Q(sms_consent_at__isnull=True))
 
 
 def _today(practice: Practice, now: dt.datetime) -> dt.date:
