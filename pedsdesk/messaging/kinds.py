@@ -14,9 +14,10 @@ from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from pedsdesk import local_time
 from pedsdesk.people.phones import display_phone
 
 
@@ -71,9 +72,11 @@ def registered_kinds() -> list[str]:
 
 
 def render(*, kind: str, practice, recipient, channel: str, language: str, context: dict) -> Rendered:
-    """Render ``kind`` now, in ``language`` (the recipient's), for ``channel``."""
+    """Render ``kind`` now, in ``language`` (the recipient's), for ``channel``, with the
+    practice's zone active: format times with pedsdesk.local_time, never strftime."""
     spec = kind_of(kind)
-    with translation.override(language):
+    # Times in a message are on the practice's clock, whatever the sender's zone.
+    with translation.override(language), timezone.override(practice.zone):
         rendered = spec.render(RenderInput(practice, recipient, channel, language, context))
     body = rendered.body.strip() + "\n" if channel == "email" else " ".join(rendered.body.split())
     return Rendered(subject=" ".join(rendered.subject.split())[:300], body=body)
@@ -144,9 +147,9 @@ def _portal_link(data: RenderInput) -> Rendered:
 
 def _when(value) -> str:
     if isinstance(value, dt.datetime):
-        return value.strftime("%b %-d, %H:%M")
+        return local_time.when(value)
     if isinstance(value, dt.date):
-        return value.strftime("%b %-d")
+        return local_time.day(value)
     return str(value or "")
 
 

@@ -83,10 +83,11 @@ def resolve_family_link(request: HttpRequest, token: str, *,
 
 def render_for_family(request: HttpRequest, link: FamilyLink, template: str,
                       context: dict | Callable[[], dict], status: int = 200) -> HttpResponse:
-    """Render a family page in the guardian's language, private and uncached. A callable
-    context is built inside the language, so labels it formats come out translated."""
+    """Render a family page in the guardian's language and on the practice's clock, private
+    and uncached. A callable context is built inside both, so times and labels it formats
+    come out right (format them with pedsdesk.local_time)."""
     language = link.guardian.language or settings.LANGUAGE_CODE
-    with translation.override(language):
+    with translation.override(language), timezone.override(link.practice.zone):
         response = render(request, template, context() if callable(context) else context, status=status)
     response["Content-Language"] = language
     return _private(response)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import optimizer as solver
+from pedsdesk import local_time
 from pedsdesk.audit.actions import record_event
 from pedsdesk.messaging.actions import await_reply, cancel_reply_waits, queue_message, withdraw_messages
 from pedsdesk.messaging.kinds import MessageKind, Rendered, RenderInput, register_kind
@@ -415,28 +416,25 @@ def expire_offers(*, now: dt.datetime | None = None) -> int:
     return expired
 
 
-def _when(value: dt.datetime) -> str:
-    return value.strftime("%a %b %-d, %-I:%M %p")
-
-
 def _offer_text(data: RenderInput) -> Rendered:
     c = data.context
-    values = {"practice": data.practice.name, "child": c["child"], "when": _when(c["start"]),
-              "until": c["expires"].strftime("%-I:%M %p"), "url": c["url"]}
+    values = {"practice": data.practice.name, "child": c["child"], "when": local_time.when(c["start"]),
+              "until": local_time.when(c["expires"]), "url": c["url"]}
     text = _("%(practice)s: a visit for %(child)s opened %(when)s. Reply YES to take it (first come, first "
              "served) or NO to pass, by %(until)s. Details: %(url)s") % values
     return Rendered(_("A visit time opened for %(child)s") % values, text)
 
 
 def _booked_text(data: RenderInput) -> Rendered:
-    values = {"practice": data.practice.name, "child": data.context["child"], "when": _when(data.context["start"])}
+    values = {"practice": data.practice.name, "child": data.context["child"],
+              "when": local_time.when(data.context["start"])}
     return Rendered(_("Booked"), _("%(practice)s: booked! %(child)s is seen %(when)s.") % values)
 
 
 def _taken_text(data: RenderInput) -> Rendered:
-    values = {"practice": data.practice.name, "when": _when(data.context["start"])}
+    values = {"practice": data.practice.name, "when": local_time.when(data.context["start"])}
     return Rendered(_("That time was taken"), _(
-        "%(practice)s: sorry, the %(when)s time was just taken. You stay on our list for the next one.") % values)
+        "%(practice)s: sorry, the time on %(when)s was just taken. You stay on our list for the next one.") % values)
 
 
 register_kind(MessageKind("opening_offer", _offer_text))

@@ -29,11 +29,10 @@ def family_offer(request: HttpRequest, token: str, pk: int, choice: str = "") ->
             decline_offer(offer=offer, actor=link_actor(link))
             outcome = "declined"
         offer.refresh_from_db()
-    zone = offer.opening.practice.zone
+    # render_for_family puts the page on the practice's clock.
     context = {
         "offer": offer, "link": link, "outcome": outcome, "token": token,
-        "start": offer.opening.start_at.astimezone(zone), "end": offer.opening.end_at.astimezone(zone),
-        "expires": offer.expires_at.astimezone(zone) if offer.expires_at else None,
+        "start": offer.opening.start_at, "end": offer.opening.end_at, "expires": offer.expires_at,
         "open": offer.status == Offer.Status.SENT and offer.expires_at and offer.expires_at > timezone.now(),
         "practice": offer.opening.practice,
     }

@@ -14,9 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from django.utils.dates import MONTHS, WEEKDAYS
 from django.utils.translation import gettext as _
 
+from pedsdesk import local_time
 from pedsdesk.messaging.kinds import MessageKind, Rendered, RenderInput, register_kind
 
 REMINDER = "visit_reminder"
@@ -30,15 +30,9 @@ RESCHEDULE = "reschedule"
 
 
 def visit_when(start_at: dt.datetime | None, zone: ZoneInfo) -> str:
-    """'Monday, November 2 at 4:00 PM' / 'lunes 2 de noviembre a las 4:00 p. m.' in the
+    """'Monday, November 2 at 4:00 PM' / 'lunes 2 de noviembre a las 16:00' in the
     active language, on the practice's clock."""
-    if start_at is None:
-        return ""
-    local = start_at.astimezone(zone)
-    clock = f"{local.hour % 12 or 12}:{local.minute:02d}"
-    time = (_("%(time)s AM") if local.hour < 12 else _("%(time)s PM")) % {"time": clock}
-    return _("%(weekday)s, %(month)s %(day)s at %(time)s") % {
-        "weekday": WEEKDAYS[local.weekday()], "month": MONTHS[local.month], "day": local.day, "time": time}
+    return local_time.when(start_at, zone)
 
 
 def _parts(data: RenderInput) -> dict:

@@ -228,7 +228,7 @@ def test_spanish_guardian_gets_the_reminder_in_spanish(book, patient):
     visit = book()
     body = reminders(visit).first().body
     weekday = ["lunes", "martes", "miércoles", "jueves", "viernes"][visit.local_start.weekday()]
-    assert f"la cita de Ava el {weekday} {visit.local_start.day} de " in body and "4:00 p. m." in body
+    assert f"la cita de Ava el {weekday} {visit.local_start.day} de " in body and "a las 16:00." in body
     assert "Responda SI para confirmar o NO para cancelar" in body and "CANCEL" not in body
 
 
