@@ -152,6 +152,7 @@ LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # Our few departures from Django's locale formats (the English clock: "9:00 AM").
 FORMAT_MODULE_PATH = ["pedsdesk.formats"]
+CSRF_FAILURE_VIEW = "pedsdesk.errors.csrf_failure"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

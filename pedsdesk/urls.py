@@ -19,3 +19,8 @@ urlpatterns = [
     path("api/v1/", include("pedsdesk.api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "pedsdesk.errors.bad_request"
+handler403 = "pedsdesk.errors.permission_denied"
+handler404 = "pedsdesk.errors.page_not_found"
+handler500 = "pedsdesk.errors.server_error"

@@ -36,7 +36,7 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _problem(request: HttpRequest, problem: str) -> HttpResponse:
+def link_problem(request: HttpRequest, problem: str) -> HttpResponse:
     """A page in English and Spanish, since the reader's language may be unknown; never any data."""
     current = translation.get_language() or "en"
     first = "es" if current.startswith("es") else "en"
@@ -59,25 +59,25 @@ def resolve_family_link(request: HttpRequest, token: str, *,
     ip = client_ip(request)
     throttle = _throttle()
     if throttle.blocked(ip):
-        return None, _problem(request, "throttled")
+        return None, link_problem(request, "throttled")
     try:
         link = link_for_token(token)
     except BadToken:
         # Only bad tokens count: expired or revoked ones carry a genuine signature, not a guess.
         throttle.fail(ip)
-        return None, _problem(request, "invalid")
+        return None, link_problem(request, "invalid")
     except ExpiredToken as exc:
         actions.refuse_family_link(link=exc.link, reason="expired", request=request)
-        return None, _problem(request, "expired")
+        return None, link_problem(request, "expired")
     if link.revoked_at is not None:
         actions.refuse_family_link(link=link, reason="revoked", request=request)
-        return None, _problem(request, "revoked")
+        return None, link_problem(request, "revoked")
     # Custody changes: a guardian taken off the chart loses the link at once.
     if not GuardianOf.objects.filter(guardian_id=link.guardian_id, patient_id=link.patient_id).exists():
         actions.refuse_family_link(link=link, reason="guardian_unlinked", request=request)
-        return None, _problem(request, "revoked")
+        return None, link_problem(request, "revoked")
     if count_open and not actions.open_family_link(link=link, request=request):
-        return None, _problem(request, "expired" if link.expires_at <= timezone.now() else "revoked")
+        return None, link_problem(request, "expired" if link.expires_at <= timezone.now() else "revoked")
     return link, None
 
 

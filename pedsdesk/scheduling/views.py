@@ -86,7 +86,9 @@ def slot_panel(request: HttpRequest) -> HttpResponse:
         "therapist": therapist.pk, "date": start.date(), "time": start.time(),
         "minutes": 45, "patient": request.GET.get("patient") or None,
     })
-    return render(request, "scheduling/_booking_form.html", {"form": form})
+    # Opened without htmx (a new tab, a bookmark): the form in a whole page.
+    template = "scheduling/_booking_form.html" if request.headers.get("HX-Request") else "scheduling/booking.html"
+    return render(request, template, {"form": form, "title": "Book a visit"})
 
 
 def _grid_response(request: HttpRequest, therapist: StaffMember, day: dt.date) -> HttpResponse:
@@ -114,9 +116,10 @@ def book(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Booked.")
             return _grid_response(request, data["therapist"], data["date"])
-    response = render(request, "scheduling/_booking_form.html", {"form": form, "problems": problems},
-                      status=200 if request.headers.get("HX-Request") else 400)
-    if request.headers.get("HX-Request"):
+    hx = request.headers.get("HX-Request")
+    response = render(request, "scheduling/_booking_form.html" if hx else "scheduling/booking.html",
+                      {"form": form, "problems": problems, "title": "Book a visit"}, status=200 if hx else 400)
+    if hx:
         response["HX-Retarget"] = "#panel"
         response["HX-Reswap"] = "innerHTML"
     return response
