@@ -21,9 +21,9 @@ DATA_DIR = Path(os.environ.get("PEDSDESK_DATA_DIR", PROJECT_DIR / "var")).resolv
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
-def _development_secret_key() -> str:
-    # Kept in the data directory so sessions and family links survive restarts.
-    path = DATA_DIR / "secret_key"
+def _development_secret(name: str) -> str:
+    # Kept in the data directory so sessions, family links and the audit chain survive restarts.
+    path = DATA_DIR / name
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
@@ -32,10 +32,13 @@ def _development_secret_key() -> str:
 
 if PRODUCTION:
     SECRET_KEY = os.environ["PEDSDESK_SECRET_KEY"]
+    # No default: `check --deploy` fails and no audit event is written without it.
+    PEDSDESK_AUDIT_KEY = os.environ.get("PEDSDESK_AUDIT_KEY", "")
     ALLOWED_HOSTS = [h.strip() for h in os.environ.get("PEDSDESK_ALLOWED_HOSTS", "").split(",") if h.strip()]
     DEBUG = False
 else:
-    SECRET_KEY = os.environ.get("PEDSDESK_SECRET_KEY") or _development_secret_key()
+    SECRET_KEY = os.environ.get("PEDSDESK_SECRET_KEY") or _development_secret("secret_key")
+    PEDSDESK_AUDIT_KEY = os.environ.get("PEDSDESK_AUDIT_KEY") or _development_secret("audit_key")
     ALLOWED_HOSTS = ["*"]
     DEBUG = os.environ.get("PEDSDESK_DEBUG") == "1"
 
@@ -180,6 +183,11 @@ PEDSDESK_PRIVATE_DIR = Path(os.environ.get("PEDSDESK_PRIVATE_DIR", DATA_DIR / "p
 PEDSDESK_UPLOAD_MAX_BYTES = int(os.environ.get("PEDSDESK_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 PEDSDESK_IMAGE_MAX_PIXELS = int(os.environ.get("PEDSDESK_IMAGE_MAX_PIXELS", str(40_000_000)))
 PEDSDESK_IMAGE_MAX_SIDE = int(os.environ.get("PEDSDESK_IMAGE_MAX_SIDE", "2400"))
+# Signed audit checkpoints (pedsdesk/audit/checkpoints.py): somewhere a database writer cannot reach.
+PEDSDESK_AUDIT_CHECKPOINT_DIR = Path(
+    os.environ.get("PEDSDESK_AUDIT_CHECKPOINT_DIR", DATA_DIR / "audit-checkpoints")).resolve()
+# Each practice's owners get their chain's signed head by email once a day from this local hour.
+PEDSDESK_AUDIT_EMAIL_HOUR = int(os.environ.get("PEDSDESK_AUDIT_EMAIL_HOUR", "6"))
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 

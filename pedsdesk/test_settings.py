@@ -23,3 +23,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 import tempfile as _tempfile_private  # noqa: E402
 
 PEDSDESK_PRIVATE_DIR = Path(_tempfile_private.mkdtemp(prefix="pedsdesk-private-"))  # noqa: F405
+PEDSDESK_AUDIT_KEY = "test-audit-key-not-a-secret-0123456789abcdef"
+PEDSDESK_AUDIT_CHECKPOINT_DIR = Path(_tempfile_private.mkdtemp(prefix="pedsdesk-checkpoints-"))  # noqa: F405
+# Off, so other apps' tests count only their own messages; pedsdesk/audit/tests turn it on.
+PEDSDESK_AUDIT_EMAIL_HOUR = None

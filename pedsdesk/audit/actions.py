@@ -3,11 +3,13 @@ its audit row commit or roll back together."""
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from pedsdesk.audit.models import AuditChainHead, AuditEvent
+from pedsdesk.audit.models import AuditChainHead, AuditEvent, chain_for
 from pedsdesk.practices.clients import client_ip
 
 
@@ -15,6 +17,14 @@ def _client(request: HttpRequest | None) -> tuple[str, str]:
     if request is None:
         return "", ""
     return client_ip(request), request.META.get("HTTP_USER_AGENT", "")[:300]
+
+
+def audit_key() -> str:
+    """The HMAC secret of the chain (``PEDSDESK_AUDIT_KEY``); it never lives in the database."""
+    key = settings.PEDSDESK_AUDIT_KEY
+    if not key:
+        raise ImproperlyConfigured("PEDSDESK_AUDIT_KEY is not set: the audit log cannot be written without its key.")
+    return key
 
 
 def record_event(
@@ -29,7 +39,7 @@ def record_event(
     detail: dict | None = None,
     request: HttpRequest | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain.
+    """Append one event to its practice's chain (chain 0 without a practice).
 
     ``actor`` is a staff member, or a string naming a system actor ("family link",
     "worker"). ``obj`` fills in type, id, practice and patient where it can.
@@ -48,9 +58,13 @@ def record_event(
         if practice_id is None:
             practice_id = actor.practice_id
     ip, agent = _client(request)
+    key = audit_key()
+    chain = chain_for(practice_id)
     with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        # Only this practice's head is locked: other practices' writers never wait on it.
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(chain=chain)
         event = AuditEvent(
+            chain=chain,
             seq=head.seq + 1,
             at=timezone.now(),
             practice_id=practice_id,
@@ -65,8 +79,8 @@ def record_event(
             user_agent=agent,
             prev_hash=head.hash,
         )
-        event.hash = event.compute_hash()
+        event.hash = event.compute_hash(key)
         event.save(force_insert=True)
         # The head row is not an audit event; this is its only write.
-        AuditChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+        AuditChainHead.objects.filter(pk=head.pk).update(seq=event.seq, hash=event.hash)
     return event

@@ -1,18 +1,23 @@
-"""The append-only, hash-chained audit log.
+"""The append-only, keyed, hash-chained audit log: one chain per practice.
 
-Each event's hash covers its own fields and the previous event's hash, and the chain
-head remembers the last sequence number and hash, so an edited, deleted or appended-
-by-hand row breaks verification at the first bad entry.
+Each event's hash is an HMAC (under ``PEDSDESK_AUDIT_KEY``, which never lives in the
+database) of its fields and the previous event's hash in the same chain. Each chain's
+head row remembers the last sequence number and hash, and is the only row a writer
+locks, so practices never wait on each other. Events without a practice (sign-in
+failures, system work) have chain 0. Signed checkpoints of the heads, written outside
+the database, catch a chain cut short (pedsdesk/audit/checkpoints.py).
 """
 
-import hashlib
-import json
 from datetime import UTC
 
 from django.db import models
 from django.utils import timezone
 
-GENESIS_HASH = "0" * 64
+from pedsdesk.audit.chain import GENESIS_HASH, entry_hash
+
+NO_PRACTICE_CHAIN = 0
+
+__all__ = ["GENESIS_HASH", "NO_PRACTICE_CHAIN", "AppendOnlyError", "AuditChainHead", "AuditEvent"]
 
 
 class AppendOnlyError(RuntimeError):
@@ -27,8 +32,13 @@ class AuditEventQuerySet(models.QuerySet):
         raise AppendOnlyError("audit events are never deleted")
 
 
+def chain_for(practice_id: int | None) -> int:
+    return practice_id or NO_PRACTICE_CHAIN
+
+
 class AuditEvent(models.Model):
-    seq = models.PositiveBigIntegerField(unique=True)
+    chain = models.BigIntegerField(default=NO_PRACTICE_CHAIN)
+    seq = models.PositiveBigIntegerField()
     at = models.DateTimeField(default=timezone.now, db_index=True)
     practice_id = models.BigIntegerField(null=True, db_index=True)
     actor_id = models.BigIntegerField(null=True)
@@ -47,11 +57,12 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-seq"]
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_event_chain_seq")]
         # A record's history (a task's, a visit's) is looked up by what it is about.
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.actor_label} {self.action} {self.object_type} {self.object_id}"
+        return f"#{self.chain}.{self.seq} {self.actor_label} {self.action} {self.object_type} {self.object_id}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -61,8 +72,9 @@ class AuditEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit events are never deleted")
 
-    def compute_hash(self) -> str:
-        payload = {
+    def hashed_fields(self) -> dict:
+        return {
+            "chain": self.chain,
             "seq": self.seq,
             "at": self.at.astimezone(UTC).isoformat(timespec="microseconds"),
             "practice_id": self.practice_id,
@@ -77,15 +89,17 @@ class AuditEvent(models.Model):
             "user_agent": self.user_agent,
             "prev_hash": self.prev_hash,
         }
-        encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256(encoded.encode()).hexdigest()
+
+    def compute_hash(self, key: str) -> str:
+        return entry_hash(key, self.hashed_fields())
 
 
 class AuditChainHead(models.Model):
-    """One row: the last sequence number and hash; locked by each writer."""
+    """One row per chain: its last sequence number and hash; locked by each writer of that chain."""
 
+    chain = models.BigIntegerField(unique=True)
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default=GENESIS_HASH)
 
     def __str__(self) -> str:
-        return f"audit head #{self.seq}"
+        return f"audit chain {self.chain} head #{self.seq}"

@@ -125,6 +125,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         "PATH": "/usr/bin:/bin",
         "PEDSDESK_ENV": "production",
         "PEDSDESK_SECRET_KEY": "x" * 64 + "-production-test-key-0123456789",
+        "PEDSDESK_AUDIT_KEY": "a" * 48 + "-production-audit-key",
         "PEDSDESK_ALLOWED_HOSTS": "pedsdesk.example.org",
         "PEDSDESK_DATA_DIR": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "pedsdesk.settings",
