@@ -1,12 +1,14 @@
 """The audit log's sweeps: an hourly checkpoint file, and each practice's owners
 emailed their chain's head once a day (a copy no database writer can reach)."""
 
+import datetime as dt
 import json
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pedsdesk import local_time
 from pedsdesk.audit.checkpoints import checkpoint_document, write_checkpoint
 from pedsdesk.audit.models import NO_PRACTICE_CHAIN, AuditChainHead
 from pedsdesk.messaging.kinds import MessageKind, Rendered, RenderInput, register_kind
@@ -23,6 +25,8 @@ def _checkpoint_email(data: RenderInput) -> Rendered:
                                                                          "seq": head["seq"]}
     body = "\n\n".join([
         _("Hello %(name)s,") % {"name": data.recipient.first_name},
+        _("On %(when)s your practice's audit log held %(seq)s entries.") % {
+            "when": local_time.when(dt.datetime.fromisoformat(document["written_at"])), "seq": head["seq"]},
         _("This is today's signed checkpoint of your practice's audit log. Keep this email: whoever runs "
           "pedsdesk can prove with it that no entry written before it was removed or rewritten later "
           "(save the text between the lines as a file and run: pedsdesk audit verify --practice %(practice_id)s "
