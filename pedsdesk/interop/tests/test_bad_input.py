@@ -1,0 +1,140 @@
+"""Every bad input the issue lists gets a precise rejection (row, column, what to fix), and
+after every rejected import the database is exactly as it was."""
+
+import openpyxl
+import pytest
+
+from pedsdesk.interop.actions import run_import
+from pedsdesk.interop.mapping import presets
+from pedsdesk.interop.models import ImportRun
+from pedsdesk.interop.tests.conftest import SAMPLES, snapshot
+from pedsdesk.interop.tests.test_presets import load
+
+pytestmark = pytest.mark.django_db
+
+PATIENTS_HEADER = "Patient ID,First Name,Last Name,Date of Birth,Guardian First Name,Guardian Phone"
+
+
+def rejected(practice, actor, preset, tmp_path, text, name="file.csv", **kwargs):
+    """Import ``text``, check nothing changed, and return the rejections as (row, column, message)."""
+    path = tmp_path / name
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    before = snapshot()
+    run, report = run_import(practice=practice, mapping=presets()[preset], path=str(path), actor=actor,
+                             dry_run=False, **kwargs)
+    assert snapshot() == before
+    assert run.status == ImportRun.Status.REJECTED and not report.applied
+    return [(p.row, p.column, p.message) for p in sorted(report.problems, key=lambda p: (p.row, p.column))]
+
+
+def test_one_bad_row_among_good_ones_imports_nothing(practice, office_manager, tmp_path):
+    text = (f"{PATIENTS_HEADER}\nW1,Ava,Lopez,04/12/2018,Rosa,(512) 555-0142\n"
+            "W2,Ben,Ruiz,02/30/2018,Marta,(512) 555-0143\nW3,Cleo,Diaz,2019-01-05,Ines,(512) 555-0144\n")
+    assert rejected(practice, office_manager, "generic-patients", tmp_path, text) == [
+        (3, 'D "Date of Birth"', "02/30/2018 is not a date that exists; check the day and the month.")]
+
+
+def test_wrong_columns_name_what_the_file_needs(practice, office_manager, tmp_path):
+    text = "Client,Name,Birthday\n1,Ava Lopez,04/12/2018\n"
+    problems = rejected(practice, office_manager, "generic-patients", tmp_path, text)
+    assert problems[0] == (1, "header", 'No column for the patient id: the file needs "Patient ID" or "Client ID" '
+                                        'or "MRN" or "EMR ID". Its columns are Client, Name, Birthday.')
+    assert [p[2].split(":")[0] for p in problems] == [
+        "No column for the patient id", "No column for the first name", "No column for the last name",
+        "No column for the date of birth"]
+
+
+def test_missing_required_fields_and_a_bad_phone(practice, office_manager, tmp_path):
+    text = f"{PATIENTS_HEADER}\nW1,Ava,,04/12/2018,Rosa,(512) 555-0142\nW2,Ben,Ruiz,,Marta,555\n"
+    assert rejected(practice, office_manager, "generic-patients", tmp_path, text) == [
+        (2, 'C "Last Name"', "The last name is empty; fill it in."),
+        (3, 'D "Date of Birth"', "The date of birth is empty; fill it in."),
+    ]
+    text = f"{PATIENTS_HEADER}\nW2,Ben,Ruiz,2019-01-05,Marta,555\n"
+    assert rejected(practice, office_manager, "generic-patients", tmp_path, text) == [
+        (2, 'F "Guardian Phone"', "'555' is not a valid phone number; check the area code and the number of digits.")]
+
+
+def test_a_birth_date_in_the_future(practice, office_manager, tmp_path):
+    text = f"{PATIENTS_HEADER}\nW1,Ava,Lopez,04/12/2099,Rosa,(512) 555-0142\n"
+    assert rejected(practice, office_manager, "generic-patients", tmp_path, text) == [
+        (2, 'D "Date of Birth"', "Date of birth cannot be in the future.")]
+
+
+def test_duplicate_rows_and_one_id_with_two_sets_of_values(practice, office_manager, tmp_path):
+    row = "W1,Ava,Lopez,04/12/2018,Rosa,(512) 555-0142"
+    assert rejected(practice, office_manager, "generic-patients", tmp_path, f"{PATIENTS_HEADER}\n{row}\n{row}\n") == [
+        (3, 'A "Patient ID"', 'Row 3 repeats row 2 ("Patient ID" W1); delete one of them.')]
+    other = "W1,Ava,Lopez,04/13/2018,Rosa,(512) 555-0142"
+    assert rejected(practice, office_manager, "generic-patients", tmp_path, f"{PATIENTS_HEADER}\n{row}\n{other}\n") == [
+        (3, 'A "Patient ID"', 'Rows 2 and 3 both have "Patient ID" W1 but different D "Date of Birth"; '
+                              "keep the right one.")]
+
+
+def test_an_authorization_that_ends_before_it_starts(practice, office_manager, tmp_path):
+    load(practice, "webpt-patients", office_manager)
+    text = ("authorization_id,patient_id,ins_name,policy_number,auth_number,auth_start_date,auth_end_date,"
+            "visit_authorized_for,authorization_status\n"
+            "AU-1,W1001,Lone Star Medicaid,M1,PA-1,2026-09-01,2026-08-01,24,A\n")
+    assert rejected(practice, office_manager, "webpt-extract-authorizations", tmp_path, text,
+                    resolutions={"payer": {"Lone Star Medicaid": "create"}}) == [
+        (2, 'G "auth_end_date"', "The end date 08/01/2026 is before the start date 09/01/2026.")]
+
+
+def test_a_visit_that_ends_before_it_starts_or_at_a_time_that_does_not_exist(practice, office_manager, dana,
+                                                                             tmp_path):
+    load(practice, "webpt-patients", office_manager)
+    text = ("appointmnet_id,patient_id,therapist_id,start_date,end_date,appointment_status\n"
+            "1,W1001,Dana Whitfield,2027-03-15 15:30:00,2027-03-15 15:00:00,Active\n"
+            "2,W1001,Dana Whitfield,2027-03-14 02:30:00,2027-03-14 03:15:00,Active\n"
+            "3,W1001,Dana Whitfield,2027-03-16 15:30:00,2027-03-16 16:15:00,Deleted\n")
+    assert rejected(practice, office_manager, "webpt-extract-appointments", tmp_path, text) == [
+        (2, 'E "end_date"', "The visit ends (03/15/2027 03:00 PM) before it starts (03/15/2027 03:30 PM)."),
+        (3, 'D "start_date"', "03/14/2027 02:30 AM does not exist in America/Chicago (the clocks spring forward "
+                              "then); check the time."),
+        (4, 'F "appointment_status"', '"Deleted" is not a status this mapping knows ("Active", "Inactive", "A", '
+                                      '"I"); add it to the mapping\'s translations for status.'),
+    ]
+
+
+def test_a_patient_the_emr_knows_but_pedsdesk_does_not(practice, office_manager, dana, tmp_path):
+    text = ("appointmnet_id,patient_id,therapist_id,start_date,end_date,appointment_status\n"
+            "1,W9999,Dana Whitfield,2027-03-15 15:30:00,2027-03-15 16:15:00,Active\n")
+    assert rejected(practice, office_manager, "webpt-extract-appointments", tmp_path, text) == [
+        (2, 'B "patient_id"', "WebPT patient W9999 is not in pedsdesk yet: import the patient list first.")]
+
+
+def test_a_visit_pedsdesk_cannot_book_rejects_the_whole_file(practice, office_manager, dana, tmp_path):
+    load(practice, "webpt-patients", office_manager)
+    text = ("appointmnet_id,patient_id,therapist_id,start_date,end_date,appointment_status\n"
+            "1,W1001,Dana Whitfield,2027-03-15 15:30:00,2027-03-15 16:15:00,Active\n"
+            "2,W1002,Dana Whitfield,2027-03-15 15:45:00,2027-03-15 16:30:00,Active\n")
+    assert rejected(practice, office_manager, "webpt-extract-appointments", tmp_path, text) == [
+        (3, 'D "start_date"', "Dana Whitfield already has a visit at Mon Mar 15 at 3:45 PM. "
+                              "(WebPT has this visit; pedsdesk cannot book it.)")]
+
+
+def test_malformed_files_are_refused_whole(practice, office_manager, tmp_path):
+    binary = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+    assert rejected(practice, office_manager, "generic-patients", tmp_path, binary, name="photo.csv") == [
+        (0, "file", "photo.csv is not a text file (it holds binary data). Export the report as CSV again.")]
+    assert rejected(practice, office_manager, "generic-patients", tmp_path, b"", name="empty.csv") == [
+        (0, "file", "empty.csv is empty. Export it again from the EMR.")]
+    assert rejected(practice, office_manager, "generic-patients", tmp_path, b"PK\x03\x04junk", name="p.xlsx") == [
+        (0, "file", "p.xlsx is not a real XLSX workbook (it is not a zip archive). Open it in Excel and save it as "
+                    ".xlsx again, or export CSV.")]
+
+
+def test_an_xlsx_sample_imports_like_its_csv(practice, office_manager, tmp_path):
+    import csv
+
+    path = tmp_path / "patients.xlsx"
+    workbook = openpyxl.Workbook()
+    with open(SAMPLES / "webpt-patients.csv", encoding="utf-8", newline="") as handle:
+        for row in csv.reader(handle):
+            workbook.active.append(row)
+    workbook.save(path)
+    _, report = load(practice, "webpt-patients", office_manager, path=path)
+    assert not report.problems and report.counts["created"] == 3
+    _, again = load(practice, "webpt-patients", office_manager)
+    assert again.counts["unchanged"] == 3
