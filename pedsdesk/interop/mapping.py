@@ -103,9 +103,22 @@ RECORD_TYPES: dict[str, list[Field]] = {
         _f("kind", "choice", "appointment type", choices=("evaluation", "treatment", "re_evaluation")),
         _f("export_flag", "choice", "export flag", choices=("1", "2", "3")),
     ],
+    "plans_of_care": [
+        _f("external_id", "text", "plan of care id", True),
+        _f("patient_external_id", "text", "patient id", True),
+        _f("therapist", "text", "therapist", True),
+        _f("discipline", "choice", "discipline", True, DISCIPLINES),
+        _f("frequency_per_week", "int", "visits a week", True),
+        _f("minutes", "int", "minutes a visit", True),
+        _f("start_date", "date", "start date", True),
+        _f("end_date", "date", "end date", True),
+        _f("cpt_codes", "codes", "CPT codes"),
+        _f("goals", "text", "goals", True),
+    ],
 }
 RECORD_LABELS = {"patients": "patients and guardians", "coverages": "coverages",
-                 "authorizations": "authorizations", "appointments": "appointments"}
+                 "authorizations": "authorizations", "appointments": "appointments",
+                 "plans_of_care": "plans of care"}
 
 
 class MappingError(ValueError):

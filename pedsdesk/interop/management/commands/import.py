@@ -18,9 +18,9 @@ from pedsdesk.practices.models import Practice, StaffMember
 class ProgressBar:
     """A one-line bar on the terminal (only when stderr is one)."""
 
-    def __init__(self, total: int, stream=sys.stderr):
-        self.total, self.stream, self.started = max(total, 1), stream, time.monotonic()
-        self.enabled = stream.isatty()
+    def __init__(self, total: int, stream=None):
+        self.total, self.stream, self.started = max(total, 1), stream or sys.stderr, time.monotonic()
+        self.enabled = self.stream.isatty()
 
     def __call__(self, done: int) -> None:
         if not self.enabled:
