@@ -4,6 +4,7 @@ background threads: the embedded, single-machine way to run pedsdesk."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from collections.abc import Callable
 
@@ -13,6 +14,15 @@ from django.utils.module_loading import autodiscover_modules
 logger = logging.getLogger("pedsdesk.serve")
 
 _STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+
+
+def follow_port(port: int) -> None:
+    """Family links (texts, emails, calendar files) point at the port being served, unless
+    PEDSDESK_BASE_URL says where the public address is."""
+    from django.conf import settings
+
+    if not os.environ.get("PEDSDESK_BASE_URL") and port:
+        settings.PEDSDESK_BASE_URL = f"http://127.0.0.1:{port}"
 
 
 def run_server(
@@ -36,6 +46,7 @@ def run_server(
     if HUEY.immediate:
         raise CommandError("HUEY is in immediate mode (test settings); `serve` needs a real queue.")
     autodiscover_modules("tasks")  # registers every app's tasks, as run_huey does
+    follow_port(port)
     try:
         server = create_server(application, host=host, port=port, threads=threads)
     except OSError as exc:

@@ -3,6 +3,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -62,6 +63,40 @@ def test_demo_refuses_a_database_with_a_real_practice(db):
     with pytest.raises(CommandError, match="real practice"):
         run("demo", size="small", no_serve=True)
     assert not Practice.objects.filter(is_demo=True).exists()
+
+
+def _new_family_link() -> str:
+    from pedsdesk.people.models import Guardian
+    from pedsdesk.portal.actions import create_family_link
+
+    guardian = Guardian.objects.filter(children__isnull=False).first()
+    _, url = create_family_link(actor="test", guardian=guardian, patient=guardian.children.first().patient)
+    return url
+
+
+def test_demo_family_links_follow_the_port_served(db, monkeypatch):
+    monkeypatch.delenv("PEDSDESK_BASE_URL", raising=False)
+    run("demo", size="small", no_serve=True, port=9000)
+    assert _new_family_link().startswith("http://127.0.0.1:9000/f/")
+
+
+def test_demo_keeps_a_base_url_that_is_set(db, monkeypatch, settings):
+    monkeypatch.setenv("PEDSDESK_BASE_URL", "https://kids.example.org")
+    settings.PEDSDESK_BASE_URL = "https://kids.example.org"
+    run("demo", size="small", no_serve=True, port=9000)
+    assert _new_family_link().startswith("https://kids.example.org/f/")
+
+
+def test_tests_keep_their_messages_out_of_the_demo_outbox():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from pedsdesk.messaging.channels.console import ConsoleTransport
+
+    demo_dir = Path(os.environ.get("PEDSDESK_DATA_DIR") or Path(settings.BASE_DIR).parent / "var").resolve()
+    log = ConsoleTransport(channel="email").path
+    assert demo_dir not in log.parents, f"test messages would be written to {log}"
 
 
 def test_serve_needs_a_real_queue(db):
@@ -152,6 +187,18 @@ def test_serve_runs_web_and_queue_and_stops_cleanly(tmp_path, stop_signal):
     assert proc.returncode == 0, output
     assert "Huey consumer started" in output
     assert "Stopped." in output
+
+
+def test_demo_on_an_empty_data_directory_migrates_and_seeds(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "pedsdesk.cli", "demo", "--size", "small", "--no-serve", "--port", "9000"],
+        env={k: v for k, v in _env(tmp_path).items() if k != "PEDSDESK_BASE_URL"}, capture_output=True,
+        text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Seeded demo practice" in result.stdout and "http://127.0.0.1:9000/" in result.stdout
+    with sqlite3.connect(tmp_path / "pedsdesk.sqlite3") as db:
+        bodies = [row[0] for row in db.execute("SELECT body FROM messaging_message WHERE body LIKE '%/f/%'")]
+    assert bodies and all("http://127.0.0.1:9000/f/" in body for body in bodies)
 
 
 def test_worker_runs_the_consumer_and_stops_on_sigint(tmp_path):

@@ -1,11 +1,12 @@
 import time
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
 from pedsdesk.demo.generator import DEMO_PASSWORD, SIZES, DemoLogin, seed_demo
-from pedsdesk.demo.server import run_server
+from pedsdesk.demo.server import follow_port, run_server
 from pedsdesk.practices.models import Practice, Role, StaffMember
 
 
@@ -24,9 +25,12 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000, help="Port to serve on (default 8000).")
 
     def handle(self, *args, size: str, seed: int, if_empty: bool, no_serve: bool, port: int, **options):
+        # An empty data directory is the usual start (scripts run `demo --no-serve` first).
         executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-            raise CommandError("The database is not up to date; run `pedsdesk migrate` first.")
+            self.stdout.write("Bringing the database up to date (migrate)…")
+            call_command("migrate", interactive=False, verbosity=0)
+        follow_port(port)  # the demo's texts and emails link to the port it serves
         real = Practice.objects.filter(is_demo=False).order_by("pk").first()
         demo = Practice.objects.filter(is_demo=True).order_by("pk").first()
         if if_empty and (real or demo):
