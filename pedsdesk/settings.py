@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "pedsdesk.portal",
     "pedsdesk.workqueue",
     "pedsdesk.messaging",
+    "pedsdesk.operations",
     "pedsdesk.scheduling",
     "pedsdesk.hep",
     "pedsdesk.interop",
@@ -149,6 +150,9 @@ else:
         }
     }
     HUEY = SqliteHuey("pedsdesk", filename=str(DATA_DIR / "huey.sqlite3"))
+
+# /metrics answers only with this bearer token; without it the page does not exist.
+METRICS_TOKEN = os.environ.get("PEDSDESK_METRICS_TOKEN", "")
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]

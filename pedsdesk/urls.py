@@ -2,9 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from pedsdesk import health
+from pedsdesk.operations.metrics import metrics_view
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
+    path("", include("pedsdesk.operations.urls")),
     path("", include("pedsdesk.practices.urls")),
     path("", include("pedsdesk.people.urls")),
     path("", include("pedsdesk.authorizations.urls")),

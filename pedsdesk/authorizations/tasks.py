@@ -1,7 +1,6 @@
 """The authorizations' daily sweep (run by huey, and by ``pedsdesk sweep``)."""
 
 import datetime as dt
-import logging
 
 from django.utils import timezone
 
@@ -9,8 +8,6 @@ from pedsdesk.authorizations.actions import open_due_renewals, refresh_statuses
 from pedsdesk.authorizations.rules import run_authorization_rules
 from pedsdesk.practices.models import Practice
 from pedsdesk.sweeps import sweep
-
-logger = logging.getLogger(__name__)
 
 
 def run_daily(*, practice: Practice, now: dt.datetime | None = None, rules: bool = False) -> dict:
@@ -27,12 +24,6 @@ def run_daily(*, practice: Practice, now: dt.datetime | None = None, rules: bool
     return result
 
 
-@sweep("authorizations.daily", "daily")
-def authorizations_daily() -> dict:
-    results = {}
-    for practice in Practice.objects.order_by("pk"):
-        try:
-            results[practice.pk] = run_daily(practice=practice)
-        except Exception:  # one practice's bad row must not stop the others
-            logger.exception("authorizations sweep failed for practice %s", practice.pk)
-    return results
+@sweep("authorizations.daily", "daily", per_practice=True)
+def authorizations_daily(*, practice: Practice) -> dict:
+    return run_daily(practice=practice)

@@ -7,5 +7,5 @@ class MessagingConfig(AppConfig):
     verbose_name = "Messaging"
 
     def ready(self) -> None:
-        # Registers the built-in message kinds and the delivery sweep.
-        from pedsdesk.messaging import kinds, sweeps  # noqa: F401
+        # Registers the built-in message kinds, the delivery sweep and the outbox's figures.
+        from pedsdesk.messaging import figures, kinds, sweeps  # noqa: F401

@@ -45,6 +45,7 @@ scheduling_policy.edit       x      x       .       .          .
 # calendar_feeds.manage: a therapist's own feed; owners and office managers may turn off anyone's
 calendar_feeds.manage        x      x       .       x          .
 admin.use                    x      .       .       .          .
+sweeps.view                  x      .       .       .          .
 """
 
 

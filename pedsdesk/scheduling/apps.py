@@ -8,9 +8,9 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         # Message kinds, the reply handler, task rules and sweeps of confirmations and
-        # attendance, and the schedule's sections of the chart, the family portal and Today,
+        # attendance, its /metrics figure, and the schedule's sections of the chart, the family portal and Today,
         # in every process (web, worker, `pedsdesk sweep`, tests).
-        from pedsdesk.scheduling import attendance, confirmations, sections  # noqa: F401
+        from pedsdesk.scheduling import attendance, confirmations, figures, sections  # noqa: F401
         from pedsdesk.scheduling.actions import AFTER_CANCELLATION
         from pedsdesk.scheduling.offers import refill_after_cancellation
 

@@ -2,7 +2,6 @@
 
 import logging
 
-from django.utils import timezone
 from huey.contrib.djhuey import db_task
 
 from pedsdesk.practices.models import Practice
@@ -20,12 +19,13 @@ def offers_expire() -> int:
     return expire_offers()
 
 
-@sweep("scheduling.series_extend", "daily")
-def series_extend() -> dict[str, int]:
-    """Keep every active series booked the practice's number of weeks ahead."""
+@sweep("scheduling.series_extend", "daily", per_practice=True)
+def series_extend(*, practice: Practice) -> dict[str, int]:
+    """Keep the practice's active series booked its number of weeks ahead."""
     booked = skipped = 0
-    today = timezone.now().date()
-    for series in Series.objects.filter(active=True, end_date__gte=today).select_related(
+    today = practice.local_now().date()
+    for series in Series.objects.filter(active=True, end_date__gte=today,
+                                        plan_of_care__patient__practice=practice).select_related(
         "plan_of_care__patient__practice", "plan_of_care__therapist"
     ):
         b, s = extend_series(series=series)
@@ -33,17 +33,16 @@ def series_extend() -> dict[str, int]:
     return {"booked": booked, "skipped": skipped}
 
 
-@sweep("scheduling.federal_holidays", "daily")
-def federal_holidays() -> int:
-    """Preload this year's and next year's US federal holidays as closures, for every
-    practice that has no closures in that year yet (so a holiday a practice removed on
-    purpose is not put back)."""
+@sweep("scheduling.federal_holidays", "daily", per_practice=True)
+def federal_holidays(*, practice: Practice) -> int:
+    """Preload this year's and next year's US federal holidays as closures, in a year
+    that has no closures yet (so a holiday the practice removed on purpose is not put
+    back)."""
     created = 0
-    for practice in Practice.objects.all():
-        year = practice.local_now().year
-        for y in (year, year + 1):
-            if not Closure.objects.filter(practice=practice, date__year=y).exists():
-                created += load_federal_holidays(practice=practice, years=[y])
+    year = practice.local_now().year
+    for y in (year, year + 1):
+        if not Closure.objects.filter(practice=practice, date__year=y).exists():
+            created += load_federal_holidays(practice=practice, years=[y])
     return created
 
 

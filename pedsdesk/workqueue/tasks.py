@@ -1,5 +1,6 @@
 """The work queue's periodic sweeps (run by huey, and by ``pedsdesk sweep``)."""
 
+from pedsdesk.practices.models import Practice
 from pedsdesk.sweeps import sweep
 from pedsdesk.workqueue import builtin_rules  # noqa: F401 -- registers the foundation rules
 from pedsdesk.workqueue.actions import escalate_overdue_tasks, wake_snoozed_tasks
@@ -12,28 +13,28 @@ def wake_snoozed() -> int:
     return wake_snoozed_tasks()
 
 
-@sweep("workqueue.rules_minute", "minute")
-def rules_every_minute() -> dict:
-    return run_rules(schedule="minute")
+@sweep("workqueue.rules_minute", "minute", per_practice=True)
+def rules_every_minute(*, practice: Practice) -> dict:
+    return run_rules(practice=practice, schedule="minute")
 
 
-@sweep("workqueue.rules_hourly", "hourly")
-def rules_every_hour() -> dict:
-    return run_rules(schedule="hourly")
+@sweep("workqueue.rules_hourly", "hourly", per_practice=True)
+def rules_every_hour(*, practice: Practice) -> dict:
+    return run_rules(practice=practice, schedule="hourly")
 
 
-@sweep("workqueue.rules_daily", "daily")
-def rules_every_day() -> dict:
-    return run_rules(schedule="daily")
+@sweep("workqueue.rules_daily", "daily", per_practice=True)
+def rules_every_day(*, practice: Practice) -> dict:
+    return run_rules(practice=practice, schedule="daily")
 
 
 # After the rules, so a task escalates in the same hour its rule found it overdue.
-@sweep("workqueue.escalate", "hourly")
-def escalate() -> int:
-    return escalate_overdue_tasks()
+@sweep("workqueue.escalate", "hourly", per_practice=True)
+def escalate(*, practice: Practice) -> int:
+    return escalate_overdue_tasks(practice=practice)
 
 
 # Last, so the digest lists what the rules and escalation just found.
-@sweep("workqueue.daily_digest", "hourly")
-def daily_digest() -> int:
-    return send_daily_digests()
+@sweep("workqueue.daily_digest", "hourly", per_practice=True)
+def daily_digest(*, practice: Practice) -> int:
+    return send_daily_digests(practice=practice)

@@ -142,16 +142,6 @@ def test_the_sweep_command_runs_every_registered_sweep(console_outbox, practice,
     assert [m["kind"] for m in sent_bodies(console_outbox, "email")] == ["notice"]
 
 
-def test_huey_periodic_tasks_run_the_sweeps(console_outbox, practice, patient):
-    from pedsdesk.messaging.tasks import sweep_every_day, sweep_every_hour, sweep_every_minute
-
-    queue_message(practice=practice, kind="notice", recipient=patient.guardians.get(), context={},
-                  idempotency_key="hu:1", channel="email")
-    result = sweep_every_minute.call_local()
-    assert result["messaging.deliver_due"]["sent"] == 1
-    assert isinstance(sweep_every_hour.call_local(), dict) and isinstance(sweep_every_day.call_local(), dict)
-
-
 def test_deliver_command_drains_the_outbox(console_outbox, practice, patient, capsys):
     queue_message(practice=practice, kind="notice", recipient=patient.guardians.get(), context={},
                   idempotency_key="d:1", channel="email")

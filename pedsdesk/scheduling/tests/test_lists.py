@@ -104,9 +104,9 @@ def test_holidays_are_preloaded_once_and_stay_removed(practice):
     from pedsdesk.scheduling.models import Closure
     from pedsdesk.scheduling.tasks import federal_holidays
 
-    assert federal_holidays() >= 20
+    assert federal_holidays(practice=practice) >= 20
     Closure.objects.filter(practice=practice, name__startswith="Columbus").delete()
-    assert federal_holidays() == 0
+    assert federal_holidays(practice=practice) == 0
     assert not Closure.objects.filter(practice=practice, name__startswith="Columbus").exists()
 
 

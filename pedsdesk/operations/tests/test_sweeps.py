@@ -1,0 +1,174 @@
+"""The sweeps fan out per practice, under a lease, each run recorded; a failing
+practice is retried alone; `pedsdesk sweep --status` and the owner's page show it."""
+
+import datetime as dt
+import io
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from conftest import make_practice, make_staff, signed_in
+from pedsdesk import sweeps
+from pedsdesk.messaging.actions import queue_message
+from pedsdesk.operations import runner
+from pedsdesk.operations.models import SweepLease, SweepRun, WorkerHeartbeat
+from pedsdesk.operations.tasks import sweep_every_day, sweep_every_hour, sweep_every_minute
+from pedsdesk.practices.models import Role
+from pedsdesk.sweeps import Sweep, registered
+
+
+@pytest.fixture
+def console_outbox(settings, tmp_path):
+    settings.PEDSDESK_EMAIL_CHANNEL = "console"
+    settings.PEDSDESK_SMS_CHANNEL = "console"
+    settings.DATA_DIR = tmp_path
+    return tmp_path / "outbox"
+
+
+@pytest.fixture
+def flaky(monkeypatch):
+    """A per-practice sweep that fails for the practices named in ``flaky.failing``."""
+    calls = []
+
+    def run(*, practice):
+        calls.append(practice.pk)
+        if practice.pk in flaky.failing:
+            raise RuntimeError(f"bad row in practice {practice.pk}")
+        return {"done": 1}
+
+    flaky = SimpleNamespace(failing=set(), calls=calls)
+    monkeypatch.setitem(sweeps._SWEEPS, "test.flaky", Sweep("test.flaky", "hourly", run, per_practice=True))
+    return flaky
+
+
+def test_the_periodic_ticks_fan_out_to_every_practice_and_deliver(console_outbox, practice, patient, other_practice):
+    queue_message(practice=practice, kind="notice", recipient=patient.guardians.get(), context={},
+                  idempotency_key="tick:1", channel="email")
+    assert sweep_every_minute.call_local() == {"practices": 2}
+    # huey ran one task per practice (immediate mode in tests) and the global sweeps.
+    for each in (practice, other_practice):
+        assert SweepRun.objects.filter(practice=each, sweep="workqueue.rules_minute", error="").count() == 1
+    assert SweepRun.objects.filter(practice=None, sweep="messaging.deliver_due").count() == 1
+    assert len((console_outbox / "email.log").read_text().splitlines()) == 1
+    assert sweep_every_hour.call_local() == {"practices": 2} == sweep_every_day.call_local()
+    assert SweepRun.objects.filter(practice=practice, sweep="authorizations.daily").exists()
+    assert WorkerHeartbeat.objects.get(worker=runner.worker_name()).tasks_run >= 3
+
+
+def test_the_per_practice_sweeps_are_registered_as_such():
+    per_practice = {s.name for s in registered(per_practice=True)}
+    assert {"authorizations.daily", "scheduling.series_extend", "workqueue.rules_minute",
+            "workqueue.escalate", "workqueue.daily_digest"} <= per_practice
+    assert "messaging.deliver_due" in {s.name for s in registered(per_practice=False)}
+
+
+def test_a_failing_practice_is_recorded_retried_alone_and_holds_up_nobody(flaky, practice, other_practice):
+    flaky.failing = {practice.pk}
+    sweep_every_hour.call_local()
+    bad = SweepRun.objects.get(sweep="test.flaky", practice=practice)
+    good = SweepRun.objects.get(sweep="test.flaky", practice=other_practice)
+    assert bad.state == "failed" and "bad row in practice" in bad.error and bad.finished_at
+    assert good.state == "ok" and good.counts == {"done": 1}
+    # The other practice's other hourly sweeps ran too.
+    assert SweepRun.objects.filter(practice=other_practice, sweep="workqueue.escalate", error="").exists()
+    # One retry is waiting in huey's schedule: the failed sweep alone, for that practice alone.
+    scheduled = settings.HUEY.scheduled()
+    assert [(t.args[1], t.args[2]) for t in scheduled] == [(practice.pk, ["test.flaky"])]
+
+
+def test_two_runs_of_one_practice_never_overlap_and_a_dead_workers_lease_runs_out(flaky, practice):
+    with runner.sweep_lease(f"hourly:{practice.pk}", 900) as held:
+        assert held is not None
+        # A second worker arrives while the first still holds the practice.
+        assert runner.run_practice_sweeps(schedule="hourly", practice=practice) == {
+            "skipped": "another worker is running them"}
+        assert flaky.calls == []
+    # A worker killed mid-sweep leaves its lease; once it runs out the next run goes ahead.
+    SweepLease.objects.filter(key=f"hourly:{practice.pk}").update(
+        token="dead-worker", held_until=timezone.now() - dt.timedelta(seconds=1))
+    assert runner.run_practice_sweeps(schedule="hourly", practice=practice)["test.flaky"] == {"done": 1}
+    assert SweepLease.objects.get(key=f"hourly:{practice.pk}").token == ""
+
+
+def test_sweep_status_shows_the_last_runs_and_fails_on_a_failing_one(flaky, practice, other_practice):
+    call_command("sweep", schedule="minute", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("sweep", "--status", "--practice", str(other_practice.pk), stdout=out)
+    text = out.getvalue()
+    assert "workqueue.rules_minute" in text and "ok" in text
+    flaky.failing = {practice.pk}
+    with pytest.raises(CommandError, match=r"Failed: test\.flaky"):
+        call_command("sweep", schedule="hourly", stdout=io.StringIO())
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="late or failing"):
+        call_command("sweep", "--status", stdout=out)
+    line = next(row for row in out.getvalue().splitlines()
+                if row.startswith("test.flaky") and f" {practice.pk} " in row)
+    assert "failing" in line and "RuntimeError: bad row" in line
+
+
+def test_a_sweep_whose_last_good_run_is_old_is_late(practice):
+    old = timezone.now() - dt.timedelta(minutes=30)
+    SweepRun.objects.create(practice=practice, sweep="workqueue.rules_minute", schedule="minute",
+                            started_at=old, finished_at=old)
+    from pedsdesk.operations.queries import sweep_status
+
+    row = next(r for r in sweep_status(practice=practice) if r.sweep == "workqueue.rules_minute")
+    assert row.late and row.state == "late"
+
+
+def test_the_owner_sees_their_practice_sweeps_and_nobody_else_does(flaky, practice, other_practice, staff,
+                                                                    django_assert_max_num_queries):
+    flaky.failing = {other_practice.pk}
+    runner.run_sweeps("hourly")
+    owner = signed_in(staff[Role.OWNER])
+    with django_assert_max_num_queries(12):
+        page = owner.get("/operations/sweeps/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "test.flaky" in body and "Every sweep that has run is on time" in body
+    assert "failing" not in body  # the other practice's failure is not theirs
+    for role in (Role.OFFICE_MANAGER, Role.FRONT_DESK, Role.THERAPIST, Role.BILLING):
+        assert signed_in(staff[role]).get("/operations/sweeps/").status_code == 403
+    outsider = make_staff(make_practice("Elsewhere Therapy"), "elsewhere-owner", Role.OWNER)
+    page = signed_in(outsider).get("/operations/sweeps/")
+    assert page.status_code == 200 and "failing" not in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_racing_for_one_practice_run_its_sweep_once(monkeypatch):
+    import threading
+    import time
+
+    from django.db import connection
+
+    practice = make_practice("Race Practice")
+    calls = []
+
+    def slow(*, practice):
+        calls.append(practice.pk)
+        time.sleep(0.3)
+        return {"done": 1}
+
+    monkeypatch.setattr(sweeps, "_SWEEPS", {"test.slow": Sweep("test.slow", "daily", slow, per_practice=True)})
+    results, start = [], threading.Barrier(2)
+
+    def worker():
+        try:
+            start.wait()
+            results.append(runner.run_practice_sweeps(schedule="daily", practice=practice))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert calls == [practice.pk]
+    assert sorted(results, key=str) == sorted([{"test.slow": {"done": 1}},
+                                               {"skipped": "another worker is running them"}], key=str)
+    assert SweepRun.objects.filter(sweep="test.slow").count() == 1
