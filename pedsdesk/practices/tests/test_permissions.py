@@ -27,7 +27,7 @@ from pedsdesk.workqueue.actions import TaskSpec, open_task
 # Reachable without signing in; each has its own tests.
 PUBLIC = {"family_offer", "family_offer_choice", "login", "logout", "second_factor", "healthz", "family_portal",
           "calendar_feed", "visit_ics", "twilio_inbound", "twilio_status", "family_visit_confirm",
-          "family_visit_cancel", "family_visit_reschedule", "private_file"}
+          "family_visit_cancel", "family_visit_reschedule", "private_file", "metrics"}
 # Changes state: walked with POST, expecting a redirect when allowed.
 POST_ONLY = {"diagnosis_delete", "school_day_delete", "api_token_revoke", "family_link_create", "family_link_revoke",
              "task_claim", "task_complete", "task_snooze", "task_reassign",
@@ -106,7 +106,7 @@ URL_ARGS = {
     "appointment_detail": "appointment", "appointment_move": "appointment", "appointment_cancel": "appointment",
     "appointment_status": "appointment",
     "calendar_feed_settings": None, "calendar_feed_create": None, "calendar_feed_revoke": "calendar_feed",
-    "messaging_outbox": None, "channel_failure_clear": "guardian",
+    "messaging_outbox": None, "channel_failure_clear": "guardian", "sweep_status": None,
     "plan_discharge": "plan", "plan_series_create": "plan", "availability": None, "closures": None,
     "scheduling_settings": None,
     "closure_delete": "closure", "availability_delete": "hours",
