@@ -5,6 +5,7 @@ CPT codes carry the disciplines that may bill them and whether they are timed
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 OT, PT, SLP = "OT", "PT", "SLP"
@@ -61,6 +62,19 @@ def cpt_for_discipline(code: str, discipline: str) -> CptCode:
         allowed = "/".join(sorted(entry.disciplines))
         raise CodeError(f"CPT code {code} ({entry.description}) is billed by {allowed}, not {discipline}.")
     return entry
+
+
+def unit_label(unit_type: str, cpt_codes: Iterable[str]) -> str:
+    """How to name an authorization line's units: "15-minute units" only when every code
+    on it is timed; an untimed code (92507, an evaluation) bills one unit a session."""
+    if unit_type != "units":
+        return "visits"
+    timed = {CPT_CODES[code].timed for code in cpt_codes if code in CPT_CODES}
+    if timed == {True}:
+        return "15-minute units"
+    if timed == {False}:
+        return "units (one a session)"
+    return "units (15 minutes each for timed codes, one a session for untimed)"
 
 
 def codes_for_discipline(discipline: str) -> list[CptCode]:

@@ -10,6 +10,9 @@ from pedsdesk.authorizations.projection import BurnPoint, Charge, burn_down
 
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 16, 18, 36
+# A generous average width of one character at the chart's 11 px font, so a label
+# placed by it never runs past the edge of the drawing.
+CHAR_WIDTH = 6.6
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,26 @@ class Marker:
     x: float
     label: str
     kind: str  # "today", "exhaustion", "end"
+    anchor: str = "middle"  # the label's text-anchor: turned inward near either edge
+
+    @property
+    def label_extent(self) -> tuple[float, float]:
+        """Left and right of the label as drawn (estimated from its length)."""
+        width = len(self.label) * CHAR_WIDTH
+        return {"start": (self.x, self.x + width), "end": (self.x - width, self.x),
+                "middle": (self.x - width / 2, self.x + width / 2)}[self.anchor]
+
+
+def _marker(x: float, label: str, kind: str, anchor: str = "middle") -> Marker:
+    """A marker whose label stays inside the drawing: centred (or as asked) where it
+    fits, else anchored to run inward from its line."""
+    marker = Marker(x, label, kind, anchor)
+    left, right = marker.label_extent
+    if left < 0:
+        return Marker(x, label, kind, "start")
+    if right > WIDTH:
+        return Marker(x, label, kind, "end")
+    return marker
 
 
 @dataclass(frozen=True)
@@ -96,10 +119,10 @@ def burn_down_chart(*, authorized: int, start: dt.date, end: dt.date, today: dt.
         scheduled.append((x(p.day), y(p.scheduled)))
     markers = []
     if start <= today <= end:
-        markers.append(Marker(x(today), f"today {today:%b} {today.day}", "today"))
+        markers.append(_marker(x(today), f"today {today:%b} {today.day}", "today"))
     if exhausted_on is not None:
-        markers.append(Marker(x(exhausted_on), f"runs out {exhausted_on:%b} {exhausted_on.day}", "exhaustion"))
-    markers.append(Marker(x(end), f"ends {end:%b} {end.day}", "end"))
+        markers.append(_marker(x(exhausted_on), f"runs out {exhausted_on:%b} {exhausted_on.day}", "exhaustion"))
+    markers.append(_marker(x(end), f"ends {end:%b} {end.day}", "end", anchor="end"))
     x_ticks = []
     month = dt.date(start.year, start.month, 1)
     while month <= end:

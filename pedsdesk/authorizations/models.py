@@ -8,6 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from pedsdesk.codes import unit_label
 from pedsdesk.people.models import Patient
 from pedsdesk.practices.models import Discipline, Practice, StaffMember
 
@@ -23,7 +24,9 @@ class PayerType(models.TextChoices):
 
 class UnitType(models.TextChoices):
     VISITS = "visits", "Visits"
-    UNITS = "units", "15-minute units"
+    # Timed codes count 15-minute units, untimed ones (92507, evaluations) one unit a
+    # session: a line names its own (ServiceLine.unit_label).
+    UNITS = "units", "Units"
 
 
 class RoundingRule(models.TextChoices):
@@ -236,7 +239,8 @@ class ServiceLine(models.Model):
     cpt_codes = models.JSONField(help_text="The CPT codes this line covers.")
     modifier = models.CharField(max_length=2, blank=True)
     unit_type = models.CharField(max_length=10, choices=UnitType.choices, default=UnitType.VISITS)
-    quantity = models.PositiveIntegerField(help_text="Authorized visits or 15-minute units.")
+    quantity = models.PositiveIntegerField(
+        help_text="Authorized visits or units (15-minute units for timed codes, one a session for untimed codes).")
     requested_quantity = models.PositiveIntegerField(null=True, blank=True,
                                                      help_text="What was asked for, when less was approved.")
     per_week_cap = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -246,7 +250,11 @@ class ServiceLine(models.Model):
         ordering = ["pk"]
 
     def __str__(self) -> str:
-        return f"{', '.join(self.cpt_codes)}: {self.quantity} {self.get_unit_type_display().lower()}"
+        return f"{', '.join(self.cpt_codes)}: {self.quantity} {self.unit_label}"
+
+    @property
+    def unit_label(self) -> str:
+        return unit_label(self.unit_type, self.cpt_codes or [])
 
     @property
     def audit_patient_id(self) -> int:

@@ -170,6 +170,21 @@ def _denial(by_end: list[Line], visit: Visit) -> Denial:
 
 
 @dataclass(frozen=True)
+class UnusedRule:
+    """When units nothing is booked for are worth a flag: a meaningful share of those
+    authorized (the practice's threshold), and only in the last weeks before the end.
+    Earlier, the schedule can still use them, and a flag would be noise."""
+
+    today: dt.date
+    share_percent: int = 20
+    weeks: int = 4
+
+    def applies(self, *, authorized: int, unused: int, end: dt.date) -> bool:
+        return (unused > 0 and unused * 100 >= self.share_percent * authorized
+                and self.today <= end <= self.today + dt.timedelta(weeks=self.weeks))
+
+
+@dataclass(frozen=True)
 class LineProjection:
     """One service line's figures; an authorization's are their sums."""
 
@@ -197,21 +212,23 @@ class Projection:
     unused_at_end: int
     denials: list[Denial]
     lines: list[LineProjection] = field(default_factory=list)
+    leaves_units_unused: bool = False  # unused_at_end is over the practice's threshold, near the end
 
     @property
     def flags(self) -> list[str]:
         flags = []
         if self.runs_out_before_end:
             flags.append("runs_out")
-        if self.unused_at_end:
+        if self.leaves_units_unused:
             flags.append("unused_units")
         if self.denials:
             flags.append("denials")
         return flags
 
 
-def project(lines: Sequence[Line], allocation: Allocation) -> dict[int, Projection]:
-    """Per authorization: used, scheduled, remaining, when the last unit goes, and flags."""
+def project(lines: Sequence[Line], allocation: Allocation, unused: UnusedRule | None = None) -> dict[int, Projection]:
+    """Per authorization: used, scheduled, remaining, when the last unit goes, and flags
+    (units unused only under an ``unused`` rule)."""
     grouped: dict[int, list[Line]] = defaultdict(list)
     for line in lines:
         grouped[line.authorization_id].append(line)
@@ -232,6 +249,8 @@ def project(lines: Sequence[Line], allocation: Allocation) -> dict[int, Projecti
             remaining=remaining, unit_type=auth_lines[0].unit_type, exhausted_on=exhausted_on,
             runs_out_before_end=bool(exhausted_on and exhausted_on < end),
             unused_at_end=remaining, denials=denials_for[authorization_id],
+            leaves_units_unused=unused is not None and unused.applies(authorized=authorized, unused=remaining,
+                                                                      end=end),
             lines=[LineProjection(ln.id, ln.quantity, u.used, u.scheduled, ln.quantity - u.used - u.scheduled,
                                   u.exhausted_on) for ln, u in zip(auth_lines, uses, strict=True)],
         )

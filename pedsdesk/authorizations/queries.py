@@ -29,13 +29,14 @@ from pedsdesk.authorizations.projection import (
     Line,
     LineProjection,
     Projection,
+    UnusedRule,
     Visit,
     allocate,
     bucket_use,
     plan_year,
     project,
 )
-from pedsdesk.codes import CPT_CODES, units_for_minutes
+from pedsdesk.codes import CPT_CODES, unit_label, units_for_minutes
 from pedsdesk.people.models import PlanOfCare, PlanOfCareService
 from pedsdesk.practices.models import Practice, StaffMember
 from pedsdesk.scheduling.models import (
@@ -190,27 +191,36 @@ def _allocations(practice: Practice, authorizations: Iterable[Authorization] | N
         yield records, allocate(records, visits, keep_charges)
 
 
+def unused_rule(practice: Practice, today: dt.date | None = None) -> UnusedRule:
+    """The practice's threshold for flagging units unused, as of ``today``."""
+    return UnusedRule(today or practice.local_now().date(), practice.unused_units_percent,
+                      practice.unused_units_weeks)
+
+
 def project_authorizations(practice: Practice, authorizations: Iterable[Authorization] | None = None,
                            extra_visit: tuple[int, str, Visit] | None = None,
-                           exclude_appointment: int | None = None) -> dict[int, Projection]:
+                           exclude_appointment: int | None = None,
+                           today: dt.date | None = None) -> dict[int, Projection]:
     """Projection of each authorization of the practice (or of the given ones).
 
     Allocation is per child and discipline across all their usable authorizations, so
     overlapping authorizations share the visits the way the payer will.
     """
     result: dict[int, Projection] = {}
+    rule = unused_rule(practice, today)
     for records, allocation in _allocations(practice, authorizations, extra_visit, exclude_appointment):
-        result.update(project(records, allocation))
+        result.update(project(records, allocation, rule))
     return result
 
 
-def project_with_charges(authorization: Authorization) -> tuple[Projection | None, list[Charge]]:
+def project_with_charges(authorization: Authorization,
+                         today: dt.date | None = None) -> tuple[Projection | None, list[Charge]]:
     """One authorization's projection and every visit's draw on it (for its burn-down)."""
     practice = authorization.coverage.patient.practice
     for records, allocation in _allocations(practice, [authorization], keep_charges=True):
         if any(r.authorization_id == authorization.pk for r in records):
             line_ids = {r.id for r in records if r.authorization_id == authorization.pk}
-            return (project(records, allocation)[authorization.pk],
+            return (project(records, allocation, unused_rule(practice, today))[authorization.pk],
                     [c for c in allocation.charges if c.line_id in line_ids])
     return None, []
 
@@ -316,6 +326,17 @@ class AuthorizationSummary:
         return (self.authorization.end_date - self.today).days
 
     @property
+    def days_since_end(self) -> int:
+        """Days since it ended (0 while it runs): what an ended authorization shows instead
+        of a negative "days left"."""
+        return max(0, -self.days_left)
+
+    @property
+    def unit_label(self) -> str:
+        """"visits", "15-minute units" only when every code is timed, else how units count."""
+        return unit_label(self.unit_type, [code for line in self.lines for code in line.cpt_codes])
+
+    @property
     def unit_type(self) -> str:
         return self.lines[0].unit_type if self.lines else UnitType.VISITS
 
@@ -330,6 +351,16 @@ class AuthorizationSummary:
     @property
     def denials(self) -> list:
         return self.projection.denials if self.projection else []
+
+    @property
+    def upcoming_denials(self) -> list:
+        """Visits still to come that it will not cover: these can be moved or cancelled."""
+        return [d for d in self.denials if not d.visit.done and d.visit.day >= self.today]
+
+    @property
+    def past_denials(self) -> list:
+        """Visits that already happened without cover: claims to appeal or bill otherwise."""
+        return [d for d in self.denials if d.visit.done or d.visit.day < self.today]
 
     @property
     def flags(self) -> list[str]:
@@ -386,7 +417,7 @@ def summarize(practice: Practice, *, today: dt.date,
     rows = list(_authorization_rows(queryset.filter(coverage__patient__practice=practice)))
     if not rows:
         return []
-    projections = project_authorizations(practice, rows)
+    projections = project_authorizations(practice, rows, today=today)
     plans = _therapists({a.coverage.patient_id for a in rows})
     # Lines in one plain query: prefetch_related would clone its IN list once per row.
     lines: dict[int, list[ServiceLine]] = defaultdict(list)

@@ -29,10 +29,6 @@ from pedsdesk.workqueue.actions import TaskSpec, sync_rule
 from pedsdesk.workqueue.models import Priority
 from pedsdesk.workqueue.rules import task_rule
 
-# An authorization this close to its end with units unused is worth a look; earlier,
-# the unused units are only a projection that booking can still change.
-UNDER_USED_DAYS = 30
-
 
 def _today(practice: Practice, now: dt.datetime) -> dt.date:
     return now.astimezone(practice.zone).date()
@@ -144,11 +140,12 @@ def authorizations_running_out(practice: Practice, now: dt.datetime) -> Iterator
 
 
 def authorizations_under_used(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec]:
-    """Front desk: ending within 30 days with authorized units nothing is booked for."""
+    """Front desk: ending soon with a meaningful share of its units unbooked (the practice's
+    threshold and weeks, in the flag)."""
     today = _today(practice, now)
     for s in _running(practice, today):
         a = s.authorization
-        if "unused_units" not in s.flags or s.days_left > UNDER_USED_DAYS:
+        if "unused_units" not in s.flags:
             continue
         yield TaskSpec(
             dedupe_key=f"authorization_under_used:{a.pk}",
@@ -173,12 +170,17 @@ def visits_beyond_coverage(practice: Practice, now: dt.datetime) -> Iterator[Tas
         first = s.denials[0]
         named = "; ".join(d.message for d in s.denials[:3]) + (f"; and {len(s.denials) - 3} more"
                                                                if len(s.denials) > 3 else "")
+        # Only visits still to come can be moved; those already held need the payer.
+        advice = ("Move or cancel them, or get the authorization extended." if not s.past_denials else
+                  "Ask the payer for a retroactive authorization or appeal the claims of visits already held."
+                  if not s.upcoming_denials else
+                  "Move or cancel the visits still to come, or get the authorization extended; for those already "
+                  "held, ask the payer for a retroactive authorization or appeal the claims.")
         yield TaskSpec(
             dedupe_key=f"visits_beyond_coverage:{a.pk}",
             title=f"{len(s.denials)} visit{'s' if len(s.denials) != 1 else ''} not covered: {s.patient}, "
                   f"{a.discipline}",
-            reason=(f"Under authorization #{a.number} with {s.payer}: {named}. Each would be a denied claim. "
-                    "Move or cancel them, or get the authorization extended."),
+            reason=f"Under authorization #{a.number} with {s.payer}: {named}. Each would be a denied claim. {advice}",
             subject=a, patient_id=s.patient.pk, role=Role.FRONT_DESK, priority=Priority.HIGH,
             due_at=_end_of_day(practice, max(today, first.visit.day - dt.timedelta(days=3))),
             links=[{"label": f"Authorization #{a.number}", "url": a.get_absolute_url()}],

@@ -160,7 +160,7 @@ def authorization_detail(request, pk: int):
     authorization = queries.authorization_for(request.user, pk)
     today = _today(request)
     summary = queries.summary_of(authorization, today)
-    projection, charges = queries.project_with_charges(authorization)
+    projection, charges = queries.project_with_charges(authorization, today)
     chart = None
     if projection is not None:
         unit = "visits" if summary.unit_type == "visits" else "units"

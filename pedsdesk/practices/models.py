@@ -61,16 +61,33 @@ class Practice(models.Model):
     idle_minutes = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Minutes of inactivity before staff are logged off (blank: site default)."
     )
+    # When an authorization is flagged "units unused": this share of its authorized units
+    # will be left with nothing booked for them, and it ends within these weeks (earlier,
+    # booking can still use them, so a flag would only be noise).
+    unused_units_percent = models.PositiveSmallIntegerField(
+        "units unused: share left", default=20,
+        help_text="Flag an authorization that will end with at least this percentage of its units unbooked.")
+    unused_units_weeks = models.PositiveSmallIntegerField(
+        "units unused: weeks before the end", default=4,
+        help_text="Start flagging unused units this many weeks before the authorization ends.")
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return self.name
 
     def clean(self) -> None:
+        errors = {}
         if not self.require_second_factor and not self.is_demo:
-            raise ValidationError(
-                {"require_second_factor": "Only the demo practice may turn off the second factor."}
-            )
+            errors["require_second_factor"] = "Only the demo practice may turn off the second factor."
+        if self.unused_units_percent is not None and not 1 <= self.unused_units_percent <= 100:
+            errors["unused_units_percent"] = (
+                "Enter a percentage from 1 to 100 of the authorized units (20 flags an authorization that will "
+                "leave a fifth of its units unbooked).")
+        if self.unused_units_weeks is not None and not 1 <= self.unused_units_weeks <= 26:
+            errors["unused_units_weeks"] = ("Enter 1 to 26 weeks before the end (26 is half a year; most "
+                                            "authorizations run 3 to 6 months).")
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

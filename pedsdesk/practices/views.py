@@ -232,7 +232,8 @@ class PracticeForm(PracticeModelForm):
     class Meta:
         model = Practice
         fields = ["name", "time_zone", "npi", "phone", "email", "street", "city", "state", "postal_code",
-                  "require_second_factor", "idle_minutes"]
+                  "require_second_factor", "idle_minutes",
+                  "unused_units_percent", "unused_units_weeks"]
 
 
 @requires("practice.edit")

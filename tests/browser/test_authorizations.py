@@ -59,3 +59,38 @@ def test_board_detail_and_renewal_are_usable_and_accessible(page, practice, offi
     expect(page.get_by_role("img", name=f"Burn-down of authorization #{authorization.number}")).to_be_visible()
     assert page.evaluate("document.querySelector('svg.burn-down').getBoundingClientRect().width") <= 390
     assert_accessible(page)
+
+
+# A cell or table that overflows its scrolling region at 1280 px, and date cells that wrap.
+_CLIPPED = """() => Array.from(document.querySelectorAll('main .overflow-auto'))
+    .filter(region => region.scrollWidth > region.clientWidth + 1)
+    .map(region => region.getAttribute('aria-label') + ' ' + region.scrollWidth + '>' + region.clientWidth)"""
+_DATE_LINES = """() => Array.from(document.querySelectorAll('table.renewals td.date, table.renewals span.date'))
+    .map(cell => { const range = document.createRange(); range.selectNodeContents(cell.firstChild);
+                   return new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top))).size; })"""
+
+
+def test_board_chart_and_renewals_fit_a_1280_px_screen(page):
+    from pedsdesk.authorizations.models import Authorization, Renewal
+    from pedsdesk.demo.generator import DEMO_PASSWORD, seed_demo
+
+    summary = seed_demo(size="small", seed=11, simulate_week=False)
+    page.goto("/login/")
+    page.get_by_label("Username").fill("owner")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
+    assert page.viewport_size["width"] == 1280
+    flagged = Authorization.objects.filter(coverage__patient__practice=summary.practice).exclude(renewal=None)
+    patients = {a.coverage.patient_id for a in flagged[:5]}
+    for url in ["/authorizations/", "/authorizations/?show=all", "/renewals/", "/renewals/?state=all",
+                *[f"/patients/{pk}/" for pk in sorted(patients)]]:
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth"), url
+        assert page.evaluate(_CLIPPED) == [], url
+    page.goto("/authorizations/?show=all")
+    expect(page.locator('td[data-field="flags"]').first).to_be_in_viewport()
+    page.goto("/renewals/?state=all")
+    assert Renewal.objects.exists()
+    lines = page.evaluate(_DATE_LINES)
+    assert lines and max(lines) == 1, lines

@@ -91,6 +91,10 @@ def test_board_filters_and_sorts(billing, patient, therapist, staff, practice):
     by_days = _rows(client.get(url, {"sort": "days_left"}).content)
     assert by_days[0] != str(slp.pk) and by_days[-1] == str(Authorization.objects.get(coverage__patient=patient).pk)
     assert _rows(client.get(url, {"flag": "runs_out"}).content) == []
+    # Nothing booked on any, but they end in January: not flagged until the practice's last weeks.
+    assert _rows(client.get(url, {"flag": "unused_units"}).content) == []
+    practice.unused_units_weeks = 26
+    practice.save()
     assert len(_rows(client.get(url, {"flag": "unused_units"}).content)) == 5
     assert AuditEvent.objects.filter(action="list", object_type="authorizations.authorization").exists()
 

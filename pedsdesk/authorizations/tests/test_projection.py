@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from pedsdesk.authorizations.projection import Line, Visit, allocate, bucket_use, plan_year, project
+from pedsdesk.authorizations.projection import Line, UnusedRule, Visit, allocate, bucket_use, plan_year, project
 
 D = dt.date
 
@@ -30,10 +30,25 @@ def test_visit_count_authorization_runs_out_before_it_expires():
 def test_units_authorization_counts_units_and_leaves_some_unused():
     line = Line(1, 10, D(2026, 9, 1), D(2026, 11, 30), frozenset({"97530"}), "units", 48)
     visits = weekly(D(2026, 9, 7), 10, done_before=D(2026, 10, 1))
-    projection = project([line], allocate([line], visits))[10]
+    projection = project([line], allocate([line], visits), UnusedRule(D(2026, 11, 10)))[10]
     assert (projection.used, projection.scheduled, projection.remaining) == (12, 18, 18)
     assert projection.unused_at_end == 18 and not projection.runs_out_before_end
     assert projection.flags == ["unused_units"]
+
+
+def test_units_unused_is_flagged_only_for_a_meaningful_share_in_the_last_weeks():
+    line = Line(1, 10, D(2026, 9, 1), D(2026, 11, 30), frozenset({"97530"}), "units", 45)
+    visits = weekly(D(2026, 9, 7), 13, done_before=D(2026, 10, 1))  # 39 units: 6 (13 %) left at the end
+
+    def flags(rule):
+        return project([line], allocate([line], visits), rule)[10].flags
+
+    assert flags(UnusedRule(D(2026, 11, 10))) == []  # 13 % is under the default 20 %
+    assert flags(UnusedRule(D(2026, 11, 10), share_percent=10)) == ["unused_units"]
+    assert flags(UnusedRule(D(2026, 10, 1), share_percent=10)) == []  # 8 weeks out: booking can still use them
+    assert flags(UnusedRule(D(2026, 10, 1), share_percent=10, weeks=10)) == ["unused_units"]
+    assert flags(UnusedRule(D(2026, 12, 1), share_percent=10)) == []  # ended: nothing left to book
+    assert flags(None) == []
 
 
 def test_visits_after_the_end_are_named_as_future_denials():

@@ -40,7 +40,7 @@ def board_rows(client, **params) -> dict[int, dict]:
             rows[int(pk)] = {
                 "authorized": int(values["authorized"]), "used": int(cells["used"]),
                 "scheduled": int(cells["scheduled"]), "remaining": int(cells["remaining"]),
-                "days_left": int(cells["days_left"]), "end": values["end"],
+                "days_left": int(values["days_left"]), "end": values["end"],
                 "projected_exhaustion": values["exhaustion"] or None,
                 "flags": re.findall(r'data-flag="(\w+)"', body),
             }
