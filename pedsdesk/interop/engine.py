@@ -10,7 +10,7 @@ if any row was rejected. A dry run therefore checks exactly what applying would.
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +74,15 @@ class Report:
 
 class _Rollback(Exception):
     pass
+
+
+class Known:
+    """What pedsdesk keeps of one external id (light: a re-import of 100,000 visits holds them all)."""
+
+    __slots__ = ("fingerprint", "object_id", "pk")
+
+    def __init__(self, pk: int, object_id: int, fingerprint: str):
+        self.pk, self.object_id, self.fingerprint = pk, object_id, fingerprint
 
 
 def fingerprint(values: dict) -> str:
@@ -151,29 +160,64 @@ class Importer:
         report.counts["rejected"] = len({p.row for p in report.problems})
         return report
 
-    def _known(self, record_type: str) -> dict[str, ExternalId]:
-        return {e.external_id: e for e in ExternalId.objects.filter(
-            practice=self.practice, source=self.source, record_type=record_type)}
+    def _known(self, record_type: str) -> dict[str, "Known"]:
+        return {external_id: Known(pk, object_id, print_) for external_id, pk, object_id, print_ in
+                ExternalId.objects.filter(practice=self.practice, source=self.source, record_type=record_type)
+                .values_list("external_id", "pk", "object_id", "fingerprint").iterator(chunk_size=5000)}
 
     def _remember(self, record_type: str, external_id: str, obj_id: int, print_: str,
-                  known: dict[str, ExternalId]) -> None:
+                  known: dict[str, Known]) -> None:
         entry = known.get(external_id)
         if entry is None:
-            known[external_id] = ExternalId.objects.create(
+            created = ExternalId.objects.create(
                 practice=self.practice, source=self.source, record_type=record_type, external_id=external_id,
                 object_id=obj_id, fingerprint=print_)
+            known[external_id] = Known(created.pk, obj_id, print_)
         else:
             ExternalId.objects.filter(pk=entry.pk).update(object_id=obj_id, fingerprint=print_, updated_at=self.now)
             entry.object_id, entry.fingerprint = obj_id, print_
 
-    def _group(self, report: Report, rows: Iterable[tuple[int, dict]], key: Callable[[dict], Any] | None = None
+    def _unique(self, report: Report, rows: Iterable[tuple[int, dict]]) -> Iterator[tuple[str, int, dict, str]]:
+        """Each external id's row as it streams by, with its fingerprint; a repeated row, or one
+        id with two sets of values, is rejected (and so, the whole import rolls back). Only a
+        hash per value is kept of rows already seen, so memory stays small."""
+        seen: dict[str, tuple[int, str, bytes]] = {}
+        for number, values in rows:
+            print_ = fingerprint(values)
+            external_id = values["external_id"]
+            digest = b"".join(hashlib.blake2b(repr(v).encode(), digest_size=4).digest() for v in values.values())
+            first = seen.get(external_id)
+            if first is None:
+                seen[external_id] = (number, print_, digest)
+                yield external_id, number, values, print_
+                continue
+            label = self.bound.where("external_id")
+            name = label.split(" ", 1)[-1]
+            if first[1] == print_:
+                report.reject(number, label, f"Row {number} repeats row {first[0]} ({name} {external_id}); "
+                                             "delete one of them.")
+            else:
+                differing = [self.bound.where(k) for i, k in enumerate(values)
+                             if digest[i * 4:i * 4 + 4] != first[2][i * 4:i * 4 + 4]]
+                report.reject(number, label, f"Rows {first[0]} and {number} both have {name} {external_id} "
+                                             f"but different {', '.join(differing)}; keep the right one.")
+
+    def _group(self, report: Report, rows: Iterable[tuple[int, dict]], key: Callable[[dict], Any]
                ) -> dict[str, list[tuple[int, dict]]]:
-        """Rows by external id; a repeated row, or one id with two sets of values, is rejected."""
+        """Rows by external id, for records made of several rows (an authorization's lines, a
+        guardian's children): ``key`` tells the rows of one id apart, and a repeated key is rejected."""
         groups: dict[str, list[tuple[int, dict]]] = {}
         for number, values in rows:
             groups.setdefault(values["external_id"], []).append((number, values))
-        if not groups:
-            return groups
+        label = self.bound.where("external_id") if groups else ""
+        for external_id, members in groups.items():
+            seen: dict[Any, int] = {}
+            for number, values in members:
+                if key(values) in seen:
+                    report.reject(number, label, f"Row {number} repeats row {seen[key(values)]} "
+                                                 f"({label.split(' ', 1)[-1]} {external_id}); delete one of them.")
+                seen.setdefault(key(values), number)
+        return groups
         label = self.bound.where("external_id")
         for external_id, members in groups.items():
             first_row, first = members[0]
@@ -203,9 +247,9 @@ class Importer:
                          member.username):
                 names[name.casefold()] = member
         by_id = {m.pk: m for m in staff}
-        for entry in self._known("therapist").values():
+        for name, entry in self._known("therapist").items():
             if entry.object_id in by_id:
-                names[entry.external_id.casefold()] = by_id[entry.object_id]
+                names[name.casefold()] = by_id[entry.object_id]
         return names
 
     def _resolve(self, kind: str, name: str, known: dict, row: int, report: Report) -> Any:
@@ -254,12 +298,12 @@ class Importer:
     def _payers(self) -> dict[str, Payer]:
         payers = {p.name.casefold(): p for p in Payer.objects.filter(practice=self.practice)}
         by_id = {p.pk: p for p in payers.values()}
-        for entry in self._known("payer").values():
+        for name, entry in self._known("payer").items():
             if entry.object_id in by_id:
-                payers[entry.external_id.casefold()] = by_id[entry.object_id]
+                payers[name.casefold()] = by_id[entry.object_id]
         return payers
 
-    def _patient(self, values: dict, row: int, report: Report, patients: dict[str, ExternalId]) -> int | None:
+    def _patient(self, values: dict, row: int, report: Report, patients: dict[str, Known]) -> int | None:
         entry = patients.get(values["patient_external_id"])
         if entry is None:
             report.reject(row, self.bound.where("patient_external_id"),
@@ -287,11 +331,7 @@ class Importer:
     def _import_patients(self, rows: Iterable[tuple[int, dict]], report: Report) -> None:
         known = self._known("patients")
         guardians = self._known("guardians")
-        for external_id, members in self._group(report, rows).items():
-            row, values = members[0]
-            if len(members) > 1:
-                continue
-            print_ = fingerprint(values)
+        for external_id, row, values, print_ in self._unique(report, rows):
             entry = known.get(external_id)
             if entry and entry.fingerprint == print_:
                 report.counts["unchanged"] += 1
@@ -331,7 +371,7 @@ class Importer:
                 report.counts["updated" if entry else "created"] += 1
 
     def _save_guardian(self, patient: Patient, external_id: str, row: int, values: dict, report: Report,
-                       known: dict[str, ExternalId], print_: str = "", also: list[int] = ()) -> bool:
+                       known: dict[str, Known], print_: str = "", also: list[int] = ()) -> bool:
         entry = known.get(external_id)
         guardian = Guardian.objects.filter(pk=entry.object_id, practice=self.practice).first() if entry else None
         created = guardian is None
@@ -359,11 +399,7 @@ class Importer:
 
     def _import_coverages(self, rows: Iterable[tuple[int, dict]], report: Report) -> None:
         known, patients, payers = self._known("coverages"), self._known("patients"), self._payers()
-        for external_id, members in self._group(report, rows).items():
-            row, values = members[0]
-            if len(members) > 1:
-                continue
-            print_ = fingerprint(values)
+        for external_id, row, values, print_ in self._unique(report, rows):
             entry = known.get(external_id)
             if entry and entry.fingerprint == print_:
                 report.counts["unchanged"] += 1
@@ -484,11 +520,7 @@ class Importer:
 
     def _import_plans_of_care(self, rows: Iterable[tuple[int, dict]], report: Report) -> None:
         known, patients, therapists = self._known("plans_of_care"), self._known("patients"), self._therapists()
-        for external_id, members in self._group(report, rows).items():
-            row, values = members[0]
-            if len(members) > 1:
-                continue
-            print_ = fingerprint(values)
+        for external_id, row, values, print_ in self._unique(report, rows):
             entry = known.get(external_id)
             if entry and entry.fingerprint == print_:
                 report.counts["unchanged"] += 1
@@ -561,11 +593,7 @@ class Importer:
     def _import_appointments(self, rows: Iterable[tuple[int, dict]], report: Report) -> None:
         known, patients, therapists = self._known("appointments"), self._known("patients"), self._therapists()
         pending: list[tuple[Appointment, str, str]] = []
-        for external_id, members in self._group(report, rows).items():
-            row, values = members[0]
-            if len(members) > 1:
-                continue
-            print_ = fingerprint(values)
+        for external_id, row, values, print_ in self._unique(report, rows):
             entry = known.get(external_id)
             if entry and entry.fingerprint == print_:
                 report.counts["unchanged"] += 1
