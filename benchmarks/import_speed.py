@@ -69,7 +69,7 @@ def build(data_dir: str, rows: int, future: int, seed: int = 5) -> tuple[str, st
     sheet.append(HEADER)
     # Each therapist's day has eight 45-minute slots; visits fill slots going back from
     # yesterday (history) and forward from next week (coming), never two in one slot.
-    today = dt.date.today()
+    today = practice.local_now().date()
     with open(csv_path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(HEADER)

@@ -22,3 +22,16 @@ def find_mapping(practice: Practice, name: str) -> Mapping:
 
 def import_history(practice: Practice, limit: int = 50) -> list[ImportRun]:
     return list(ImportRun.objects.filter(practice=practice).select_related("started_by")[:limit])
+
+
+def command_practice(practice_id: int | None) -> Practice:
+    """The practice a command means: the one named, or the only one there is."""
+    if practice_id:
+        practice = Practice.objects.filter(pk=practice_id).first()
+        if practice is None:
+            raise LookupError(f"No practice {practice_id}.")
+        return practice
+    practices = list(Practice.objects.order_by("pk")[:2])
+    if len(practices) != 1:
+        raise LookupError("Say which practice with --practice ID." if practices else "There is no practice yet.")
+    return practices[0]

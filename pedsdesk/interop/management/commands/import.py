@@ -11,7 +11,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from pedsdesk.interop.actions import run_import
-from pedsdesk.interop.queries import find_mapping
+from pedsdesk.interop.queries import command_practice, find_mapping
 from pedsdesk.practices.models import Practice, StaffMember
 
 
@@ -98,15 +98,10 @@ class Command(BaseCommand):
             sys.exit(2)
 
     def _practice(self, practice_id: int | None) -> Practice:
-        if practice_id:
-            practice = Practice.objects.filter(pk=practice_id).first()
-            if practice is None:
-                raise CommandError(f"No practice {practice_id}.")
-            return practice
-        practices = list(Practice.objects.all()[:2])
-        if len(practices) != 1:
-            raise CommandError("Say which practice with --practice ID." if practices else "There is no practice yet.")
-        return practices[0]
+        try:
+            return command_practice(practice_id)
+        except LookupError as exc:
+            raise CommandError(str(exc)) from None
 
     def _print(self, report) -> None:
         verb = "Applied" if report.applied else ("Dry run" if report.dry_run else "Nothing applied")

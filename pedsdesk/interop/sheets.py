@@ -1,0 +1,53 @@
+"""Writing rows for a spreadsheet (CSV or XLSX), with every cell safe to open (no Django).
+
+A cell that starts with =, +, -, @, a tab or a carriage return would run as a formula in
+Excel or LibreOffice (OWASP "CSV injection"), so it is written with a leading apostrophe,
+which spreadsheets show as text. Numbers stay numbers.
+"""
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable
+from typing import IO, Any
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else ("yes" if value else "no")
+    if isinstance(value, int | float | dt.date):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def write_csv(columns: list[str], rows: Iterable[dict], handle: IO[str]) -> int:
+    writer = csv.writer(handle, lineterminator="\r\n")
+    writer.writerow([neutralize(c) for c in columns])
+    count = 0
+    for row in rows:
+        writer.writerow([neutralize(row.get(c)) for c in columns])
+        count += 1
+    return count
+
+
+def csv_bytes(columns: list[str], rows: Iterable[dict]) -> bytes:
+    """UTF-8 with a BOM, so Excel opens accented names correctly."""
+    buffer = io.StringIO()
+    write_csv(columns, rows, buffer)
+    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+
+
+def xlsx_bytes(columns: list[str], rows: Iterable[dict], title: str = "Report") -> bytes:
+    import openpyxl
+
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    sheet.append([neutralize(c) for c in columns])
+    for row in rows:
+        sheet.append([neutralize(row.get(c)) for c in columns])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
