@@ -90,12 +90,17 @@ def make_plan_of_care(patient: Patient, therapist: StaffMember, **kwargs) -> Pla
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Throttle counters live in the cache; one test's failures must not lock out the next."""
+    """Throttle counters live in the cache; one test's failures must not lock out the next.
+    Per-practice memos too: a rolled-back practice's id may come back as another."""
     from django.core.cache import cache
 
+    from pedsdesk.practices.memo import forget_all
+
     cache.clear()
+    forget_all()
     yield
     cache.clear()
+    forget_all()
 
 
 @pytest.fixture

@@ -80,7 +80,6 @@ class _Transports:
 
     def __init__(self, overrides: dict[str, Transport] | None = None):
         self.open: dict[str, Transport] = dict(overrides or {})
-        self.policies: dict[int, MessagingPolicy] = {}
         self.practices: dict[int, Practice] = {}
 
     def get(self, channel: str) -> Transport:
@@ -120,16 +119,11 @@ def deliver_due(*, now: dt.datetime | None = None, limit: int = 500,
 
 
 def _policy(pool: _Transports, message: Message) -> None:
-    """Reuse one practice and one policy row per practice for the whole sweep."""
+    """Reuse one practice row per practice for the whole sweep (the policy is memoized)."""
     practice = pool.practices.get(message.practice_id)
     if practice is None:
         practice = pool.practices[message.practice_id] = Practice.objects.get(pk=message.practice_id)
     message.practice = practice
-    policy = pool.policies.get(message.practice_id)
-    if policy is None:
-        policy, _ = MessagingPolicy.objects.get_or_create(practice_id=message.practice_id)
-        pool.policies[message.practice_id] = policy
-    message.practice._messaging_policy = policy
 
 
 def _claim(pk: int, *, now: dt.datetime, pool: _Transports, stats: DeliveryStats):

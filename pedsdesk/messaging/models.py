@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from pedsdesk.people.models import Guardian
+from pedsdesk.practices.memo import PracticeMemo
 from pedsdesk.practices.models import Practice, StaffMember
 
 
@@ -59,6 +60,22 @@ class MessagingPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"Messaging policy of {self.practice}"
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        policies.forget(self.practice_id)
+
+    @classmethod
+    def for_practice_id(cls, practice_id: int) -> "MessagingPolicy":
+        """The practice's policy, read at most once a minute per process."""
+        return policies.get(practice_id)
+
+
+def _load_policy(practice_id: int) -> MessagingPolicy:
+    return MessagingPolicy.objects.get_or_create(practice_id=practice_id)[0]
+
+
+policies: PracticeMemo[MessagingPolicy] = PracticeMemo(_load_policy)
 
 
 class Message(models.Model):

@@ -37,11 +37,7 @@ class Decision:
 
 
 def policy_for(practice) -> MessagingPolicy:
-    policy = getattr(practice, "_messaging_policy", None)
-    if policy is None:
-        policy, _ = MessagingPolicy.objects.get_or_create(practice=practice)
-        practice._messaging_policy = policy
-    return policy
+    return MessagingPolicy.for_practice_id(practice.pk)
 
 
 def current_address(message: Message) -> str:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pedsdesk.codes import OT, PT, SLP
+from pedsdesk.practices.memo import PracticeMemo
 
 
 class Discipline(models.TextChoices):
@@ -75,6 +76,10 @@ class Practice(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        zones.forget(self.pk)
+
     def clean(self) -> None:
         errors = {}
         if not self.require_second_factor and not self.is_demo:
@@ -95,6 +100,21 @@ class Practice(models.Model):
 
     def local_now(self):
         return timezone.now().astimezone(self.zone)
+
+
+def _load_zone(practice_id: int) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(Practice.objects.values_list("time_zone", flat=True).get(pk=practice_id))
+
+
+#: A practice's time zone by id, for rows that carry only ``practice_id``.
+zones: PracticeMemo[zoneinfo.ZoneInfo] = PracticeMemo(_load_zone)
+
+
+def zone_of(row: models.Model) -> zoneinfo.ZoneInfo:
+    """The time zone of ``row``'s practice, without a query when the practice is loaded
+    already or was read in the last minute."""
+    practice = row._state.fields_cache.get("practice")
+    return practice.zone if practice is not None else zones.get(row.practice_id)
 
 
 class StaffMemberManager(UserManager):

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pedsdesk.people.models import Patient, PlanOfCare
-from pedsdesk.practices.models import Discipline, Practice, StaffMember
+from pedsdesk.practices.models import Discipline, Practice, StaffMember, zone_of
 
 
 class Weekday(models.IntegerChoices):
@@ -222,11 +222,11 @@ class Appointment(models.Model):
 
     @property
     def local_start(self) -> dt.datetime:
-        return self.start_at.astimezone(self.practice.zone)
+        return self.start_at.astimezone(zone_of(self))
 
     @property
     def local_end(self) -> dt.datetime:
-        return self.end_at.astimezone(self.practice.zone)
+        return self.end_at.astimezone(zone_of(self))
 
     @property
     def holds_time(self) -> bool:
