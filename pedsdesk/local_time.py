@@ -41,3 +41,17 @@ def when(value: dt.datetime | None, zone: ZoneInfo | None = None) -> str:
         return ""
     return pgettext("a day and a clock time", "%(day)s at %(time)s") % {
         "day": day(value, zone), "time": clock(value, zone)}
+
+
+#: Staff pages write every time one way: "Sat Dec 5, 9:00 AM", a clock alone "9:00 AM"
+#: (templates: ``|date:"D M j, g:i A"``, ``|time:"g:i A"``).
+STAFF_WHEN = "D M j, g:i A"
+STAFF_CLOCK = "g:i A"
+
+
+def staff_when(value: dt.datetime, zone: ZoneInfo | None = None) -> str:
+    return date_format(local(value, zone), STAFF_WHEN)
+
+
+def staff_clock(value: dt.time) -> str:
+    return time_format(value, STAFF_CLOCK)

@@ -37,7 +37,8 @@ def _checkpoint_email(data: RenderInput) -> Rendered:
     return Rendered(subject, body)
 
 
-register_kind(MessageKind(CHECKPOINT_KIND, _checkpoint_email, exempt_from_cap=True, for_staff=True))
+register_kind(MessageKind(CHECKPOINT_KIND, _checkpoint_email, exempt_from_cap=True, for_staff=True,
+                          label="Audit checkpoint"))
 
 
 @sweep("audit.checkpoint_file", "hourly")

@@ -56,7 +56,7 @@ def authorization_guard(*, practice: Practice, therapist: StaffMember, patient: 
     else:
         services = [(s.cpt_code, s.units) for s in plan_of_care.services.all()]
     visit = Visit("new", day, visit_units(services, minutes, payer.rounding_rule), done=False,
-                  label=f"A {discipline} visit on {day:%a %b %-d}", proposed=True)
+                  label=f"This {discipline} visit on {day:%a %b %-d}", proposed=True)
     problems: list[Problem] = []
     needs_authorization = payer.requires_authorization and (not evaluation or payer.evaluation_requires_authorization)
     exclude_id = exclude.pk if exclude is not None else None

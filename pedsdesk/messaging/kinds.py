@@ -50,6 +50,12 @@ class MessageKind:
     exempt_from_opt_out: bool = False
     #: the kind is for staff members (and email only)
     for_staff: bool = False
+    #: what staff call it on the Messages page ("Offer of an opening"); default from the name
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
 
 
 _KINDS: dict[str, MessageKind] = {}
@@ -65,6 +71,12 @@ def kind_of(name: str) -> MessageKind:
         return _KINDS[name]
     except KeyError:
         raise ValueError(f"unknown message kind {name!r}; register it in pedsdesk.messaging.kinds") from None
+
+
+def kind_title(name: str) -> str:
+    """The kind in words for staff pages; an unregistered (retired) kind by its name."""
+    spec = _KINDS.get(name)
+    return spec.title if spec else name.replace("_", " ").capitalize()
 
 
 def registered_kinds() -> list[str]:
@@ -179,10 +191,11 @@ def _daily_digest(data: RenderInput) -> Rendered:
 #: The kinds this app defines; other apps register theirs with register_kind.
 BUILTIN_KINDS = ("help_reply", "opt_out_confirmation", "opt_in_confirmation", "contact_test", "notice", "portal_link",
                  "daily_digest")
-register_kind(MessageKind("help_reply", _help_reply, exempt_from_cap=True))
-register_kind(MessageKind("opt_out_confirmation", _opt_out, exempt_from_cap=True, exempt_from_opt_out=True))
-register_kind(MessageKind("opt_in_confirmation", _opt_in, exempt_from_cap=True))
-register_kind(MessageKind("contact_test", _contact_test))
-register_kind(MessageKind("notice", _notice))
-register_kind(MessageKind("portal_link", _portal_link))
-register_kind(MessageKind("daily_digest", _daily_digest, for_staff=True))
+register_kind(MessageKind("help_reply", _help_reply, label="Answer to HELP", exempt_from_cap=True))
+register_kind(MessageKind("opt_out_confirmation", _opt_out, label="Texts turned off (STOP)", exempt_from_cap=True,
+                          exempt_from_opt_out=True))
+register_kind(MessageKind("opt_in_confirmation", _opt_in, label="Texts turned on again (START)", exempt_from_cap=True))
+register_kind(MessageKind("contact_test", _contact_test, label="Test message"))
+register_kind(MessageKind("notice", _notice, label="Please call us"))
+register_kind(MessageKind("portal_link", _portal_link, label="Link to the family page"))
+register_kind(MessageKind("daily_digest", _daily_digest, for_staff=True, label="Daily digest"))

@@ -7,6 +7,7 @@ channels live here too.
 """
 
 import datetime as dt
+import re
 
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -17,6 +18,9 @@ from django.utils import timezone
 from pedsdesk.people.models import Guardian
 from pedsdesk.practices.memo import PracticeMemo
 from pedsdesk.practices.models import Practice, StaffMember
+
+# /f/<token>/ and /calendar/visit/<token>.ics
+_LINK_TOKEN = re.compile(r"(/f/|/calendar/visit/)[^/\s]+")
 
 
 class Channel(models.TextChoices):
@@ -137,6 +141,18 @@ class Message(models.Model):
         if self.staff_member_id:
             return f"staff #{self.staff_member_id}"
         return "?"
+
+    @property
+    def kind_title(self) -> str:
+        from pedsdesk.messaging.kinds import kind_title
+
+        return kind_title(self.kind)
+
+    @property
+    def text_shown_to_staff(self) -> str:
+        """The text as sent, with the tokens of family links and calendar files left out:
+        those links are the family's credentials, not the front desk's."""
+        return _LINK_TOKEN.sub(r"\1…", self.body)
 
     @property
     def counts_toward_cap(self) -> bool:

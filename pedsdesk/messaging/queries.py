@@ -16,7 +16,8 @@ def open_failures(*, practice, guardian=None, channel: str = "") -> QuerySet:
 
 
 def outbox_page(*, practice, state: str = "", request=None) -> dict:
-    """The latest messages (kind, recipient, state; never the body), counts per state,
+    """The latest messages (kind in words, the text as sent without link tokens, recipient,
+    state), counts per state,
     the failing channels and the latest texts from families."""
     rows = Message.objects.filter(practice=practice).select_related("guardian", "staff_member")
     if state in MessageState.values:

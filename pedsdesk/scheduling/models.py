@@ -12,6 +12,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from pedsdesk.local_time import staff_clock, staff_when
 from pedsdesk.people.models import Patient, PlanOfCare
 from pedsdesk.practices.models import Discipline, Practice, StaffMember, zone_of
 
@@ -37,7 +38,7 @@ class WorkingHours(models.Model):
         verbose_name_plural = "working hours"
 
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+        return f"{self.get_weekday_display()} {staff_clock(self.start)}–{staff_clock(self.end)}"
 
     def clean(self) -> None:
         if self.start and self.end and self.end <= self.start:
@@ -95,7 +96,8 @@ class FamilyAvailability(models.Model):
         verbose_name_plural = "family availability"
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+        hours = f"{staff_clock(self.start)}–{staff_clock(self.end)}"
+        return f"{self.get_kind_display()}: {self.get_weekday_display()} {hours}"
 
     @property
     def audit_patient_id(self) -> int:
@@ -156,7 +158,7 @@ class Series(models.Model):
         verbose_name_plural = "series"
 
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()}s at {self.start_time:%H:%M}, {self.minutes} min"
+        return f"{self.get_weekday_display()}s at {staff_clock(self.start_time)}, {self.minutes} min"
 
     @property
     def audit_patient_id(self) -> int:
@@ -207,7 +209,7 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         who = self.patient.first_name if self.patient_id else (self.title or "Meeting")
-        return f"{who} with {self.therapist} at {self.local_start:%a %b %-d %H:%M}"
+        return f"{who} with {self.therapist}, {staff_when(self.start_at, self.practice.zone)}"
 
     def get_absolute_url(self) -> str:
         return reverse("appointment_detail", args=[self.pk])
@@ -336,11 +338,24 @@ class Opening(models.Model):
         indexes = [models.Index(fields=["practice", "status", "start_at"])]
 
     def __str__(self) -> str:
-        return f"Opening with {self.therapist} {self.start_at.astimezone(self.practice.zone):%a %b %-d %H:%M}"
+        return f"Opening with {self.therapist}, {staff_when(self.start_at, self.practice.zone)}"
 
     @property
     def minutes(self) -> int:
         return int((self.end_at - self.start_at).total_seconds() // 60)
+
+    @property
+    def origin(self) -> str:
+        """Where the time came from, in words: "Emilio's cancellation", "Free time found for
+        Emilio's makeup" (``freed_by`` is the visit a makeup replaces)."""
+        child = self.freed_by.patient.first_name if self.freed_by and self.freed_by.patient_id else ""
+        if not child:
+            return self.get_source_display()
+        return {
+            self.Source.CANCELLATION: f"{child}’s cancellation",
+            self.Source.MAKEUP_SEARCH: f"Free time found for {child}’s makeup",
+            self.Source.DISCHARGE: f"{child}’s weekly time, freed at discharge",
+        }.get(self.source, self.get_source_display())
 
 
 class CandidateKind(models.TextChoices):

@@ -437,9 +437,9 @@ def _taken_text(data: RenderInput) -> Rendered:
         "%(practice)s: sorry, the time on %(when)s was just taken. You stay on our list for the next one.") % values)
 
 
-register_kind(MessageKind("opening_offer", _offer_text))
-register_kind(MessageKind("offer_booked", _booked_text, exempt_from_cap=True))
-register_kind(MessageKind("offer_taken", _taken_text, exempt_from_cap=True))
+register_kind(MessageKind("opening_offer", _offer_text, label="Offer of an opening"))
+register_kind(MessageKind("offer_booked", _booked_text, exempt_from_cap=True, label="Offer booked"))
+register_kind(MessageKind("offer_taken", _taken_text, exempt_from_cap=True, label="Offered time was taken"))
 
 
 def _offer_reply(reply: Reply) -> bool:

@@ -38,7 +38,7 @@ def opening_list(request: HttpRequest) -> HttpResponse:
 
 @requires("schedule.view")
 def opening_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    opening = get_object_or_404(Opening.objects.select_related("therapist", "filled_by__patient", "freed_by"),
+    opening = get_object_or_404(Opening.objects.select_related("therapist", "filled_by__patient", "freed_by__patient"),
                                 pk=pk, practice=request.user.practice)
     offers = opening.offers.select_related("patient", "guardian").order_by("rank")
     record_event(actor=request.user, action="view", obj=opening, practice_id=opening.practice_id, request=request)

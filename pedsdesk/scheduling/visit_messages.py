@@ -117,6 +117,6 @@ def _answer(data: RenderInput) -> Rendered:
 # would land after the visit, a cancellation notice after the family set off, and an
 # answer to the family's own text is like HELP. Quiet hours still apply (see
 # confirmations.reminder_times).
-register_kind(MessageKind(REMINDER, _reminder, exempt_from_cap=True))
-register_kind(MessageKind(CANCELLED, _cancelled, exempt_from_cap=True))
-register_kind(MessageKind(ANSWER, _answer, exempt_from_cap=True))
+register_kind(MessageKind(REMINDER, _reminder, exempt_from_cap=True, label="Visit reminder"))
+register_kind(MessageKind(CANCELLED, _cancelled, exempt_from_cap=True, label="Visit cancelled"))
+register_kind(MessageKind(ANSWER, _answer, exempt_from_cap=True, label="Answer to a reply about a visit"))

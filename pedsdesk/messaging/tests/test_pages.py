@@ -1,6 +1,8 @@
 """The Messages page and clearing a failing channel: who may, and nothing leaks."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conftest import ROLES
@@ -53,3 +55,33 @@ def test_owner_edits_the_messaging_policy_in_the_admin(owner, practice, outsider
     client = client_for(owner)
     assert client.get(f"/admin/messaging/messagingpolicy/{mine.pk}/change/").status_code == 200
     assert client.get(f"/admin/messaging/messagingpolicy/{theirs.pk}/change/").status_code == 302
+
+
+def test_the_page_shows_each_message_in_words_and_as_sent_without_link_tokens(
+        practice, patient, front_desk, client_for, django_assert_max_num_queries):
+    rosa = patient.guardians.get()
+    queue_message(practice=practice, kind="portal_link", recipient=rosa, channel="sms", idempotency_key="p:2",
+                  context={"url": "http://127.0.0.1:8000/f/MQ:1xYV:secret-token/"})
+    queue_message(practice=practice, kind="notice", recipient=rosa, channel="email", idempotency_key="p:3",
+                  context={})
+    client = client_for(front_desk)
+    client.get(reverse("messaging_outbox"))
+    with CaptureQueriesContext(connection) as few:
+        body = client.get(reverse("messaging_outbox")).content.decode()
+    for n in range(4, 10):
+        queue_message(practice=practice, kind="notice", recipient=rosa, channel="email", idempotency_key=f"p:{n}",
+                      context={})
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("messaging_outbox"))
+    assert "Link to the family page" in body and "portal_link" not in body
+    assert "your child&#x27;s page is ready: http://127.0.0.1:8000/f/…/" in body
+    assert "secret-token" not in body
+    assert "Please call us" in body and "A message from Sunny Steps Pediatric Therapy" in body
+    assert "Text as sent" in body
+
+
+def test_every_registered_kind_has_words_for_staff():
+    from pedsdesk.messaging.kinds import kind_of, registered_kinds
+
+    unnamed = [kind for kind in registered_kinds() if not kind_of(kind).label]
+    assert not unnamed, f"give these kinds a label= for the Messages page: {unnamed}"

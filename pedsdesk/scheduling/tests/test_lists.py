@@ -97,7 +97,7 @@ def test_a_plan_gets_a_weekly_time_and_the_chart_shows_the_visits(front_desk, pa
     chart = client.get(reverse("patient_detail", args=[patient.pk]))
     assert b"Upcoming visits" in chart.content and b"4:00 PM" in chart.content
     plan_page = client.get(reverse("plan_of_care_detail", args=[plan.pk]))
-    assert b"Tuesdays at 16:00" in plan_page.content
+    assert b"Tuesdays at 4:00 PM" in plan_page.content
 
 
 def test_holidays_are_preloaded_once_and_stay_removed(practice):
