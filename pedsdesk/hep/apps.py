@@ -5,3 +5,8 @@ class HepConfig(AppConfig):
     name = "pedsdesk.hep"
     label = "hep"
     verbose_name = "Home exercise programs"
+
+    def ready(self) -> None:
+        # Message kinds, the visit-reminder addition, task rules, sweeps and demo records,
+        # registered with the registries the platform reads (it never imports hep).
+        from pedsdesk.hep import demo, followups, messages, rules, sections, sweeps  # noqa: F401

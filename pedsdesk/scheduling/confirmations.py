@@ -239,8 +239,9 @@ def sync_reminders(*, appointment: Appointment, now: dt.datetime | None = None,
             key = reminder_key(appointment, hours, guardian, confirmed)
             if Message.objects.filter(idempotency_key=key).exists():
                 continue
+            also = texts.reminder_additions(appointment, guardian, send_at)
             message = queue_message(practice=appointment.practice, kind=texts.REMINDER, recipient=guardian,
-                                    context=_context(appointment, guardian, confirmed=confirmed),
+                                    context=_context(appointment, guardian, confirmed=confirmed, also=also),
                                     idempotency_key=key, not_before=send_at, about=appointment)
             queued += message is not None
     return queued, withdrawn

@@ -12,6 +12,9 @@ Every key may be missing (the messaging tests render every kind with a bare cont
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
@@ -33,6 +36,38 @@ def visit_when(start_at: dt.datetime | None, zone: ZoneInfo) -> str:
     """'Monday, November 2 at 4:00 PM' / 'lunes 2 de noviembre a las 16:00' in the
     active language, on the practice's clock."""
     return local_time.when(start_at, zone)
+
+
+@dataclass(frozen=True)
+class ReminderAddition:
+    """Something another workflow asks in the visit reminder itself (one text, so the
+    family's per-contact cap is spent once). ``wants(appointment, guardian, send_at)``
+    decides when the reminder is queued; ``sms()`` and ``email()`` give the words in the
+    active language. Registered from the workflow's AppConfig.ready; the schedule never
+    imports the workflow."""
+
+    name: str
+    wants: Callable[[Any, Any, dt.datetime], bool]
+    sms: Callable[[], str]
+    email: Callable[[], str]
+
+
+_ADDITIONS: dict[str, ReminderAddition] = {}
+
+
+def register_reminder_addition(addition: ReminderAddition) -> ReminderAddition:
+    _ADDITIONS[addition.name] = addition
+    return addition
+
+
+def reminder_additions(appointment, guardian, send_at: dt.datetime) -> list[str]:
+    """The names of the additions that want a place in this reminder."""
+    return [name for name, addition in _ADDITIONS.items() if addition.wants(appointment, guardian, send_at)]
+
+
+def _also(data: RenderInput, channel: str) -> str:
+    words = [getattr(_ADDITIONS[name], channel)() for name in data.context.get("also") or [] if name in _ADDITIONS]
+    return " ".join(words)
 
 
 def _parts(data: RenderInput) -> dict:
@@ -70,14 +105,15 @@ def _reminder(data: RenderInput) -> Rendered:
         else:
             text = _("%(practice)s: reminder of %(child)s's visit %(when)s. Reply YES to confirm or NO to "
                      "cancel. To confirm, cancel or ask for another time: %(url)s") % p
-        return Rendered(_subject(p), text)
+        also = _also(data, "sms")
+        return Rendered(_subject(p), f"{text} {also}" if also else text)
     subject = (_("%(child)s's visit on %(when)s") % p) if p["child"] and p["when"] else _subject(p)
     first = (_("We look forward to seeing %(child)s at %(practice)s on %(when)s.") if confirmed
              else _("This is a reminder of %(child)s's visit at %(practice)s on %(when)s.")) % p
     action = (_("To cancel or ask for another time, open:") if confirmed
               else _("Please confirm the visit, cancel it, or ask for another time here:"))
     calendar = (_("Add the visit to your calendar:") + "\n" + p["ics_url"]) if p["ics_url"] else ""
-    return _email(data, subject, first, action + "\n" + p["url"], calendar,
+    return _email(data, subject, first, action + "\n" + p["url"], _also(data, "email"), calendar,
                   _("The link is for you alone; please do not forward it."))
 
 

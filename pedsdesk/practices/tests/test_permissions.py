@@ -27,14 +27,16 @@ from pedsdesk.workqueue.actions import TaskSpec, open_task
 # Reachable without signing in; each has its own tests.
 PUBLIC = {"family_offer", "family_offer_choice", "login", "logout", "second_factor", "healthz", "family_portal",
           "calendar_feed", "visit_ics", "twilio_inbound", "twilio_status", "family_visit_confirm",
-          "family_visit_cancel", "family_visit_reschedule", "private_file", "metrics"}
+          "family_visit_cancel", "family_visit_reschedule", "private_file", "metrics",
+          "hep_family_feedback", "hep_family_reminders", "hep_family_pdf"}
 # Changes state: walked with POST, expecting a redirect when allowed.
 POST_ONLY = {"diagnosis_delete", "school_day_delete", "api_token_revoke", "family_link_create", "family_link_revoke",
              "task_claim", "task_complete", "task_snooze", "task_reassign",
              "schedule_book", "appointment_move", "appointment_cancel", "appointment_status",
              "calendar_feed_create", "calendar_feed_revoke", "opening_offer_again", "plan_discharge",
              "plan_series_create", "availability_delete", "closure_delete", "channel_failure_clear",
-             "renewal_start", "renewal_pending", "renewal_document"}
+             "renewal_start", "renewal_pending", "renewal_document",
+             "hep_review_log", "hep_activity_copy", "hep_delivery_resend", "hep_question_answered"}
 
 
 def _named_patterns(resolver=None, namespace: str = "") -> dict[str, URLPattern]:
@@ -71,6 +73,7 @@ def records(practice, staff, patient):
             links=[{"label": str(guardian), "url": guardian.get_absolute_url()}]))[0].pk,
         "token": staff["owner"].api_tokens.get().pk,
         **_authorization_records(patient),
+        **_hep_records(practice, staff["therapist"], patient),
         "closure": Closure.objects.create(practice=practice, date=dt.date(2030, 7, 4), name="Holiday").pk,
         "hours": WorkingHours.objects.create(therapist=staff["therapist"], weekday=0, start=dt.time(8),
                                              end=dt.time(12)).pk,
@@ -98,6 +101,21 @@ def _authorization_records(patient) -> dict:
     renewed.coverage.payer.save()
     renewal, _ = open_renewal(authorization=renewed, today=dt.date(2027, 8, 1))
     return {"authorization": authorization.pk, "renewal": renewal.pk, "renewal_item": renewal.items.get().pk}
+
+
+def _hep_records(practice, therapist, patient) -> dict:
+    """A practice-owned activity, a sent program and a family's answer with a question."""
+    from pedsdesk.hep.actions import ItemInput, update_and_send
+    from pedsdesk.hep.models import Activity, Feedback
+
+    activity = Activity.objects.create(practice=practice, discipline="OT", title_en="Walk", title_es="Walk",
+                                       steps_en="a", steps_es="a")
+    version, (delivery,) = update_and_send(actor=therapist, patient=patient, items=[ItemInput(activity.pk)],
+                                           note="", guardians=[patient.guardians.first()])
+    feedback = Feedback.objects.create(practice=practice, version=version, guardian=delivery.guardian,
+                                       patient=patient, form_id="walk", days_practised=1, days_prescribed=2,
+                                       window_start=version.created_at, question="When?")
+    return {"hep_activity": activity.pk, "hep_delivery": delivery.pk, "hep_feedback": feedback.pk}
 
 
 # URL name -> which record its <pk> is (None: no arguments).
@@ -131,6 +149,10 @@ URL_ARGS = {
     "api_token_revoke": "token",  # each role revokes its own token in the role walk
     "my_tasks": None, "team_tasks": None, "task_detail": "task", "task_claim": "task", "task_complete": "task",
     "task_snooze": "task", "task_reassign": "task",
+    "hep_program": "patient", "hep_versions": "patient", "hep_review_log": "patient", "hep_caseload": None,
+    "hep_library": None, "hep_activity_create": None, "hep_activity_edit": "hep_activity",
+    "hep_activity_copy": "hep_activity", "hep_delivery_resend": "hep_delivery",
+    "hep_question_answered": "hep_feedback",
 
 }
 

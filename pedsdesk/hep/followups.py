@@ -1,0 +1,143 @@
+"""Asking the family how practice went: before the next visit (inside that visit's
+reminder when it goes out in the same window, so it is one text, not two) and one
+nudge when nothing is reported some days after delivery. Times are the practice's
+local clock; the family's chosen time of day, or "off", wins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from pedsdesk.hep import messages as texts
+from pedsdesk.hep.actions import at_family_time, queue_about
+from pedsdesk.hep.models import Delivery, DeliveryState, Feedback, FeedbackRequest, HepPolicy, HomeProgram
+from pedsdesk.messaging.models import Message, MessageState
+from pedsdesk.messaging.rules import local_datetime
+from pedsdesk.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
+from pedsdesk.scheduling.visit_messages import REMINDER, ReminderAddition, register_reminder_addition
+
+#: A visit reminder this close to the feedback time carries the question instead.
+SHARE_WINDOW = dt.timedelta(hours=12)
+#: The hourly sweep queues requests due this soon (with their own send time).
+LOOKAHEAD = dt.timedelta(minutes=75)
+REACHED = (DeliveryState.SENT, DeliveryState.DELIVERED, DeliveryState.OPENED, DeliveryState.QUEUED)
+ACTIVE_VISITS = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+
+
+def same_wall_clock(at: dt.datetime, days: int, zone) -> dt.datetime:
+    """``at`` moved by ``days`` calendar days on the local clock (23- or 25-hour days across DST)."""
+    local = at.astimezone(zone)
+    return local_datetime(local.date() + dt.timedelta(days=days), local.time().replace(tzinfo=None), zone)
+
+
+def feedback_due(appointment: Appointment) -> dt.datetime:
+    policy = HepPolicy.for_practice(appointment.practice)
+    return same_wall_clock(appointment.start_at, -policy.feedback_days_before, appointment.practice.zone)
+
+
+def _current_delivery(patient_id: int, guardian_id: int) -> Delivery | None:
+    program = HomeProgram.objects.filter(patient_id=patient_id).first()
+    if program is None or program.current_version_id is None:
+        return None
+    return (Delivery.objects.select_related("version", "guardian", "practice", "version__program__patient")
+            .filter(version_id=program.current_version_id, guardian_id=guardian_id, state__in=REACHED).first())
+
+
+def _reported_since(delivery: Delivery, since: dt.datetime) -> bool:
+    return Feedback.objects.filter(version_id=delivery.version_id, submitted_at__gte=since).exists()
+
+
+def wants_feedback_in_reminder(appointment: Appointment, guardian, send_at: dt.datetime) -> bool:
+    """The visit-reminder hook: ask in this reminder when it goes out near the feedback time."""
+    if appointment.patient_id is None or guardian is None:
+        return False
+    delivery = _current_delivery(appointment.patient_id, guardian.pk)
+    if delivery is None:
+        return False
+    due = at_family_time(guardian, appointment.practice, feedback_due(appointment))
+    if due is None or abs(send_at - due) > SHARE_WINDOW:
+        return False
+    request = FeedbackRequest.objects.filter(version_id=delivery.version_id, guardian=guardian,
+                                             kind=FeedbackRequest.Kind.BEFORE_VISIT,
+                                             appointment_id=appointment.pk).first()
+    if request is not None:
+        return request.with_visit_reminder  # already asked by its own text: not twice
+    try:
+        with transaction.atomic():
+            FeedbackRequest.objects.create(practice_id=appointment.practice_id, version_id=delivery.version_id,
+                                           guardian=guardian, kind=FeedbackRequest.Kind.BEFORE_VISIT,
+                                           appointment_id=appointment.pk, with_visit_reminder=True,
+                                           asked_at=send_at)
+    except IntegrityError:
+        return False
+    return True
+
+
+register_reminder_addition(ReminderAddition("hep_feedback", wants_feedback_in_reminder,
+                                            sms=texts.visit_reminder_sms, email=texts.visit_reminder_email))
+
+
+def _reminder_going_out(appointment: Appointment, guardian_id: int, due: dt.datetime) -> bool:
+    return Message.objects.filter(
+        about_type=ContentType.objects.get_for_model(Appointment), about_id=appointment.pk, kind=REMINDER,
+        guardian_id=guardian_id, not_before__gte=due - SHARE_WINDOW, not_before__lte=due + SHARE_WINDOW,
+        state__in=[MessageState.QUEUED, MessageState.SENDING, MessageState.SENT, MessageState.DELIVERED],
+    ).exists()
+
+
+def request_before_visits(*, now: dt.datetime | None = None) -> int:
+    """Queue the before-visit questions due within the lookahead that no reminder carries."""
+    now = now or timezone.now()
+    queued = 0
+    deliveries = (Delivery.objects.filter(state__in=REACHED, version__program__current_version=F("version_id"))
+                  .select_related("practice", "guardian", "version__program__patient"))
+    for delivery in deliveries:
+        patient = delivery.version.program.patient
+        visit = (Appointment.objects.filter(patient=patient, status__in=ACTIVE_VISITS, start_at__gt=now)
+                 .exclude(kind=AppointmentKind.MEETING).select_related("practice").order_by("start_at").first())
+        if visit is None:
+            continue
+        due = at_family_time(delivery.guardian, delivery.practice, feedback_due(visit))
+        if due is None or due > now + LOOKAHEAD or due < (delivery.sent_at or delivery.created_at):
+            continue
+        if _reported_since(delivery, due - dt.timedelta(days=2)):
+            continue
+        with transaction.atomic():
+            request, created = FeedbackRequest.objects.get_or_create(
+                version_id=delivery.version_id, guardian=delivery.guardian, kind=FeedbackRequest.Kind.BEFORE_VISIT,
+                appointment_id=visit.pk,
+                defaults={"practice_id": delivery.practice_id, "asked_at": max(due, now),
+                          "with_visit_reminder": _reminder_going_out(visit, delivery.guardian_id, due)})
+            if created and not request.with_visit_reminder:
+                queued += queue_about(delivery=delivery, kind=texts.FEEDBACK_REQUEST, not_before=max(due, now),
+                                 key=f"hep-feedback:{delivery.pk}:{visit.pk}") is not None
+    return queued
+
+
+def send_nudges(*, now: dt.datetime | None = None) -> int:
+    """One nudge when nothing was reported ``nudge_days`` after delivery (local calendar days)."""
+    now = now or timezone.now()
+    queued = 0
+    deliveries = (Delivery.objects.filter(state__in=REACHED, sent_at__isnull=False,
+                                          sent_at__gte=now - dt.timedelta(days=30),
+                                          version__program__current_version=F("version_id"))
+                  .select_related("practice", "guardian", "version__program__patient"))
+    for delivery in deliveries:
+        days = HepPolicy.for_practice(delivery.practice).nudge_days
+        due = at_family_time(delivery.guardian, delivery.practice,
+                             same_wall_clock(delivery.sent_at, days, delivery.practice.zone))
+        if due is None or due > now + LOOKAHEAD or _reported_since(delivery, delivery.sent_at):
+            continue
+        with transaction.atomic():
+            _, created = FeedbackRequest.objects.get_or_create(
+                version_id=delivery.version_id, guardian=delivery.guardian, kind=FeedbackRequest.Kind.NUDGE,
+                appointment_id=0, defaults={"practice_id": delivery.practice_id, "asked_at": max(due, now)})
+            if created:
+                queued += queue_about(delivery=delivery, kind=texts.NUDGE, not_before=max(due, now),
+                                 key=f"hep-nudge:{delivery.pk}") is not None
+    return queued

@@ -1,0 +1,15 @@
+"""The sweeps of home programs (see pedsdesk/sweeps.py)."""
+
+from pedsdesk.hep.actions import sweep_deliveries
+from pedsdesk.hep.followups import request_before_visits, send_nudges
+from pedsdesk.sweeps import sweep
+
+
+@sweep("hep.deliveries", "minute")
+def _deliveries() -> dict:
+    return sweep_deliveries()
+
+
+@sweep("hep.feedback_requests", "hourly")
+def _feedback_requests() -> dict:
+    return {"before_visit": request_before_visits(), "nudges": send_nudges()}
