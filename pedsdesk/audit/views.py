@@ -3,6 +3,7 @@ import datetime as dt
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
+from pedsdesk.audit.describe import action_label, describe
 from pedsdesk.audit.queries import search_events
 from pedsdesk.practices.web import requires
 
@@ -40,8 +41,10 @@ def audit_search(request):
     page = Paginator(events, 100).get_page(params.get("page"))
     query = params.copy()
     query.pop("page", None)
+    actions = ["view", "list", "create", "update", "delete", "login", "family_link_opened", "family_link_created",
+               "family_link_revoked", "api_token_created", "api_token_revoked"]
     return render(request, "audit/search.html", {
-        "page": page, "errors": errors, "params": params, "query": query.urlencode(), "title": "Audit log",
-        "actions": ["view", "list", "create", "update", "delete", "login", "family_link_opened",
-                    "family_link_created", "family_link_revoked", "api_token_created", "api_token_revoked"],
+        "page": page, "rows": describe(list(page), practice_id=request.user.practice_id), "errors": errors,
+        "params": params, "query": query.urlencode(), "title": "Audit log",
+        "actions": [(action, action_label(action)) for action in actions],
     })

@@ -78,7 +78,7 @@ def test_owner_searches_the_log_in_the_practice_time_zone(chain, owner, patient,
     client = signed_in(owner)
     page = client.get(reverse("audit_search"), {"patient": patient.pk, "action": "view"})
     assert page.status_code == 200
-    assert page.content.count(b"fran (Front desk)") >= 1 and b"theo (Therapist)" in page.content
+    assert page.content.count(b"Fran Tester (Front desk)") >= 1 and b"Theo Tester (Therapist)" in page.content
     bad = client.get(reverse("audit_search"), {"start": "27/11/2026", "patient": "Ava"})
     assert b"Start date must look like 2026-11-27" in bad.content
     assert b"Patient must be the patient" in bad.content
@@ -86,4 +86,15 @@ def test_owner_searches_the_log_in_the_practice_time_zone(chain, owner, patient,
 
 def test_audit_page_lists_only_this_practice(chain, outsider):
     page = signed_in(outsider).get(reverse("audit_search"))
-    assert b"fran (Front desk)" not in page.content
+    assert b"Fran Tester" not in page.content
+
+
+def test_the_page_says_who_did_what_to_whom_in_words(chain, owner, patient, django_assert_max_num_queries):
+    client = signed_in(owner)
+    client.get(reverse("audit_search"))
+    with django_assert_max_num_queries(12):
+        body = client.get(reverse("audit_search")).content.decode()
+    assert f"Opened patient #{patient.pk}" in body and f"Changed patient #{patient.pk}" in body
+    assert ">Ava Lopez</a>" in body and "Fran Tester (Front desk)" in body
+    assert "people.patient" not in body and ">view<" not in body
+    assert '<option value="family_link_opened">Family link opened</option>' in body
