@@ -332,6 +332,8 @@ class Opening(models.Model):
                                   help_text="Every candidate looked at, in rank order, with why any was skipped.")
     created_at = models.DateTimeField(default=timezone.now)
     filled_at = models.DateTimeField(null=True, blank=True)
+    recheck_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="Nobody could be asked: look for families again from this time.")
 
     class Meta:
         ordering = ["start_at"]

@@ -13,6 +13,7 @@ import logging
 from collections import defaultdict
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,6 +54,10 @@ BROADCAST_LIMIT = 25
 OPTIMIZED_LOOKAHEAD = 8
 MAKEUP_SEARCH_CHECKS = 12
 OFFER_REPLY = "opening_offer"
+# How long an opening nobody could be asked for waits before the minute sweep looks again
+# (a family's week may gain room, a renewal may come through); not every minute, so the
+# sweep costs what is due, not what is open.
+RECHECK_AFTER = dt.timedelta(minutes=15)
 
 
 def open_opening(*, cancelled: Appointment, now: dt.datetime | None = None) -> Opening | None:
@@ -238,7 +243,10 @@ def send_next_offers(*, opening: Opening, now: dt.datetime | None = None) -> int
             rank += 1
             _send(opening, candidate, rank, batch, now, expires)
         opening.status = Opening.Status.OFFERING if chosen else Opening.Status.OPEN
-        opening.save(update_fields=["status", "considered"])
+        # Nobody to ask now: the minute sweep looks again later, not every minute.
+        waiting = not chosen and not opening.offers.filter(status=Offer.Status.SENT).exists()
+        opening.recheck_at = now + RECHECK_AFTER if waiting else None
+        opening.save(update_fields=["status", "considered", "recheck_at"])
     return len(chosen)
 
 
@@ -406,11 +414,13 @@ def expire_offers(*, now: dt.datetime | None = None) -> int:
     for offer in Offer.objects.filter(status=Offer.Status.SENT, expires_at__lte=now).select_related("opening"):
         with transaction.atomic():
             _close(offer, Offer.Status.EXPIRED, now)
+            Opening.objects.filter(pk=offer.opening_id).update(recheck_at=None)  # ask the next families now
         expired += 1
     Opening.objects.filter(status__in=[Opening.Status.OPEN, Opening.Status.OFFERING], start_at__lte=now).update(
         status=Opening.Status.EXPIRED)
-    waiting = Opening.objects.filter(status__in=[Opening.Status.OPEN, Opening.Status.OFFERING],
-                                     start_at__gt=now).exclude(offers__status=Offer.Status.SENT)
+    waiting = (Opening.objects.filter(status__in=[Opening.Status.OPEN, Opening.Status.OFFERING], start_at__gt=now)
+               .filter(Q(recheck_at__isnull=True) | Q(recheck_at__lte=now))
+               .exclude(offers__status=Offer.Status.SENT))
     for opening in waiting.select_related("practice", "therapist__therapist_profile"):
         send_next_offers(opening=opening, now=now)
     return expired

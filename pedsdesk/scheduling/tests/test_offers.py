@@ -276,3 +276,31 @@ def test_live_offers_follow_the_optimizers_plan(week, front_desk, practice, work
     cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
     ranked = list(Offer.objects.filter(opening__source="cancellation").order_by("rank"))
     assert ranked[0].patient == reliable
+
+
+def test_an_opening_nobody_can_be_asked_for_is_looked_at_again_later_not_every_minute(
+        week, front_desk, practice, working_week, cancel, monkeypatch):
+    from pedsdesk.scheduling import offers
+
+    policy = SchedulingPolicy.for_practice(practice)
+    policy.offer_policy = OfferPolicy.SEQUENTIAL
+    policy.save()
+    cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
+    first = Offer.objects.get(opening__source="cancellation")
+    opening = first.opening
+    # The only fitting family lets the offer run out; nobody else fits.
+    Offer.objects.exclude(pk=first.pk).delete()
+    looks = []
+    real = offers.find_candidates
+    monkeypatch.setattr(offers, "find_candidates", lambda o, *a, **k: looks.append(o.pk) or [
+        c for c in real(o, *a, **k) if c.patient.pk == first.patient_id])
+    expired_at = first.expires_at + dt.timedelta(seconds=1)
+    assert expire_offers(now=expired_at) == 1
+    opening.refresh_from_db()
+    assert looks.count(opening.pk) == 1 and opening.status == Opening.Status.OPEN
+    assert opening.recheck_at == expired_at + offers.RECHECK_AFTER
+    for minute in range(1, 15):
+        expire_offers(now=expired_at + dt.timedelta(minutes=minute))
+    assert looks.count(opening.pk) == 1, "the minute sweep left the opening alone until its recheck time"
+    expire_offers(now=expired_at + offers.RECHECK_AFTER)
+    assert looks.count(opening.pk) == 2
