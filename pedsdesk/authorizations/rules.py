@@ -194,23 +194,25 @@ class Rule:
     schedule: str
     label: str
     evaluate: Callable[[Practice, dt.datetime], Iterable[TaskSpec]]
+    listed_in: str = ""  # the daily list task (workqueue/lists.py) that gathers kinds coming in dozens
 
 
 RULES = [
     Rule(DOCUMENTS_RULE, "renewal_document", "hourly", "Renewal document to write", renewal_documents),
-    Rule(TO_SUBMIT_RULE, "renewal_to_submit", "hourly", "Renewal to submit", renewals_to_submit),
+    Rule(TO_SUBMIT_RULE, "renewal_to_submit", "hourly", "Renewal to submit", renewals_to_submit, "renewals"),
     Rule("authorization_renewal_overdue", "renewal_overdue", "hourly", "Renewal overdue", renewals_overdue),
     Rule("authorization_decision_overdue", "renewal_decision_overdue", "hourly", "Payer decision overdue",
          decisions_overdue),
     Rule("authorization_runs_out", "authorization_runs_out", "daily", "Authorization runs out early",
-         authorizations_running_out),
+         authorizations_running_out, "authorizations"),
     Rule("authorization_under_used", "authorization_under_used", "daily", "Authorized units unused",
-         authorizations_under_used),
+         authorizations_under_used, "authorizations"),
     Rule("authorization_visits_beyond_coverage", "visits_beyond_coverage", "daily", "Visits not covered",
-         visits_beyond_coverage),
+         visits_beyond_coverage, "authorizations"),
 ]
 for _rule in RULES:
-    task_rule(_rule.name, kind=_rule.kind, schedule=_rule.schedule, label=_rule.label)(_rule.evaluate)
+    task_rule(_rule.name, kind=_rule.kind, schedule=_rule.schedule, label=_rule.label,
+              listed_in=_rule.listed_in)(_rule.evaluate)
 
 
 def run_authorization_rules(*, practice: Practice, now: dt.datetime | None = None) -> dict[str, tuple[int, int]]:

@@ -84,7 +84,7 @@ def attendance_by_child(practice: Practice, now: dt.datetime, window_days: int) 
     return found
 
 
-@task_rule("attendance_pattern", kind="attendance_pattern", label="Attendance pattern")
+@task_rule("attendance_pattern", kind="attendance_pattern", label="Attendance pattern", listed_in="attendance")
 def attendance_patterns(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec]:
     """Office manager: a run of misses, or attendance under the practice's floor over its
     window (with enough visits to mean something)."""

@@ -52,6 +52,7 @@ from pedsdesk.scheduling.models import (
 )
 from pedsdesk.sweeps import sweep
 from pedsdesk.workqueue.actions import TaskSpec, close_task_by_rule, open_task
+from pedsdesk.workqueue.lists import list_row
 from pedsdesk.workqueue.models import OPEN_STATUSES, Priority, Task
 from pedsdesk.workqueue.rules import task_rule
 
@@ -505,10 +506,28 @@ def _queue_reminders() -> int:
     return queue_upcoming_reminders()
 
 
-# The front desk's task when nobody confirmed
+# The front desk's task when nobody confirmed: a row of the day's call list
+
+CONFIRM_BY = dt.timedelta(hours=2)
 
 
-@task_rule("visit_unconfirmed", kind="visit_unconfirmed", schedule="minute", label="Visit not confirmed")
+def load_call_rows(rows: list) -> None:
+    """What a call-list row shows: the visit and the guardian to call. Two queries."""
+    visits = Appointment.objects.filter(pk__in=[r.subject_id for r in rows]).select_related("patient", "therapist",
+                                                                                             "practice")
+    visits = {v.pk: v for v in visits}
+    guardians = recipients_for({v.patient_id for v in visits.values()})
+    for row in rows:
+        row.visit = visits.get(row.subject_id)
+        row.guardian = guardians.get(row.visit.patient_id) if row.visit else None
+
+
+list_row("visit_unconfirmed", template="scheduling/_call_row.html", load=load_call_rows)
+
+
+
+@task_rule("visit_unconfirmed", kind="visit_unconfirmed", schedule="minute", label="Visit not confirmed",
+           listed_in="calls")
 def unconfirmed_visits(practice: Practice, now: dt.datetime):
     """Front desk: a visit still only booked within the practice's window (default 24 h)."""
     policy = ConfirmationPolicy.for_practice(practice)
@@ -530,7 +549,9 @@ def unconfirmed_visits(practice: Practice, now: dt.datetime):
                     f"{visit.local_start:%A, %B %-d at %-I:%M %p} is not confirmed yet. {call} to confirm it, "
                     f"or cancel it so the time can be offered."),
             subject=visit, patient_id=patient.pk, role=Role.FRONT_DESK,
-            due_at=max(now, visit.start_at - dt.timedelta(hours=2)),
+            # The real deadline, fixed: two hours before the visit (the time the family still
+            # has to come, or the opening still has to be offered), however late it gets.
+            due_at=visit.start_at - CONFIRM_BY,
             links=[{"label": "Visit", "url": visit.get_absolute_url()},
                    {"label": str(patient), "url": patient.get_absolute_url()}],
         )

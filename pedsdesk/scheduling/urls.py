@@ -11,6 +11,7 @@ urlpatterns = [
     path("appointments/<int:pk>/move/", views.appointment_move, name="appointment_move"),
     path("appointments/<int:pk>/cancel/", views.appointment_cancel, name="appointment_cancel"),
     path("appointments/<int:pk>/status/", views.appointment_status, name="appointment_status"),
+    path("tasks/<int:pk>/visit/", views.visit_call, name="visit_call"),
     path("plans-of-care/<int:pk>/discharge/", views_lists.plan_discharge, name="plan_discharge"),
     path("plans-of-care/<int:pk>/series/", views_lists.plan_series_create, name="plan_series_create"),
     path("schedule/availability/", views_availability.availability, name="availability"),

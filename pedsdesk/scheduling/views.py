@@ -1,6 +1,7 @@
 """Schedule screens. With htmx the grid updates in place; without it every form still
 works as a plain page."""
 
+import contextlib
 import datetime as dt
 
 from django.contrib import messages
@@ -15,10 +16,13 @@ from pedsdesk.practices.models import Role, StaffMember
 from pedsdesk.practices.web import requires
 from pedsdesk.scheduling import actions
 from pedsdesk.scheduling.forms import BookingForm, CancelForm, MoveForm
-from pedsdesk.scheduling.models import Appointment, AppointmentStatus
+from pedsdesk.scheduling.models import Appointment, AppointmentStatus, CancelledBy
 from pedsdesk.scheduling.panel import panel_sections
 from pedsdesk.scheduling.queries import day_list, density, practice_day, therapist_week, therapists_of
 from pedsdesk.scheduling.timeslots import local_to_utc, week_start
+from pedsdesk.workqueue.actions import TaskClosedError, complete_task
+from pedsdesk.workqueue.queries import task_for
+from pedsdesk.workqueue.views import task_answer
 
 
 def _day(request: HttpRequest) -> dt.date:
@@ -204,3 +208,36 @@ def appointment_status(request: HttpRequest, pk: int) -> HttpResponse:
     except ValueError as exc:
         return _panel_error(request, appointment, str(exc))
     return _grid_response(request, appointment.therapist, appointment.local_start.date())
+
+
+@require_POST
+@requires("schedule.edit")
+def visit_call(request: HttpRequest, pk: int) -> HttpResponse:
+    """A call-list row's Confirm or Cancel (task ``pk``): change the visit as the family
+    said on the phone, then mark the row done; the answer is the row, in place."""
+    task = task_for(request.user, pk)
+    if task.kind != "visit_unconfirmed" or not task.subject_id:
+        raise Http404("Not a visit to confirm.")
+    appointment = _appointment(request, task.subject_id)
+    what = request.POST.get("do", "")
+    error = notice = ""
+    try:
+        if not task.is_open or not task.can_work:
+            raise ValueError("This row is not open in your queue any more; nothing changed.")
+        if what == "confirm":
+            actions.set_status(actor=request.user, appointment=appointment, status=AppointmentStatus.CONFIRMED,
+                               request=request)
+            note, notice = "Confirmed by phone", "Confirmed"
+        elif what == "cancel":
+            actions.cancel_appointment(actor=request.user, appointment=appointment, by=CancelledBy.FAMILY,
+                                       reason=request.POST.get("reason", ""), request=request)
+            note, notice = "Cancelled by phone", "Cancelled; the time is an opening now"
+        else:
+            raise ValueError("Choose Confirm or Cancel for this visit.")
+    except ValueError as exc:
+        error = str(exc)
+    else:
+        # The rule may have seen the change first and closed the row: nothing left to do then.
+        with contextlib.suppress(TaskClosedError):
+            complete_task(task=task, actor=request.user, note=note, request=request)
+    return task_answer(request, task_for(request.user, pk), error=error, notice=notice)

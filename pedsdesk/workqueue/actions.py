@@ -271,7 +271,8 @@ def escalate_overdue_tasks(*, now: dt.datetime | None = None, grace: dt.timedelt
     now = now or timezone.now()
     grace = conf.escalation_grace() if grace is None else grace
     candidates = Task.objects.filter(
-        status__in=(TaskStatus.OPEN, TaskStatus.CLAIMED), escalated_at__isnull=True, due_at__lt=now - grace
+        status__in=(TaskStatus.OPEN, TaskStatus.CLAIMED), escalated_at__isnull=True, due_at__lt=now - grace,
+        parent__isnull=True,  # a list's rows escalate with their list
     ).only("pk", "practice_id", "patient_id", "kind", "due_at", "priority")
     if practice is not None:
         candidates = candidates.filter(practice=practice)

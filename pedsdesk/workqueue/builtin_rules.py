@@ -14,6 +14,7 @@ from pedsdesk.authorizations.models import Coverage, PayerType
 from pedsdesk.people.models import UNREACHABLE, Guardian, GuardianOf, Patient, PlanOfCare
 from pedsdesk.practices.models import Practice, Role
 from pedsdesk.workqueue.actions import TaskSpec
+from pedsdesk.workqueue.lists import list_row
 from pedsdesk.workqueue.models import Priority
 from pedsdesk.workqueue.rules import task_rule
 
@@ -54,7 +55,17 @@ def _names(people: list) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-@task_rule("guardian_unreachable", kind="guardian_unreachable", label="Guardian we cannot reach")
+def load_guardian_rows(rows: list) -> None:
+    """A call-list row of a guardian we cannot reach shows whom to call. One query."""
+    guardians = Guardian.objects.in_bulk([r.subject_id for r in rows])
+    for row in rows:
+        row.guardian = guardians.get(row.subject_id)
+
+
+list_row("guardian_unreachable", template="workqueue/_call_guardian_row.html", load=load_guardian_rows)
+
+
+@task_rule("guardian_unreachable", kind="guardian_unreachable", label="Guardian we cannot reach", listed_in="calls")
 def guardian_unreachable(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec]:
     """Front desk: a guardian of an active child who can get neither texts nor email
     (opted out of texts or never agreed to them, or no phone, and no email)."""
@@ -102,7 +113,7 @@ def guardian_unreachable(practice: Practice, now: dt.datetime) -> Iterator[TaskS
 
 
 @task_rule("plan_of_care_ending", kind="plan_of_care_renewal", label="Plan of care to renew",
-           recheck_after=dt.timedelta(days=3))
+           recheck_after=dt.timedelta(days=3), listed_in="plans_of_care")
 def plan_of_care_ending(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec]:
     """The plan's therapist: a plan ending within 14 days with no later plan of care
     for that child and discipline."""

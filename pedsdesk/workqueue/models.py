@@ -55,6 +55,8 @@ class Task(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # A row of a list task (a day's call list): worked in place from the list, not listed on its own.
+    parent = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="items")
 
     class Meta:
         ordering = ["due_at", "-priority", "created_at"]
@@ -88,6 +90,9 @@ class Task(models.Model):
 
     def is_overdue(self, now=None) -> bool:
         return bool(self.is_open and self.due_at and self.due_at < (now or timezone.now()))
+
+
+LIST_KIND = "task_list"
 
 
 class Digest(models.Model):

@@ -7,6 +7,7 @@ come with their assignee joined, and labels are computed in Python.
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -15,7 +16,8 @@ from pedsdesk.audit.models import AuditEvent
 from pedsdesk.practices.models import Practice, Role, StaffMember
 from pedsdesk.practices.permissions import has_permission
 from pedsdesk.workqueue.actions import may_work
-from pedsdesk.workqueue.models import OPEN_STATUSES, Task, TaskStatus
+from pedsdesk.workqueue.lists import ROWS_SHOWN, load_rows, row_queryset
+from pedsdesk.workqueue.models import LIST_KIND, OPEN_STATUSES, Task, TaskStatus
 from pedsdesk.workqueue.rules import kind_label, rule_label
 
 ACTIVE = (TaskStatus.OPEN, TaskStatus.CLAIMED)  # open and not snoozed: what a person should look at now
@@ -27,12 +29,13 @@ def escalation_role(practice: Practice) -> str:
     return Role.OFFICE_MANAGER if has_manager else Role.OWNER
 
 
-def personal_filter(user: StaffMember, escalations_to: str) -> Q:
-    """Assigned to me, unclaimed in my role's queue, and escalated tasks if they come to me."""
+def personal_filter(user: StaffMember, escalations_to: str, *, kind: str = "") -> Q:
+    """Assigned to me, unclaimed in my role's queue, and escalated tasks if they come to me.
+    A list task stands for its rows, except when asking for one kind: then its rows, one by one."""
     condition = Q(assignee=user) | Q(assignee__isnull=True, role=user.role)
     if user.role == escalations_to:
         condition |= Q(escalated_at__isnull=False)
-    return condition
+    return condition & (Q(kind=kind) if kind else Q(parent__isnull=True))
 
 
 def ordered(queryset: QuerySet) -> QuerySet:
@@ -122,16 +125,47 @@ def split(tasks: list[Task]) -> tuple[list[Task], list[Task], list[Task]]:
     return overdue, today, later
 
 
-def personal_queue(user: StaffMember, *, limit: int | None = None, now: dt.datetime | None = None) -> Queue:
-    """My tasks: open and in progress, in working order, with counts of every bucket."""
+def personal_queue(user: StaffMember, *, limit: int | None = None, offset: int = 0, kind: str = "",
+                   now: dt.datetime | None = None) -> Queue:
+    """My tasks (of one kind, if given): open and in progress, in working order, with
+    counts of every bucket; ``offset`` and ``limit`` page through them."""
     now = now or timezone.now()
     practice = user.practice
     escalations_to = escalation_role(practice)
-    mine = Task.objects.filter(practice=practice).filter(personal_filter(user, escalations_to))
+    mine = Task.objects.filter(practice=practice).filter(personal_filter(user, escalations_to, kind=kind))
     counts = _bucket_counts(mine, now, end_of_local_day(practice, now))
     rows = task_rows(mine.filter(status__in=ACTIVE))
-    tasks = decorate(list(rows[:limit] if limit else rows), user, now, practice)
+    rows = rows[offset:offset + limit] if limit else rows[offset:]
+    tasks = with_rows(decorate(list(rows), user, now, practice), user, now, practice)
     return Queue(*split(tasks), counts=counts, includes_escalated=user.role == escalations_to)
+
+
+def personal_kinds(user: StaffMember) -> list[tuple[str, str]]:
+    """The kinds of task open in my queue, rows of lists included, for the filter. One query."""
+    practice = user.practice
+    condition = Q(assignee=user) | Q(assignee__isnull=True, role=user.role)
+    if user.role == escalation_role(practice):
+        condition |= Q(escalated_at__isnull=False)
+    kinds = set(Task.objects.filter(practice=practice, status__in=ACTIVE).filter(condition)
+                .exclude(kind=LIST_KIND).values_list("kind", flat=True).distinct())
+    return sorted(((k, kind_label(k)) for k in kinds), key=lambda c: c[1])
+
+
+def with_rows(tasks: list[Task], user: StaffMember | None, now: dt.datetime, practice: Practice,
+              *, shown: int = ROWS_SHOWN) -> list[Task]:
+    """Give each list task among ``tasks`` its open rows (the first ``shown``) and their
+    count, decorated and loaded for their templates. One query, plus each kind's loader."""
+    lists = [t for t in tasks if t.kind == LIST_KIND]
+    if not lists:
+        return tasks
+    rows = decorate(list(row_queryset(lists)), user, now, practice)
+    by_list: dict[int, list[Task]] = {t.pk: [] for t in lists}
+    for row in rows:
+        by_list[row.parent_id].append(row)
+    load_rows(r for members in by_list.values() for r in members[:shown])
+    for task in lists:
+        task.rows, task.row_count = by_list[task.pk][:shown], len(by_list[task.pk])
+    return tasks
 
 
 def today(user: StaffMember, *, limit: int = 21, now: dt.datetime | None = None) -> dict:
@@ -190,14 +224,14 @@ def team_tasks(practice: Practice, filters: TeamFilters, now: dt.datetime | None
     """The practice's tasks, filtered; for the team queue page and the API."""
     now = now or timezone.now()
     rows = Task.objects.filter(practice=practice).filter(_STATUS_FILTERS.get(filters.status, Q(status__in=ACTIVE)))
+    # A list stands for its rows, except when asking for one kind: then its rows, one by one.
+    rows = rows.filter(kind=filters.kind) if filters.kind else rows.filter(parent__isnull=True)
     if filters.role:
         rows = rows.filter(role=filters.role)
     if filters.assignee:
         rows = rows.filter(assignee_id=filters.assignee)
     if filters.unclaimed:
         rows = rows.filter(assignee__isnull=True)
-    if filters.kind:
-        rows = rows.filter(kind=filters.kind)
     if filters.overdue:
         rows = rows.filter(due_at__lt=now, status__in=OPEN_STATUSES)
     if filters.escalated:
@@ -215,7 +249,8 @@ def team_overview(practice: Practice, now: dt.datetime | None = None) -> list[di
     active = Q(status__in=ACTIVE)
     counts = {
         row["role"]: row
-        for row in Task.objects.filter(practice=practice, status__in=OPEN_STATUSES).values("role").annotate(
+        for row in Task.objects.filter(practice=practice, status__in=OPEN_STATUSES, parent__isnull=True)
+        .values("role").annotate(
             open=Count("pk", filter=active),
             unclaimed=Count("pk", filter=active & Q(assignee__isnull=True)),
             overdue=Count("pk", filter=active & Q(due_at__lt=now)),
@@ -234,8 +269,8 @@ def team_overview(practice: Practice, now: dt.datetime | None = None) -> list[di
 def escalated_tasks(practice: Practice, user: StaffMember, *, limit: int = 10,
                     now: dt.datetime | None = None) -> tuple[list[Task], int]:
     now = now or timezone.now()
-    rows = Task.objects.filter(practice=practice, status__in=ACTIVE, escalated_at__isnull=False)
-    shown = decorate(list(task_rows(rows)[:limit]), user, now, practice)
+    rows = Task.objects.filter(practice=practice, status__in=ACTIVE, escalated_at__isnull=False, parent__isnull=True)
+    shown = with_rows(decorate(list(task_rows(rows)[:limit]), user, now, practice), user, now, practice)
     return shown, (rows.count() if len(shown) == limit else len(shown))
 
 
@@ -243,7 +278,16 @@ def task_for(user: StaffMember, pk: int) -> Task:
     """Task ``pk`` of the user's practice, else 404 (another practice's id too)."""
     task = get_object_or_404(Task.objects.select_related("practice", "assignee", "closed_by", "subject_type"), pk=pk,
                              practice=user.practice_id)
-    return decorate([task], user, timezone.now(), user.practice)[0]
+    now = timezone.now()
+    return with_rows(decorate([task], user, now, user.practice), user, now, user.practice)[0]
+
+
+def list_rows_page(task: Task, user: StaffMember, page_number) -> Page:
+    """One page of a list task's open rows, for the list's own page."""
+    now = timezone.now()
+    page = Paginator(row_queryset([task]), ROWS_SHOWN).get_page(page_number)
+    page.object_list = load_rows(decorate(list(page.object_list), user, now, task.practice))
+    return page
 
 
 def task_history(task: Task) -> list[dict]:

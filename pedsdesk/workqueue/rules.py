@@ -22,6 +22,7 @@ from django.utils import timezone
 from pedsdesk.practices.models import Practice
 from pedsdesk.sweeps import SCHEDULES
 from pedsdesk.workqueue.actions import TaskSpec, escalate_overdue_tasks, sync_rule
+from pedsdesk.workqueue.lists import gather_lists
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class TaskRule:
     evaluate: RuleFunction
     label: str
     recheck_after: dt.timedelta | None = None
+    listed_in: str = ""
 
 
 _RULES: dict[str, TaskRule] = {}
@@ -43,17 +45,19 @@ _KIND_LABELS: dict[str, str] = {}
 
 
 def task_rule(name: str, kind: str, schedule: str = "hourly", *, label: str = "",
-              recheck_after: dt.timedelta | None = None) -> Callable[[RuleFunction], RuleFunction]:
+              recheck_after: dt.timedelta | None = None, listed_in: str = "") -> Callable[[RuleFunction], RuleFunction]:
     """Register a rule run every hour (or minute, or day) for every practice.
 
     ``label`` names the task kind for people ("Plan of care to renew"); ``recheck_after``
     overrides how long a task marked done stays done while its condition still holds.
+    ``listed_in`` names a list (workqueue/lists.py, e.g. "calls") that gathers the
+    rule's tasks into one list task per day and queue, for kinds that come in dozens.
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {SCHEDULES}")
 
     def register(function: RuleFunction) -> RuleFunction:
-        _RULES[name] = TaskRule(name, kind, schedule, function, label or kind_label(kind), recheck_after)
+        _RULES[name] = TaskRule(name, kind, schedule, function, label or kind_label(kind), recheck_after, listed_in)
         _KIND_LABELS.setdefault(kind, label or kind_label(kind))
         return function
 
@@ -105,6 +109,9 @@ def run_rules(*, practice: Practice | None = None, schedule: str | None = None,
                 continue
             opened, closed = opened + o, closed + c
         totals[rule.name] = (opened, closed)
+    listed = {rule.name: rule.listed_in for rule in registered_rules() if rule.listed_in}
+    for each in practices:
+        gather_lists(practice=each, listed=listed, now=now)
     return totals
 
 

@@ -25,10 +25,13 @@ from pedsdesk.workqueue.forms import (
     reassign_target,
     snooze_until,
 )
-from pedsdesk.workqueue.models import Task
+from pedsdesk.workqueue.lists import load_rows, settle_list
+from pedsdesk.workqueue.models import LIST_KIND, Task
 from pedsdesk.workqueue.queries import (
     assignable_staff,
     decorate,
+    list_rows_page,
+    personal_kinds,
     personal_queue,
     recently_done,
     snoozed_tasks,
@@ -36,10 +39,11 @@ from pedsdesk.workqueue.queries import (
     task_history,
     team_overview,
     team_tasks,
+    with_rows,
 )
 from pedsdesk.workqueue.rules import kind_label
 
-MY_TASKS_LIMIT = 200  # a longer queue is worked from the team queue's filters
+MY_TASKS_PAGE = 40  # rows a page of My tasks shows; a day's dozens of calls are one list row
 SHOW_CHOICES = [("", "Open"), ("snoozed", "Snoozed"), ("done", "Done by me")]
 
 
@@ -55,9 +59,17 @@ def _controls(request: HttpRequest, staff=None) -> dict:
 def my_tasks(request: HttpRequest) -> HttpResponse:
     user = request.user
     show = request.GET.get("show", "")
-    queue = personal_queue(user, limit=MY_TASKS_LIMIT)
+    kinds = personal_kinds(user)
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in dict(kinds) else ""
+    page_number = _page_number(request.GET.get("page"))
+    queue = personal_queue(user, kind=kind, offset=(page_number - 1) * MY_TASKS_PAGE, limit=MY_TASKS_PAGE)
+    pages = max(1, -(-queue.total // MY_TASKS_PAGE))
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {"title": "My tasks", "queue": queue, "show": show, "show_choices": SHOW_CHOICES,
-               "layout": "mine", **_controls(request)}
+               "kinds": kinds, "kind": kind, "page_number": min(page_number, pages), "pages": pages,
+               "query": query.urlencode(), "layout": "mine", **_controls(request)}
     if show == "snoozed":
         context["listed"] = snoozed_tasks(user)
     elif show == "done":
@@ -65,6 +77,11 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     record_event(actor=user, action="list", object_type="workqueue.task", detail={"queue": "mine", "show": show},
                  request=request)
     return render(request, "workqueue/my_tasks.html", context)
+
+
+def _page_number(value: str | None) -> int:
+    """A page number from the address; anything else is the first page."""
+    return int(value) if value and value.isdigit() and 0 < int(value) < 10_000 else 1
 
 
 @requires("tasks.assign")
@@ -78,7 +95,7 @@ def team_queue(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     now = timezone.now()
     page = Paginator(team_tasks(practice, filters, now), 50).get_page(request.GET.get("page"))
-    tasks = decorate(list(page.object_list), request.user, now, practice)
+    tasks = with_rows(decorate(list(page.object_list), request.user, now, practice), request.user, now, practice)
     query = request.GET.copy()
     query.pop("page", None)
     record_event(actor=request.user, action="list", object_type="workqueue.task",
@@ -99,8 +116,11 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, task: Task, **extra) -> dict:
-    return {"title": task.title, "task": task, "history": task_history(task), "layout": "detail",
-            **_controls(request), **extra}
+    context = {"title": task.title, "task": task, "history": task_history(task), "layout": "detail",
+               **_controls(request), **extra}
+    if task.kind == LIST_KIND:
+        context["rows_page"] = list_rows_page(task, request.user, request.GET.get("page"))
+    return context
 
 
 # Actions
@@ -123,6 +143,14 @@ def _act(request: HttpRequest, pk: int, change: Callable[[Task], Task], done: st
         notice = done
     except actions.TaskActionError as exc:
         error = str(exc)
+    return task_answer(request, task, error=error, notice=notice)
+
+
+def task_answer(request: HttpRequest, task: Task, *, error: str = "", notice: str = "") -> HttpResponse:
+    """After a change to ``task``: htmx gets the fragment its page shows (row, list row or
+    task panel), a plain form a redirect and a message. A list row's list closes with its last row."""
+    if not error and task.parent_id:
+        settle_list(task.parent)
     if request.headers.get("HX-Request") == "true":
         return _fragment(request, task_for(request.user, task.pk), error=error, notice=notice)
     if error:
@@ -136,6 +164,8 @@ def _fragment(request: HttpRequest, task: Task, *, error: str, notice: str) -> H
     layout = request.POST.get("layout", "mine")
     context = {"task": task, "error": error, "notice": notice, "layout": layout, **_controls(request)}
     context["next_url"] = _next(request, task)
+    if layout == "item":
+        return render(request, "workqueue/_item.html", {**context, "row": load_rows([task])[0]})
     if layout == "detail":
         return render(request, "workqueue/_detail_body.html", {**_detail_context(request, task), **context})
     return render(request, "workqueue/_row.html", context)

@@ -31,7 +31,7 @@ PUBLIC = {"family_offer", "family_offer_choice", "login", "logout", "second_fact
           "hep_family_feedback", "hep_family_reminders", "hep_family_pdf"}
 # Changes state: walked with POST, expecting a redirect when allowed.
 POST_ONLY = {"diagnosis_delete", "school_day_delete", "api_token_revoke", "family_link_create", "family_link_revoke",
-             "task_claim", "task_complete", "task_snooze", "task_reassign",
+             "task_claim", "task_complete", "task_snooze", "task_reassign", "visit_call",
              "schedule_book", "appointment_move", "appointment_cancel", "appointment_status",
              "calendar_feed_create", "calendar_feed_revoke", "opening_offer_again", "plan_discharge",
              "plan_series_create", "availability_delete", "closure_delete", "channel_failure_clear",
@@ -63,6 +63,9 @@ def records(practice, staff, patient):
     create_api_token(staff_member=staff["owner"], name="walk")
     link = FamilyLink.objects.create(practice=practice, guardian=guardian, patient=patient,
                                      expires_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+    appointment = Appointment.objects.create(
+        practice=practice, patient=patient, therapist=staff["therapist"], plan_of_care=plan,
+        start_at=dt.datetime(2030, 1, 8, 22, tzinfo=dt.UTC), end_at=dt.datetime(2030, 1, 8, 23, tzinfo=dt.UTC))
     return {
         "patient": patient.pk, "guardian": guardian.pk, "plan": plan.pk, "coverage": coverage.pk,
         "payer": coverage.payer_id, "school": school.pk, "day": day.pk, "diagnosis": diagnosis.pk,
@@ -84,9 +87,9 @@ def records(practice, staff, patient):
                                                        referral_date=dt.date(2026, 10, 1)).pk,
         "gap_entry": GapListEntry.objects.create(practice=practice, patient=patient, plan_of_care=plan).pk,
         "calendar_feed": CalendarFeed.objects.create(therapist=staff["therapist"], token_hash="0" * 64).pk,
-        "appointment": Appointment.objects.create(
-            practice=practice, patient=patient, therapist=staff["therapist"], plan_of_care=plan,
-            start_at=dt.datetime(2030, 1, 8, 22, tzinfo=dt.UTC), end_at=dt.datetime(2030, 1, 8, 23, tzinfo=dt.UTC)).pk,
+        "appointment": appointment.pk,
+        "visit_task": open_task(practice=practice, kind="visit_unconfirmed", spec=TaskSpec(
+            dedupe_key="walk-visit", title="Confirm the visit", subject=appointment, role="front_desk"))[0].pk,
     }
 
 
@@ -148,7 +151,7 @@ URL_ARGS = {
     "family_link_create": "patient", "family_link_revoke": "family_link",
     "api_token_revoke": "token",  # each role revokes its own token in the role walk
     "my_tasks": None, "team_tasks": None, "task_detail": "task", "task_claim": "task", "task_complete": "task",
-    "task_snooze": "task", "task_reassign": "task",
+    "task_snooze": "task", "task_reassign": "task", "visit_call": "visit_task",
     "hep_program": "patient", "hep_versions": "patient", "hep_review_log": "patient", "hep_caseload": None,
     "hep_library": None, "hep_activity_create": None, "hep_activity_edit": "hep_activity",
     "hep_activity_copy": "hep_activity", "hep_delivery_resend": "hep_delivery",
