@@ -543,3 +543,31 @@ def attendance(authorization: Authorization, until: dt.date) -> dict[str, int]:
         else:
             counts["upcoming"] += 1
     return counts
+
+
+def visit_authorization(appointment: Appointment, today: dt.date) -> dict | None:
+    """Whether an authorization covers this visit, as the schedule is allocated to the
+    payer's lines (the board's arithmetic): ``covered`` True/False, the ``summary`` of the
+    authorization it draws on (or would), and the ``message`` of a denial. None for a
+    meeting or a visit no longer on the schedule."""
+    if appointment.patient_id is None or appointment.status not in HOLDING_STATUSES:
+        return None
+    coverage = active_coverage(appointment.patient_id, appointment.local_start.date())
+    if coverage is not None and not coverage.payer.requires_authorization:
+        return {"covered": True, "summary": None, "message": f"{coverage.payer} needs no authorization."}
+    key = f"a{appointment.pk}"
+    scope = list(Authorization.objects.filter(coverage__patient_id=appointment.patient_id))
+    for records, allocation in _allocations(appointment.practice, scope):
+        denial = next((d for d in allocation.denials if d.visit.key == key), None)
+        line_ids = allocation.covered.get(key)
+        if not line_ids and denial is None:
+            continue
+        authorization_id = (next(r.authorization_id for r in records if r.id == line_ids[0]) if line_ids
+                            else denial.authorization_id)
+        summary = (summarize(appointment.practice, today=today,
+                             authorizations=Authorization.objects.filter(pk=authorization_id))
+                   if authorization_id else [])
+        return {"covered": denial is None, "summary": summary[0] if summary else None,
+                "message": denial.message if denial else ""}
+    return {"covered": False, "summary": None,
+            "message": "No authorization on file for this visit's discipline; the payer may deny it."}

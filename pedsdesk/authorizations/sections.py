@@ -1,11 +1,12 @@
-"""The authorization sections other pages show (chart, Today), registered from AppConfig.ready."""
+"""The authorization sections other pages show (chart, Today, visit panel), registered from AppConfig.ready."""
 
 import datetime as dt
 
 from pedsdesk.authorizations.models import Coverage
-from pedsdesk.authorizations.queries import patient_authorizations
+from pedsdesk.authorizations.queries import patient_authorizations, visit_authorization
 from pedsdesk.people.chart import ChartPage, chart_section
 from pedsdesk.practices.today import TodayPage, today_section
+from pedsdesk.scheduling.panel import VisitPanel, visit_panel_section
 
 
 @chart_section("coverages", template="authorizations/_chart_coverages.html", order=40)
@@ -27,3 +28,10 @@ def today_coverages_ending(page: TodayPage) -> dict:
     return {"coverages_ending": Coverage.objects.filter(
         patient__practice=page.practice, end_date__gte=today, end_date__lte=today + dt.timedelta(days=30))
         .select_related("patient", "payer").order_by("end_date")[:15]}
+
+
+@visit_panel_section("authorization", template="authorizations/_panel_authorization.html", order=20)
+def panel_authorization(panel: VisitPanel) -> dict | None:
+    if not panel.may("authorizations.view"):
+        return None
+    return visit_authorization(panel.appointment, panel.appointment.practice.local_now().date())

@@ -4,6 +4,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from pedsdesk.people.models import Patient
 from pedsdesk.practices.models import Practice, Role, StaffMember
@@ -18,11 +19,12 @@ GRID_START, GRID_END = dt.time(8, 0), dt.time(19, 0)
 class Cell:
     """One cell of the grid: a visit spanning ``rows`` slots, a free slot, or covered."""
 
-    kind: str  # "visit", "free", "off", "covered"
+    kind: str  # "visit", "free", "past" (free but gone by), "off", "covered"
     therapist_id: int
     start: dt.datetime | None = None  # local time
     appointment: Appointment | None = None
     rows: int = 1
+    today: bool = False
 
 
 @dataclass
@@ -35,6 +37,7 @@ class Row:
 class Grid:
     columns: list[tuple[str, dt.date, StaffMember]]  # (heading, day, therapist)
     rows: list[Row] = field(default_factory=list)
+    today: dt.date | None = None  # the practice's today, highlighted
 
 
 def therapists_of(practice: Practice):
@@ -49,14 +52,18 @@ def _times() -> list[dt.time]:
     return [dt.time(m // 60, m % 60) for m in range(start, end, SLOT_MINUTES)]
 
 
-def build_grid(practice: Practice, columns: list[tuple[str, dt.date, StaffMember]]) -> Grid:
-    """A time-by-column table: each visit one cell spanning its slots, free slots bookable.
+def build_grid(practice: Practice, columns: list[tuple[str, dt.date, StaffMember]],
+               now: dt.datetime | None = None) -> Grid:
+    """A time-by-column table: each visit one cell spanning its slots, free slots bookable
+    until they have begun.
 
     Three queries whatever the number of visits: appointments, working hours, closures.
     """
-    if not columns:
-        return Grid(columns)
+    now = now or timezone.now()
     zone = practice.zone
+    today = now.astimezone(zone).date()
+    if not columns:
+        return Grid(columns, today=today)
     times = _times()
     days = sorted({day for _, day, _ in columns})
     therapist_ids = {t.pk for _, _, t in columns}
@@ -71,7 +78,7 @@ def build_grid(practice: Practice, columns: list[tuple[str, dt.date, StaffMember
     for h in WorkingHours.objects.filter(therapist_id__in=therapist_ids):
         hours.setdefault((h.therapist_id, h.weekday), []).append((h.start, h.end))
     closed = set(Closure.objects.filter(practice=practice, date__in=days).values_list("date", flat=True))
-    grid = Grid(columns)
+    grid = Grid(columns, today=today)
     covered: dict[int, int] = {}  # column -> slots still covered by a visit above
     for time in times:
         row = []
@@ -87,13 +94,14 @@ def build_grid(practice: Practice, columns: list[tuple[str, dt.date, StaffMember
                 span = max(1, -(-visit.minutes // SLOT_MINUTES))
                 span = min(span, len(times) - times.index(time))
                 covered[index] = span - 1
-                row.append(Cell("visit", therapist.pk, visit.start_at.astimezone(zone), visit, span))
+                row.append(Cell("visit", therapist.pk, visit.start_at.astimezone(zone), visit, span, day == today))
                 continue
             slot_end = (dt.datetime.combine(day, time) + dt.timedelta(minutes=SLOT_MINUTES)).time()
             working = day not in closed and any(
                 s <= time and slot_end <= e for s, e in hours.get((therapist.pk, day.weekday()), [])
             )
-            row.append(Cell("free" if working else "off", therapist.pk, start.astimezone(zone)))
+            kind = ("free" if start >= now else "past") if working else "off"
+            row.append(Cell(kind, therapist.pk, start.astimezone(zone), today=day == today))
         grid.rows.append(Row(time, row))
     return grid
 
