@@ -119,9 +119,11 @@ def run_child(template: str, path: str, dry_run: bool) -> dict:
     data_dir = tempfile.mkdtemp(prefix="pedsdesk-import-run-")
     shutil.copy(os.path.join(template, "pedsdesk.sqlite3"), os.path.join(data_dir, "pedsdesk.sqlite3"))
     args = [sys.executable, __file__, "--child", data_dir, path] + (["--dry-run"] if dry_run else [])
-    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
     shutil.rmtree(data_dir, ignore_errors=True)
-    return json.loads(out.strip().splitlines()[-1])
+    if done.returncode:
+        sys.exit(f"the import of {os.path.basename(path)} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:

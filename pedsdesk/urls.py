@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("pedsdesk.messaging.urls")),
     path("", include("pedsdesk.workqueue.urls")),
     path("", include("pedsdesk.hep.urls")),
+    path("", include("pedsdesk.interop.urls")),
     path("api/v1/", include("pedsdesk.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -63,9 +63,12 @@ class ImportRun(models.Model):
     started_by = models.ForeignKey(StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.COMMAND)
     mapping_name = models.CharField(max_length=120)
+    mapping_key = models.CharField(max_length=120, blank=True, help_text="The preset's or saved mapping's name.")
     source = models.CharField(max_length=40)
     record_type = models.CharField(max_length=20)
     file_name = models.CharField(max_length=255)
+    file_path = models.CharField(max_length=500, blank=True, help_text="The stored upload (never served).")
+    resolutions = models.JSONField(default=dict, blank=True, help_text="Answers for unknown names.")
     file_sha256 = models.CharField(max_length=64)
     dry_run = models.BooleanField(default=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
@@ -82,3 +85,26 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("import_run", args=[self.pk])
+
+
+class ImportFolder(models.Model):
+    """A folder the daily sweep imports: where a practice drops the EMR's nightly export, or
+    where an SFTP job lands the Standard Extract. Imported files move to done/, rejected
+    ones to failed/ with their rejection report beside them."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    path = models.CharField(max_length=500, help_text="A folder on the server, e.g. /srv/sftp/webpt/appointments.")
+    mapping_name = models.CharField(max_length=120, help_text="A preset or one of the practice's saved mappings.")
+    active = models.BooleanField(default=True)
+    last_swept_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["practice", "path"], name="one_import_folder_per_path")]
+
+    def __str__(self) -> str:
+        return f"{self.path} ({self.mapping_name})"

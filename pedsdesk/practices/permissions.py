@@ -50,6 +50,7 @@ hep.edit                     x      x       .       x          .
 hep.follow_up                x      x       x       x          .
 admin.use                    x      .       .       .          .
 sweeps.view                  x      .       .       .          .
+imports.run                  x      x       .       .          .
 """
 
 

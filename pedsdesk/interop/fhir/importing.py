@@ -408,12 +408,13 @@ def import_bundle(*, practice: Practice, bundle: Any, actor: StaffMember | str, 
 
 
 def import_bundle_file(*, practice: Practice, path: str, actor: StaffMember | str, dry_run: bool,
-                       resolutions: dict | None = None, origin: str = ImportRun.Origin.COMMAND
-                       ) -> tuple[ImportRun, Report]:
-    run = ImportRun.objects.create(
-        practice=practice, started_by=actor if isinstance(actor, StaffMember) else None, origin=origin,
-        mapping_name=FHIR_MAPPING.name, source="fhir", record_type="fhir", file_name=os.path.basename(path)[:255],
-        file_sha256=file_sha256(path), dry_run=dry_run)
+                       resolutions: dict | None = None, origin: str = ImportRun.Origin.COMMAND,
+                       run: ImportRun | None = None) -> tuple[ImportRun, Report]:
+    if run is None:
+        run = ImportRun.objects.create(
+            practice=practice, started_by=actor if isinstance(actor, StaffMember) else None, origin=origin,
+            mapping_name=FHIR_MAPPING.name, mapping_key="fhir", source="fhir", record_type="fhir",
+            file_name=os.path.basename(path)[:255], file_sha256=file_sha256(path), dry_run=dry_run)
     report = Report(mapping=FHIR_MAPPING.name, record_type="fhir", dry_run=dry_run)
     size = os.path.getsize(path)
     if size > MAX_BUNDLE_BYTES:

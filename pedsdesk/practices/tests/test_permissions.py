@@ -36,7 +36,8 @@ POST_ONLY = {"diagnosis_delete", "school_day_delete", "api_token_revoke", "famil
              "calendar_feed_create", "calendar_feed_revoke", "opening_offer_again", "plan_discharge",
              "plan_series_create", "availability_delete", "closure_delete", "channel_failure_clear",
              "renewal_start", "renewal_pending", "renewal_document",
-             "hep_review_log", "hep_activity_copy", "hep_delivery_resend", "hep_question_answered"}
+             "hep_review_log", "hep_activity_copy", "hep_delivery_resend", "hep_question_answered",
+             "import_run_apply"}
 
 
 def _named_patterns(resolver=None, namespace: str = "") -> dict[str, URLPattern]:
@@ -90,7 +91,19 @@ def records(practice, staff, patient):
         "appointment": appointment.pk,
         "visit_task": open_task(practice=practice, kind="visit_unconfirmed", spec=TaskSpec(
             dedupe_key="walk-visit", title="Confirm the visit", subject=appointment, role="front_desk"))[0].pk,
+        **_import_records(practice),
     }
+
+
+def _import_records(practice) -> dict:
+    from pedsdesk.interop.mapping import presets
+    from pedsdesk.interop.models import ImportRun, SavedMapping
+
+    run = ImportRun.objects.create(practice=practice, mapping_name="WebPT", source="webpt", record_type="patients",
+                                   file_name="walk.csv", file_sha256="0" * 64, status=ImportRun.Status.CLEAN)
+    saved = SavedMapping.objects.create(practice=practice, name="Our WebPT patients",
+                                        spec=presets()["webpt-patients"].to_dict())
+    return {"import_run": run.pk, "saved_mapping": saved.name}
 
 
 def _authorization_records(patient) -> dict:
@@ -156,6 +169,7 @@ URL_ARGS = {
     "hep_library": None, "hep_activity_create": None, "hep_activity_edit": "hep_activity",
     "hep_activity_copy": "hep_activity", "hep_delivery_resend": "hep_delivery",
     "hep_question_answered": "hep_feedback",
+    "imports": None, "import_run": "import_run", "import_run_apply": "import_run", "import_mapping": "saved_mapping",
 
 }
 

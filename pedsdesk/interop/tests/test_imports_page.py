@@ -1,0 +1,112 @@
+"""The Imports page as the office manager uses it, and the daily folder import."""
+
+import pytest
+from django.urls import reverse
+
+from pedsdesk.audit.models import AuditEvent
+from pedsdesk.interop.models import ImportFolder, ImportRun, SavedMapping
+from pedsdesk.interop.tasks import import_folders
+from pedsdesk.interop.tests.conftest import SAMPLES, snapshot
+from pedsdesk.people.models import Patient
+from pedsdesk.scheduling.models import Appointment
+from pedsdesk.workqueue.models import Task
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(client, name, content, mapping):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(reverse("imports"), {"mapping": mapping, "file": SimpleUploadedFile(name, content)})
+
+
+def test_upload_dry_run_then_apply(office_manager, client_for, django_capture_on_commit_callbacks):
+    client = client_for(office_manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, "patients.csv", (SAMPLES / "webpt-patients.csv").read_bytes(), "webpt-patients")
+    run = ImportRun.objects.get()
+    assert response.status_code == 302 and response["Location"] == run.get_absolute_url()
+    assert run.status == "clean" and run.dry_run and not Patient.objects.exists()
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert "Dry run, nothing rejected" in page and "3 new" in page and "Apply this import" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("import_run_apply", args=[run.pk]), {"mode": "apply"})
+    applied = ImportRun.objects.exclude(pk=run.pk).get()
+    assert applied.status == "applied" and Patient.objects.count() == 3
+    history = client.get(reverse("imports")).content.decode()
+    assert "patients.csv" in history and "Applied" in history
+    assert AuditEvent.objects.filter(action="import", object_id=str(applied.pk)).exists()
+
+
+def test_unknown_therapist_answered_on_the_page(office_manager, therapist, client_for,
+                                                django_capture_on_commit_callbacks):
+    client = client_for(office_manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, "p.csv", (SAMPLES / "webpt-patients.csv").read_bytes(), "webpt-patients")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("import_run_apply", args=[ImportRun.objects.get().pk]), {"mode": "apply"})
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, "extract.csv", (SAMPLES / "webpt-extract-appointments.csv").read_bytes(),
+               "webpt-extract-appointments")
+    run = ImportRun.objects.latest("pk")
+    assert run.status == "rejected"
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert "Therapist “T17” (rows 2, 3, 4, 5)" in page and f'<option value="{therapist.pk}">Map to Theo Tester' in page
+    assert "&quot;T17&quot; is not one of this practice&#x27;s therapists" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("import_run_apply", args=[run.pk]), {"mode": "check", "therapist:T17": str(therapist.pk)})
+    checked = ImportRun.objects.latest("pk")
+    assert checked.status == "clean", checked.rejections
+    assert checked.resolutions == {"therapist": {"T17": str(therapist.pk)}}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("import_run_apply", args=[checked.pk]), {"mode": "apply"})
+    assert Appointment.objects.filter(therapist=therapist).count() == 4
+
+
+def test_a_bad_upload_says_what_to_fix(office_manager, client_for):
+    response = upload(client_for(office_manager), "photo.png", b"\x89PNG", "webpt-patients")
+    assert response.status_code == 400 and "Upload a .csv, .xlsx or .json file." in response.content.decode()
+
+
+def test_a_preset_is_copied_and_adjusted_without_code(office_manager, client_for):
+    client = client_for(office_manager)
+    page = client.get(reverse("import_mapping", args=["therabill-sessions"])).content.decode()
+    assert "Copy “Therabill: session report”" in page and "Late Cancel = late_cancel" in page
+    form = {"name": "Therabill sessions, our classes", "encoding": "", "date_formats": "%m/%d/%Y",
+            "header__external_id": "Session ID", "header__patient_external_id": "Client ID",
+            "header__therapist": "Provider", "header__date": "Date of Service", "default__start_time": "9:00 AM",
+            "default__minutes": "60", "header__status": "Session Class",
+            "translate__status": "Regular = completed\nLate Cx = late_cancel\nNo Show = no_show\nBad line"}
+    response = client.post(reverse("import_mapping", args=["therabill-sessions"]), form)
+    assert response.status_code == 400 and 'Line 4 &quot;Bad line&quot; needs the form: EMR word = value.' in \
+        response.content.decode()
+    form["translate__status"] = "Regular = completed\nLate Cx = vanished"
+    response = client.post(reverse("import_mapping", args=["therabill-sessions"]), form)
+    assert "translate.status: vanished is not one of booked" in response.content.decode()
+    form["translate__status"] = "Regular = completed\nLate Cx = late_cancel"
+    assert client.post(reverse("import_mapping", args=["therabill-sessions"]), form).status_code == 302
+    saved = SavedMapping.objects.get()
+    assert saved.spec["translate"]["status"] == {"Regular": "completed", "Late Cx": "late_cancel"}
+    assert saved.spec["columns"]["status"]["header"] == "Session Class"
+    assert "Therabill sessions, our classes (this practice" in client.get(reverse("imports")).content.decode()
+
+
+def test_the_daily_sweep_imports_the_folder_and_keeps_failures_with_their_report(practice, office_manager,
+                                                                                  tmp_path):
+    ImportFolder.objects.create(practice=practice, path=str(tmp_path), mapping_name="webpt-patients")
+    (tmp_path / "good.csv").write_bytes((SAMPLES / "webpt-patients.csv").read_bytes())
+    (tmp_path / "bad.csv").write_text("Patient ID,First Name,Last Name,Date of Birth\nW9,Ana,Diaz,02/30/2019\n")
+    result = import_folders()
+    assert result == {"imports": 2, "applied": 1}
+    assert Patient.objects.count() == 3
+    done = list((tmp_path / "done").rglob("good.csv"))
+    assert len(done) == 1 and not (tmp_path / "good.csv").exists()
+    assert (tmp_path / "failed" / "bad.csv").exists()
+    report = (tmp_path / "failed" / "bad.csv.rejections.txt").read_text()
+    assert "row 2, D \"Date of Birth\": 02/30/2019 is not a date that exists" in report
+    tasks = {t.title: t for t in Task.objects.filter(kind="interop.import_result")}
+    assert tasks["Import of bad.csv was rejected"].role == "office_manager"
+    assert tasks["Import of bad.csv was rejected"].priority == 3
+    assert tasks["Imported good.csv"].reason == "3 created"
+    state = snapshot()
+    assert import_folders() == {"imports": 0, "applied": 0} and snapshot() == state
