@@ -9,6 +9,7 @@ reason, and a task asks the front desk to sort it out.
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from pedsdesk.audit.actions import record_event
@@ -81,8 +82,25 @@ def extend_series(*, series: Series, through: dt.date | None = None, actor: Staf
             problem = (refused.check.blocks or refused.check.warnings)[0]
             _skip(series, day, problem.code, str(refused))
             skipped += 1
-    Series.objects.filter(pk=series.pk).update(generated_through=max(through, series.generated_through or through))
+    Series.objects.filter(pk=series.pk).update(generated_through=covered_through(series, through))
     return booked, skipped
+
+
+def covered_through(series: Series, through: dt.date) -> dt.date:
+    """The last day up to which every occurrence is handled once ``through`` is: the day
+    before the next occurrence, so the daily sweep passes the series by until a new
+    occurrence comes within its horizon (once a week, not every day)."""
+    covered = max(through, series.generated_through or through)
+    following = covered + dt.timedelta(days=(series.weekday - covered.weekday()) % 7 or 7)
+    return max(covered, min(following - dt.timedelta(days=1), series.end_date))
+
+
+def due_series(practice, *, today: dt.date):
+    """The practice's active series with an occurrence not yet handled within its horizon."""
+    through = today + dt.timedelta(weeks=SchedulingPolicy.for_practice(practice).series_weeks_ahead)
+    return (Series.objects.filter(active=True, end_date__gte=today, plan_of_care__patient__practice=practice)
+            .filter(Q(generated_through__isnull=True)
+                    | (Q(generated_through__lt=through) & Q(generated_through__lt=F("end_date")))))
 
 
 def _skip(series: Series, day: dt.date, code: str, message: str) -> None:

@@ -6,9 +6,9 @@ from huey.contrib.djhuey import db_task
 
 from pedsdesk.practices.models import Practice
 from pedsdesk.scheduling.actions import load_federal_holidays
-from pedsdesk.scheduling.models import Closure, Series
+from pedsdesk.scheduling.models import Closure
 from pedsdesk.scheduling.offers import expire_offers
-from pedsdesk.scheduling.series import extend_series
+from pedsdesk.scheduling.series import due_series, extend_series
 from pedsdesk.sweeps import sweep
 
 logger = logging.getLogger(__name__)
@@ -24,8 +24,7 @@ def series_extend(*, practice: Practice) -> dict[str, int]:
     """Keep the practice's active series booked its number of weeks ahead."""
     booked = skipped = 0
     today = practice.local_now().date()
-    for series in Series.objects.filter(active=True, end_date__gte=today,
-                                        plan_of_care__patient__practice=practice).select_related(
+    for series in due_series(practice, today=today).select_related(
         "plan_of_care__patient__practice", "plan_of_care__therapist"
     ):
         b, s = extend_series(series=series)
