@@ -92,10 +92,10 @@ def sweep_folder(import_folder: ImportFolder) -> list[ImportRun]:
     return runs
 
 
-@sweep("interop.import_folders", "daily")
-def import_folders() -> dict[str, int]:
+@sweep("interop.import_folders", "daily", per_practice=True)
+def import_folders(*, practice) -> dict[str, int]:
     runs = []
-    for import_folder in ImportFolder.objects.filter(active=True).select_related("practice"):
+    for import_folder in ImportFolder.objects.filter(practice=practice, active=True).select_related("practice"):
         runs += sweep_folder(import_folder)
     return {"imports": len(runs), "applied": sum(r.status == ImportRun.Status.APPLIED for r in runs)}
 

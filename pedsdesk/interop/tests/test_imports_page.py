@@ -96,7 +96,7 @@ def test_the_daily_sweep_imports_the_folder_and_keeps_failures_with_their_report
     ImportFolder.objects.create(practice=practice, path=str(tmp_path), mapping_name="webpt-patients")
     (tmp_path / "good.csv").write_bytes((SAMPLES / "webpt-patients.csv").read_bytes())
     (tmp_path / "bad.csv").write_text("Patient ID,First Name,Last Name,Date of Birth\nW9,Ana,Diaz,02/30/2019\n")
-    result = import_folders()
+    result = import_folders(practice=practice)
     assert result == {"imports": 2, "applied": 1}
     assert Patient.objects.count() == 3
     done = list((tmp_path / "done").rglob("good.csv"))
@@ -108,5 +108,8 @@ def test_the_daily_sweep_imports_the_folder_and_keeps_failures_with_their_report
     assert tasks["Import of bad.csv was rejected"].role == "office_manager"
     assert tasks["Import of bad.csv was rejected"].priority == 3
     assert tasks["Imported good.csv"].reason == "3 created"
+    from pedsdesk.sweeps import registered
+
+    assert "interop.import_folders" in {s.name for s in registered("daily", per_practice=True)}
     state = snapshot()
-    assert import_folders() == {"imports": 0, "applied": 0} and snapshot() == state
+    assert import_folders(practice=practice) == {"imports": 0, "applied": 0} and snapshot() == state
