@@ -18,6 +18,7 @@ import hmac
 import json
 import shutil
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,7 +114,9 @@ def backup(directory: Path) -> dict:
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True, mode=0o700)
     started = dt.datetime.now(dt.UTC)
+    clock = time.monotonic()
     _copy_sqlite(source, partial / DATABASE_FILE)
+    snapshot_seconds = time.monotonic() - clock
     files = {DATABASE_FILE: _sha256(partial / DATABASE_FILE)}
     queue = _queue_path()
     if queue is not None and queue.exists():
@@ -127,6 +130,8 @@ def backup(directory: Path) -> dict:
         "format": FORMAT,
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "snapshot_seconds": round(snapshot_seconds, 3),
+        "backup_seconds": round(time.monotonic() - clock, 3),
         "tables": tables,
         "rows": sum(tables.values()),
         "audit_heads": [{"chain": c, "seq": s, "hash": h} for c, s, h in heads],
