@@ -287,3 +287,53 @@ def test_two_practices_audited_writes_do_not_wait_on_each_other(practice, front_
     assert timings["other finished while held"] and timings["seconds"] < 2
     assert [e.seq for e in _events(outsider.practice_id)] == [1, 2]
     assert verify_chain().ok
+
+
+WRITER = """
+import sys
+import django
+django.setup()
+from pedsdesk.audit.actions import record_event
+print("writing", flush=True)
+n = 0
+while True:
+    record_event(actor="kill drill", action="view", practice_id=int(sys.argv[1]), detail={"n": n})
+    n += 1
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_killed_mid_write_leaves_every_chain_whole(practice, settings, tmp_path):
+    """Writers of two practices are SIGKILLed at random moments; each chain stays gapless
+    and verifies, and the next write continues it."""
+    import random
+    import signal
+
+    from django.db import connection as db
+
+    database = db.settings_dict
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "pedsdesk.settings", "PEDSDESK_DATA_DIR": str(tmp_path),
+           "PEDSDESK_AUDIT_KEY": settings.PEDSDESK_AUDIT_KEY, "PEDSDESK_LOG_LEVEL": "WARNING"}
+    if db.vendor == "sqlite":
+        env.pop("DATABASE_URL", None)
+        env["PEDSDESK_SQLITE_PATH"] = database["NAME"]
+    else:
+        env["DATABASE_URL"] = (f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+                               f"{database['NAME']}")
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    rng = random.Random(7)
+    for round_ in range(3):
+        writers = [subprocess.Popen([sys.executable, str(script), str(chain)], env=env,  # noqa: S603
+                                    stdout=subprocess.PIPE, text=True) for chain in (practice.pk, 9999)]
+        for writer in writers:
+            assert writer.stdout.readline().strip() == "writing"
+        time.sleep(rng.uniform(0.2, 0.8))
+        for writer in writers:
+            writer.send_signal(signal.SIGKILL)
+            writer.wait()
+        record_event(actor="after the kill", action="view", practice_id=practice.pk, detail={"round": round_})
+    for chain in (practice.pk, 9999):
+        seqs = [e.seq for e in _events(chain)]
+        assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) > 4
+    assert verify_chain().ok
