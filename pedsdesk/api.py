@@ -77,10 +77,31 @@ class SelfHostedSwagger(DocsBase):
         return HttpResponse(page)
 
 
+# A wall-clock time on the practice's clock ("15:05", "15:05:00"): JSON Schema's "time"
+# format means RFC 3339 with an offset, which these times rightly do not carry.
+LOCAL_TIME = {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$",
+              "description": "A local time on the practice's clock, HH:MM or HH:MM:SS, without an offset.",
+              "example": "15:05"}
+
+
+def _local_times(node: Any) -> None:
+    if isinstance(node, dict):
+        if node.get("type") == "string" and node.get("format") == "time":
+            title = node.get("title")
+            node.clear()
+            node.update(LOCAL_TIME, **({"title": title} if title else {}))
+        for value in node.values():
+            _local_times(value)
+    elif isinstance(node, list):
+        for value in node:
+            _local_times(value)
+
+
 class PedsdeskAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None) -> Any:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         schema.setdefault("components", {}).setdefault("schemas", {})["ErrorOut"] = ErrorOut.json_schema()
+        _local_times(schema)
         return schema
 
     def get_openapi_operation_id(self, operation: Operation) -> str:

@@ -16,6 +16,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Query, Router
 from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
 from ninja.operation import Operation
 from ninja.security import HttpBearer
 from ninja.utils import contribute_operation_callback
@@ -29,6 +30,7 @@ from pedsdesk.practices.schemas import MeOut, Page, Paging, Search, StaffOut
 F = TypeVar("F", bound=Callable[..., Any])
 
 _ERROR_DESCRIPTIONS = {
+    400: "The request body is not JSON (or not UTF-8).",
     401: "No API token, or one that is unknown or revoked.",
     403: "The token's role lacks the permission this endpoint needs.",
     404: "No such record in the token user's practice.",
@@ -43,6 +45,8 @@ def _error_responses(operation: Operation) -> dict[str, Any]:
         codes.append(404)
     if set(operation.methods) & {"POST", "PUT", "PATCH", "DELETE"}:
         codes.append(409)
+    if set(operation.methods) & {"POST", "PUT", "PATCH"}:
+        codes.append(400)  # a body that does not parse
     schema = {"$ref": "#/components/schemas/ErrorOut"}  # added to the components by pedsdesk.api
     return {
         str(code): {"description": _ERROR_DESCRIPTIONS[code], "content": {"application/json": {"schema": schema}}}
@@ -84,6 +88,25 @@ class BearerToken(HttpBearer):
         return staff
 
 
+def _query_names(operation: Operation) -> set[str]:
+    names: set[str] = set()
+    for model in operation.models:
+        if model.__ninja_param_source__ == "query":
+            flat = getattr(model, "__ninja_flatten_map__", None)
+            names |= set(flat) if flat else {f.alias or n for n, f in model.model_fields.items()}
+    return names
+
+
+def _refuse_unknown_query(request: HttpRequest, allowed: set[str]) -> None:
+    """A misspelt filter (``?payerid=3``) would silently return everything: say so instead."""
+    unknown = sorted(set(request.GET) - allowed)
+    if unknown:
+        takes = ", ".join(sorted(allowed)) or "no query parameters"
+        raise NinjaValidationError([{"loc": ("query", name), "type": "extra_forbidden",
+                                     "msg": f"Unknown query parameter; this endpoint takes {takes}."}
+                                    for name in unknown])
+
+
 def requires(permission: str) -> Callable[[F], F]:
     """Endpoint decorator (placed under ``@router.get`` etc.): the token user must hold
     ``permission``. The permission is kept on the function and in the OpenAPI spec."""
@@ -91,12 +114,16 @@ def requires(permission: str) -> Callable[[F], F]:
         raise KeyError(f"unknown permission {permission!r}")
 
     def decorate(func: F) -> F:
+        query_names: set[str] = set()
+
         @wraps(func)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             _check_permission(request.auth, permission)  # again, should the operation's auth be replaced
+            _refuse_unknown_query(request, query_names)
             return func(request, *args, **kwargs)
 
         def configure(operation: Operation) -> None:
+            query_names.update(_query_names(operation))
             operation.auth_param = [BearerToken(permission)]
             operation.auth_callbacks = operation.auth_param
             extra = operation.openapi_extra or {}

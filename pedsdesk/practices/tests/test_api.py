@@ -294,3 +294,12 @@ def test_staff_list_takes_the_same_queries_for_few_and_many_rows(practice, staff
     for i in range(12):
         make_staff(practice, f"t{i}", Role.THERAPIST, discipline="PT")
     assert _queries(client, "/api/v1/staff") == few
+
+
+def test_a_misspelt_query_parameter_is_refused_not_ignored(owner):
+    token = create_api_token(staff_member=owner, name="typo")
+    response = Client().get("/api/v1/patients", {"serach": "Ava", "limit": 5}, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "invalid" and "Unknown query parameter" in str(body["fields"])
+    assert body["fields"] == {"serach": ["Unknown query parameter; this endpoint takes is_active, limit, offset, q."]}
