@@ -78,6 +78,13 @@ def build_grid(practice: Practice, columns: list[tuple[str, dt.date, StaffMember
     for h in WorkingHours.objects.filter(therapist_id__in=therapist_ids):
         hours.setdefault((h.therapist_id, h.weekday), []).append((h.start, h.end))
     closed = set(Closure.objects.filter(practice=practice, date__in=days).values_list("date", flat=True))
+    # Each visit in the slot its local start falls in (the first, when several do), so a
+    # cell is a lookup, not a scan of every visit.
+    by_slot: dict[tuple[int, dt.date, dt.time], Appointment] = {}
+    for visit in visits:
+        local = visit.start_at.astimezone(zone)
+        minute = (local.hour * 60 + local.minute) // SLOT_MINUTES * SLOT_MINUTES
+        by_slot.setdefault((visit.therapist_id, local.date(), dt.time(minute // 60, minute % 60)), visit)
     grid = Grid(columns, today=today)
     covered: dict[int, int] = {}  # column -> slots still covered by a visit above
     for time in times:
@@ -88,8 +95,7 @@ def build_grid(practice: Practice, columns: list[tuple[str, dt.date, StaffMember
                 row.append(Cell("covered", therapist.pk))
                 continue
             start = local_to_utc(day, time, zone)
-            end = start + dt.timedelta(minutes=SLOT_MINUTES)
-            visit = next((v for v in visits if v.therapist_id == therapist.pk and start <= v.start_at < end), None)
+            visit = by_slot.get((therapist.pk, day, time))
             if visit is not None:
                 span = max(1, -(-visit.minutes // SLOT_MINUTES))
                 span = min(span, len(times) - times.index(time))

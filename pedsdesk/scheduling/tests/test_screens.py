@@ -142,3 +142,31 @@ def test_the_fall_back_week_keeps_wall_clock_times(front_desk, patient, working_
     assert {v.local_start.time() for v in visits} == {dt.time(16)}
     page = signed_in(front_desk).get(reverse("schedule_week"), {"therapist": working_week.pk, "date": "2026-11-06"})
     assert b"4:00 Ava L." in page.content
+
+
+def test_day_view_queries_do_not_grow_with_visits_or_therapists(front_desk, patient, working_week, practice):
+    from conftest import make_guardian, make_staff
+    from pedsdesk.scheduling.models import WorkingHours
+
+    client = signed_in(front_desk)
+    day = next_weekday(2)
+
+    def add_therapist(t: int) -> None:
+        colleague = make_staff(practice, f"colleague{t}", "therapist")
+        WorkingHours.objects.create(therapist=colleague, weekday=day.weekday(), start=dt.time(8), end=dt.time(18))
+        for i, hour in enumerate((8, 9, 10, 14)):
+            child = make_patient(practice, f"Kid{t}{i}", "Busy")
+            make_guardian(child, first=f"Parent{t}{i}", phone=f"+15125550{t}{i}9")
+            book_appointment(actor=front_desk, practice=practice, therapist=colleague, patient=child,
+                             start_at=local_to_utc(day, dt.time(hour), practice.zone), minutes=45)
+
+    add_therapist(0)
+    client.get(reverse("schedule_day"), {"date": day})
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("schedule_day"), {"date": day})
+    for t in range(1, 4):
+        add_therapist(t)
+    with CaptureQueriesContext(connection) as four:
+        page = client.get(reverse("schedule_day"), {"date": day})
+    assert page.status_code == 200 and b"Kid33 B." in page.content
+    assert len(four) == len(one)
