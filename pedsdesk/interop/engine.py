@@ -553,6 +553,49 @@ class Importer:
             self._remember("plans_of_care", external_id, plan.pk, print_, known)
             report.counts["created" if created else "updated"] += 1
 
+    # Staff
+
+    def _import_staff(self, rows: Iterable[tuple[int, dict]], report: Report) -> None:
+        """Staff come in without a login: the office manager turns each one on from the staff page."""
+        known = self._known("staff")
+        for external_id, row, values, print_ in self._unique(report, rows):
+            entry = known.get(external_id)
+            if entry and entry.fingerprint == print_:
+                report.counts["unchanged"] += 1
+                continue
+            member = StaffMember.objects.filter(pk=entry.object_id, practice=self.practice).first() if entry else None
+            created = member is None
+            if member is None:
+                member = StaffMember(username=f"{self.source}-{fingerprint({'id': external_id})[:12]}",
+                                     practice=self.practice, is_active=False)
+                member.set_unusable_password()
+            member.first_name, member.last_name = values["first_name"][:150], values["last_name"][:150]
+            member.email, member.role = values.get("email") or "", values["role"]
+            if not self._validated(member, row, report, {}, exclude=["password", "username"]):
+                continue
+            missing = [label for name, label in (("discipline", "the discipline"), ("credentials", "credentials"),
+                                                 ("npi", "the NPI")) if not values.get(name)]
+            if values["role"] == Role.THERAPIST and missing:
+                them = "them" if len(missing) > 1 else "it"
+                report.reject(row, self.bound.where("discipline" if "discipline" in missing[0] else "npi"),
+                              f"A therapist needs {' and '.join(missing)}; fill {them} in.")
+                continue
+            if values["role"] == Role.THERAPIST:
+                profile = getattr(member, "therapist_profile", None) if member.pk else None
+                profile = profile or TherapistProfile(staff_member=member)
+                profile.discipline = values.get("discipline") or ""
+                profile.credentials, profile.npi = values.get("credentials") or "", values.get("npi") or ""
+                if not self._validated(profile, row, report, {}, exclude=["staff_member"]):
+                    continue
+                member.save()
+                profile.staff_member = member
+                profile.save()
+            else:
+                member.save()
+            self._audit("create" if created else "update", member)
+            self._remember("staff", external_id, member.pk, print_, known)
+            report.counts["created" if created else "updated"] += 1
+
     # Appointments
 
     def _when(self, values: dict, row: int, report: Report) -> tuple[dt.datetime, dt.datetime] | None:

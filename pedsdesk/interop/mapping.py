@@ -115,10 +115,20 @@ RECORD_TYPES: dict[str, list[Field]] = {
         _f("cpt_codes", "codes", "CPT codes"),
         _f("goals", "text", "goals", True),
     ],
+    "staff": [
+        _f("external_id", "text", "staff id", True),
+        _f("first_name", "text", "first name", True),
+        _f("last_name", "text", "last name", True),
+        _f("email", "text", "email"),
+        _f("role", "choice", "role", True, ("office_manager", "front_desk", "therapist", "billing")),
+        _f("discipline", "choice", "discipline", choices=DISCIPLINES),
+        _f("credentials", "text", "credentials"),
+        _f("npi", "text", "NPI"),
+    ],
 }
 RECORD_LABELS = {"patients": "patients and guardians", "coverages": "coverages",
                  "authorizations": "authorizations", "appointments": "appointments",
-                 "plans_of_care": "plans of care"}
+                 "plans_of_care": "plans of care", "staff": "staff"}
 
 
 class MappingError(ValueError):

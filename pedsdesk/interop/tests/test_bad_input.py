@@ -138,3 +138,23 @@ def test_an_xlsx_sample_imports_like_its_csv(practice, office_manager, tmp_path)
     assert not report.problems and report.counts["created"] == 3
     _, again = load(practice, "webpt-patients", office_manager)
     assert again.counts["unchanged"] == 3
+
+
+def test_staff_import_without_logins_and_a_bad_npi_rejected(practice, office_manager, tmp_path):
+    from pedsdesk.practices.models import StaffMember
+
+    header = "Staff ID,First Name,Last Name,Email,Role,Discipline,Credentials,NPI"
+    good = "S1,Dana,Whitfield,dana@example.org,Therapist,Occupational Therapy,OTR/L,1234567893"
+    assert rejected(practice, office_manager, "generic-staff", tmp_path,
+                    f"{header}\n{good}\nS2,Lee,Park,,Therapist,PT,DPT,1234567890\nS3,Ann,Lo,,Therapist,,,\n") == [
+        (3, 'H "NPI"', "1234567890 is not a valid NPI: its check digit does not match."),
+        (4, 'F "Discipline"', "A therapist needs the discipline and credentials and the NPI; fill them in."),
+    ]
+    path = tmp_path / "staff.csv"
+    path.write_text(f"{header}\n{good}\nS4,Rita,Mendez,rita@example.org,Front Desk,,,\n")
+    _, report = run_import(practice=practice, mapping=presets()["generic-staff"], path=str(path),
+                           actor=office_manager, dry_run=False)
+    assert report.counts["created"] == 2
+    dana = StaffMember.objects.get(last_name="Whitfield")
+    assert not dana.is_active and not dana.has_usable_password() and dana.therapist_profile.discipline == "OT"
+    assert StaffMember.objects.get(last_name="Mendez").role == "front_desk"

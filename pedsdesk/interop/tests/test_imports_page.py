@@ -113,3 +113,23 @@ def test_the_daily_sweep_imports_the_folder_and_keeps_failures_with_their_report
     assert "interop.import_folders" in {s.name for s in registered("daily", per_practice=True)}
     state = snapshot()
     assert import_folders(practice=practice) == {"imports": 0, "applied": 0} and snapshot() == state
+
+
+def test_the_history_costs_the_same_queries_for_few_imports_and_many(practice, office_manager, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(office_manager)
+
+    def make(n):
+        ImportRun.objects.bulk_create([ImportRun(practice=practice, started_by=office_manager, mapping_name="WebPT",
+                                                 source="webpt", record_type="patients", file_name=f"f{i}.csv",
+                                                 file_sha256="0" * 64, status="applied") for i in range(n)])
+
+    make(2)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(reverse("imports")).status_code == 200
+    make(30)
+    with CaptureQueriesContext(connection) as many:
+        assert "f29.csv" in client.get(reverse("imports")).content.decode()
+    assert len(many) == len(few)
