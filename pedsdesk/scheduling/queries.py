@@ -39,6 +39,11 @@ class Grid:
     rows: list[Row] = field(default_factory=list)
     today: dt.date | None = None  # the practice's today, highlighted
 
+    def agenda(self) -> list[tuple[str, dt.date, list[Cell]]]:
+        """The same visits as a list per column (the grid on a phone)."""
+        return [(heading, day, [row.cells[i] for row in self.rows if row.cells[i].kind == "visit"])
+                for i, (heading, day, _) in enumerate(self.columns)]
+
 
 def therapists_of(practice: Practice):
     return StaffMember.objects.filter(practice=practice, role=Role.THERAPIST, is_active=True).select_related(

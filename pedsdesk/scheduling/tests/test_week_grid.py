@@ -53,7 +53,7 @@ def test_the_page_offers_no_plus_before_now_and_marks_today(front_desk, working_
               for s in re.findall(r'start=(\d{4}-\d\d-\d\dT\d\d:\d\d)" class="slot"', body)]
     assert all(start + dt.timedelta(minutes=15) > now for start in starts)
     if today.weekday() < 6:  # the grid shows Monday to Saturday
-        assert 'aria-current="date"' in body and '<span class="badge">Today</span>' in body
+        assert 'class="today" aria-current="date"' in body and "(today)" in body
     grid = therapist_week(practice, working_week, today)
     assert grid.today == today
 
