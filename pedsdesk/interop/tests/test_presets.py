@@ -140,3 +140,26 @@ def test_theralytics_authorization_lines_with_per_period_caps(practice, office_m
     assert lines[("92507",)].quantity == 48 and lines[("92507",)].per_week_cap == 2
     assert lines[("92507",)].modifier == "GN" and lines[("92507",)].unit_type == "units"
     assert lines[("92523",)].per_month_cap == 1
+
+
+def test_every_preset_has_a_sample_file():
+    missing = [name for name in presets() if not (SAMPLES / f"{name}.csv").exists()]
+    assert missing == []
+
+
+def test_the_generic_templates_import_their_samples_in_order(practice, office_manager, dana):
+    for preset in ("generic-staff", "generic-patients", "generic-coverages", "generic-authorizations",
+                   "generic-plans-of-care", "generic-appointments"):
+        resolutions = {"payer": {"Lone Star Medicaid": "create", "Blue Shield Texas": "create"}}
+        _, report = load(practice, preset, office_manager, resolutions=resolutions)
+        assert not report.problems, (preset, report.problems)
+        assert report.applied
+    maya = Patient.objects.get(first_name="Maya")
+    auth = Authorization.objects.get(number="LSM-55")
+    assert sorted(line.quantity for line in auth.lines.all()) == [24, 96]
+    assert auth.lines.get(quantity=96).per_week_cap == 8 and auth.lines.get(quantity=24).per_month_cap == 8
+    plan = maya.plans_of_care.get()
+    assert plan.goal_list == ["Buttons her coat", "Writes her first name"] and plan.frequency_per_week == 2
+    visits = {a.status: a for a in Appointment.objects.filter(patient=maya)}
+    assert set(visits) == {"completed", "cancelled", "booked"}
+    assert visits["booked"].plan_of_care == plan and visits["cancelled"].cancel_reason == "Sick"
