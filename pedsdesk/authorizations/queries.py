@@ -548,12 +548,15 @@ def attendance(authorization: Authorization, until: dt.date) -> dict[str, int]:
 def visit_authorization(appointment: Appointment, today: dt.date) -> dict | None:
     """Whether an authorization covers this visit, as the schedule is allocated to the
     payer's lines (the board's arithmetic): ``covered`` True/False, the ``summary`` of the
-    authorization it draws on (or would), and the ``message`` of a denial. None for a
+    authorization it draws on (or would), and the ``message`` of a denial; ``covered`` None
+    when the child has no coverage that day. None for a
     meeting or a visit no longer on the schedule."""
     if appointment.patient_id is None or appointment.status not in HOLDING_STATUSES:
         return None
     coverage = active_coverage(appointment.patient_id, appointment.local_start.date())
-    if coverage is not None and not coverage.payer.requires_authorization:
+    if coverage is None:
+        return {"covered": None, "summary": None, "message": "No coverage on file for the visit's date (self-pay?)."}
+    if not coverage.payer.requires_authorization:
         return {"covered": True, "summary": None, "message": f"{coverage.payer} needs no authorization."}
     key = f"a{appointment.pk}"
     scope = list(Authorization.objects.filter(coverage__patient_id=appointment.patient_id))

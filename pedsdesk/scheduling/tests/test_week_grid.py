@@ -77,3 +77,10 @@ def test_a_visit_after_the_authorization_ends_says_it_is_not_covered(front_desk,
     visit = _book(front_desk, practice, working_week, patient, next_weekday(1), dt.time(16))
     body = signed_in(front_desk).get(visit.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
     assert "Not covered" in body and "after the authorization ends" in body
+
+
+def test_a_child_without_coverage_says_so_on_the_panel(front_desk, patient, working_week, practice):
+    patient.coverages.update(end_date=next_weekday(1) - dt.timedelta(days=1))
+    visit = _book(front_desk, practice, working_week, patient, next_weekday(1), dt.time(16))
+    body = signed_in(front_desk).get(visit.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
+    assert "No coverage" in body and "Not covered" not in body
