@@ -62,6 +62,7 @@ def finish_run(run: ImportRun, report: Report, actor: StaffMember | str) -> Impo
         ImportRun.objects.filter(pk=run.pk).update(
             status=status, counts=report.counts, rejections=summary["rejections"][:1000],
             unknown=summary["unknown"], notes=report.notes[:100], rows_total=report.rows,
+            changes=summary["changes"],
             finished_at=timezone.now())
         run.refresh_from_db()
         record_event(actor=actor, action="import", obj=run, practice_id=run.practice_id, detail={

@@ -740,17 +740,18 @@ class Importer:
                 by = values.get("cancelled_by") or CancelledBy.FAMILY
                 # As if the front desk pressed Cancel: the time becomes an opening and offers go out.
                 cancel_appointment(actor=self.actor, appointment=appointment, by=by, reason=reason, now=self.now)
-                report.changes.append({"row": row, "change": "cancelled", "appointment": appointment.pk})
+                report.changes.append(self._change(row, "cancelled: becomes an opening", appointment))
                 return True
             moved = (start_at, end_at, therapist.pk) != (appointment.start_at, appointment.end_at,
                                                          appointment.therapist_id)
             if moved and appointment.status in ("booked", "confirmed") and start_at > self.now:
+                before = appointment.start_at
                 where = self.bound.where("start" if "start" in self.bound.index else "date")
                 move_appointment(actor=self.actor, appointment=appointment, start_at=start_at,
                                  minutes=int((end_at - start_at).total_seconds() // 60), therapist=therapist,
                                  override_reason=f"Moved in {self.source_name}")
                 appointment.refresh_from_db()
-                report.changes.append({"row": row, "change": "moved", "appointment": appointment.pk})
+                report.changes.append(self._change(row, "moved", appointment, before))
             if status != appointment.status and status not in CANCELLED:
                 try:
                     set_status(actor=self.actor, appointment=appointment, status=status)
@@ -763,6 +764,15 @@ class Importer:
             report.reject(row, where, f"{exc} ({self.source_name} has this change; pedsdesk cannot make it.)")
             return False
         return True
+
+    def _change(self, row: int, change: str, appointment: Appointment, before: dt.datetime | None = None) -> dict:
+        """One line of the dry run's "visits that change" table, in the practice's time."""
+        def local(at: dt.datetime) -> str:
+            return f"{at.astimezone(self.zone):%a %b %-d, %-I:%M %p}"
+
+        return {"row": row, "change": change, "appointment": appointment.pk,
+                "patient": f"{appointment.patient.first_name} {appointment.patient.last_name[:1]}.",
+                "when": local(appointment.start_at), "was": local(before) if before else ""}
 
     def _record(self, appointment: Appointment, **fields: Any) -> None:
         """A past visit's outcome, recorded as the EMR has it (there is nothing left to schedule)."""
@@ -784,7 +794,7 @@ class Importer:
             return
         cancel_appointment(actor=self.actor, appointment=appointment, by=CancelledBy.CLINIC,
                            reason=f"Removed in {self.source_name}", now=self.now)
-        report.changes.append({"row": row, "change": "withdrawn", "appointment": appointment.pk})
+        report.changes.append(self._change(row, "withdrawn: becomes an opening", appointment))
         report.counts["withdrawn"] += 1
 
 

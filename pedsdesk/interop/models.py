@@ -76,6 +76,7 @@ class ImportRun(models.Model):
     rejections = models.JSONField(default=list, blank=True)
     unknown = models.JSONField(default=dict, blank=True)
     notes = models.JSONField(default=list, blank=True)
+    changes = models.JSONField(default=list, blank=True, help_text="Visits moved, cancelled or withdrawn.")
     rows_total = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)

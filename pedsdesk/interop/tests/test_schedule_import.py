@@ -67,6 +67,9 @@ def test_reimport_changes_nothing_then_a_move_and_a_cancellation_go_through_the_
                                                 f"A2,W1,Theo Tester,{day(3)},4:00 PM,Canceled"])
     _, dry = run_import(practice=practice, mapping=mapping, path=second, actor=office_manager, dry_run=True)
     assert dry.counts["updated"] == 2 and not Opening.objects.exists()
+    assert [(c["row"], c["change"], c["patient"]) for c in dry.changes] == [
+        (2, "moved", "Ava L."), (3, "cancelled: becomes an opening", "Ava L.")]
+    assert dry.changes[0]["was"].endswith("4:00 PM") and dry.changes[0]["when"].endswith("5:00 PM")
     with django_capture_on_commit_callbacks(execute=True):
         _, report = run_import(practice=practice, mapping=mapping, path=second, actor=office_manager, dry_run=False)
     assert report.counts == {"created": 0, "updated": 2, "unchanged": 0, "withdrawn": 0, "rejected": 0}
