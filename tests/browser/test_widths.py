@@ -92,3 +92,24 @@ def test_on_a_phone_the_week_grid_is_a_day_agenda(page, live_server, owner, reco
     page.set_viewport_size({"width": 1280, "height": 900})
     expect(page.get_by_test_id("schedule-grid")).to_be_visible()
     expect(agenda).to_be_hidden()
+
+
+@pytest.mark.parametrize("width", [1280, 768])
+def test_the_week_grid_keeps_a_linear_time_axis_and_whole_names(page, live_server, owner, records, width):
+    page = _signed_in_page(page, live_server, owner)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"/schedule/?date={records['day']}")
+    heights = page.evaluate("""() => [...document.querySelectorAll('table.schedule tbody tr')]
+        .map(tr => Math.round(tr.getBoundingClientRect().height))""")
+    assert len(heights) == 44 and max(heights) - min(heights) <= 1, heights
+    # back-to-back visits (4:00 and 4:45) are two blocks with a gap between them
+    blocks = page.evaluate("""() => [...document.querySelectorAll('table.schedule a.block')]
+        .map(a => { const r = a.getBoundingClientRect(); return [Math.round(r.left), r.top, r.bottom]; })""")
+    first_day = sorted(b for b in blocks if b[0] == blocks[0][0])
+    assert len(first_day) == 2 and first_day[1][1] > first_day[0][2], blocks
+    # each line of a block is one line: "Valentina" ends in "…" rather than breaking
+    lines = page.evaluate("""() => [...document.querySelectorAll('table.schedule a.block > span')]
+        .map(s => [getComputedStyle(s).whiteSpace, Math.round(s.getBoundingClientRect().height)])""")
+    assert lines and all(space == "nowrap" and height <= 20 for space, height in lines), lines
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/grid-{width}.png", full_page=True)
