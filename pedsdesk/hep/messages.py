@@ -76,7 +76,7 @@ def visit_reminder_email() -> str:
     return _("On the same page, please tell us how home practice went since the last visit.")
 
 
-register_kind(MessageKind(PROGRAM, _program))
-register_kind(MessageKind(OPEN_REMINDER, _open_reminder))
-register_kind(MessageKind(FEEDBACK_REQUEST, _feedback_request))
-register_kind(MessageKind(NUDGE, _nudge))
+register_kind(MessageKind(PROGRAM, _program, label="Home program sent"))
+register_kind(MessageKind(OPEN_REMINDER, _open_reminder, label="Home program not opened yet"))
+register_kind(MessageKind(FEEDBACK_REQUEST, _feedback_request, label="How home practice went"))
+register_kind(MessageKind(NUDGE, _nudge, label="Questions about home practice"))
