@@ -4,6 +4,8 @@ cancellations and no-shows, two weeks booked ahead, and authorizations sized so 
 some run out early, some end with units unused and some are up for renewal."""
 
 import datetime as dt
+import itertools
+import math
 import random
 from collections import defaultdict
 from decimal import Decimal
@@ -21,22 +23,26 @@ from pedsdesk.authorizations.models import (
     SubmissionChannel,
     UnitType,
 )
-from pedsdesk.people.models import PlanOfCare, PlanOfCareService
+from pedsdesk.people.models import GuardianOf, Patient, PlanOfCare, PlanOfCareService
 from pedsdesk.practices.models import Practice, Role, StaffMember
 from pedsdesk.scheduling.actions import load_federal_holidays
 from pedsdesk.scheduling.models import (
+    HOLDING_STATUSES,
     Appointment,
     AppointmentStatus,
     CancelledBy,
+    CandidateKind,
     Closure,
     FamilyAvailability,
+    Offer,
+    Opening,
     SchedulingPolicy,
     Series,
     WorkingHours,
 )
 from pedsdesk.scheduling.timeslots import local_to_utc
 
-HISTORY_WEEKS, AHEAD_WEEKS = 4, 2
+HISTORY_WEEKS, AHEAD_WEEKS = 52, 2
 _CANCEL_REASONS = ["Sick (fever)", "Sick (stomach bug)", "School event", "Family emergency", "Car trouble",
                    "Sibling sick", "Forgot", "Out of town", "Schedule conflict"]
 
@@ -65,7 +71,8 @@ class _Timetable:
 def seed_schedule(practice: Practice, rng: random.Random, today: dt.date) -> dict[str, int]:
     zone = practice.zone
     policy = SchedulingPolicy.for_practice(practice)
-    load_federal_holidays(practice=practice, years=[today.year - 1, today.year, today.year + 1])
+    history_start = today - dt.timedelta(weeks=HISTORY_WEEKS)
+    load_federal_holidays(practice=practice, years=sorted({history_start.year, today.year, today.year + 1}))
     closed = set(Closure.objects.filter(practice=practice).values_list("date", flat=True))
     therapists = list(StaffMember.objects.filter(practice=practice, role=Role.THERAPIST).order_by("username"))
     hours: dict[int, dict[int, tuple[int, int]]] = {}
@@ -81,9 +88,10 @@ def seed_schedule(practice: Practice, rng: random.Random, today: dt.date) -> dic
     WorkingHours.objects.bulk_create(rows)
 
     plans = list(
-        PlanOfCare.objects.filter(patient__practice=practice, end_date__gte=today - dt.timedelta(weeks=HISTORY_WEEKS))
+        PlanOfCare.objects.filter(patient__practice=practice, end_date__gte=history_start)
         .select_related("patient__school").order_by("therapist_id", "pk")
     )
+    chains = _earlier_plans(plans, history_start, zone, rng)
     table = _Timetable()
     series_rows: list[Series] = []
     school_release: list[FamilyAvailability] = []
@@ -100,12 +108,20 @@ def seed_schedule(practice: Practice, rng: random.Random, today: dt.date) -> dic
             slots += extra
         if len(slots) < plan.frequency_per_week:
             unscheduled += 1
-        start_date = max(plan.start_date, today - dt.timedelta(weeks=HISTORY_WEEKS))
+        # The family keeps its weekly times from one plan of care to the next.
+        for earlier in chains[plan.pk]:
+            series_rows += [Series(plan_of_care=earlier, weekday=weekday, start_time=_time(start),
+                                   minutes=earlier.minutes, start_date=max(earlier.start_date, history_start),
+                                   end_date=earlier.end_date, generated_through=earlier.end_date, active=False,
+                                   created_at=_moment(earlier.start_date, zone))
+                            for weekday, start in slots]
+        start_date = max(plan.start_date, history_start)
         for weekday, start in slots:
             series_rows.append(Series(plan_of_care=plan, weekday=weekday, start_time=_time(start),
                                       minutes=plan.minutes, start_date=start_date, end_date=plan.end_date,
-                                      generated_through=min(plan.end_date, today + dt.timedelta(weeks=AHEAD_WEEKS))))
-    Series.objects.bulk_create(series_rows)
+                                      generated_through=min(plan.end_date, today + dt.timedelta(weeks=AHEAD_WEEKS)),
+                                      created_at=_moment(start_date, zone)))
+    Series.objects.bulk_create(series_rows, batch_size=1000)
     FamilyAvailability.objects.bulk_create(school_release)
 
     appointments: list[Appointment] = []
@@ -117,12 +133,57 @@ def seed_schedule(practice: Practice, rng: random.Random, today: dt.date) -> dic
             if day not in closed:
                 appointments.append(_visit(practice, plan, series, day, now_local, rng))
             day += dt.timedelta(weeks=1)
+    refills = _past_refills(practice, appointments, plans, table, now_local, rng)
     Appointment.objects.bulk_create(appointments, batch_size=2000)
+    refill_counts = _save_refills(refills)
 
-    authorizations = _authorizations(practice, plans, series_rows, today, rng)
+    all_plans = plans + [p for chain in chains.values() for p in chain]
+    authorizations = _authorizations(practice, all_plans, chains, series_rows, appointments, closed, today, rng)
     renewals = _renewals(practice, today, rng)
     return {"series": len(series_rows), "appointments": len(appointments), "authorizations": authorizations,
-            "plans_without_a_full_series": unscheduled, **renewals}
+            "plans_without_a_full_series": unscheduled, "earlier_plans_of_care": len(all_plans) - len(plans),
+            **refill_counts, **renewals}
+
+
+def _moment(day: dt.date, zone, hour: int = 9) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), zone)
+
+
+def _earlier_plans(plans: list[PlanOfCare], history_start: dt.date, zone,
+                   rng: random.Random) -> dict[int, list[PlanOfCare]]:
+    """The plans of care before each current one, back past the start of the history, for
+    the children who were already coming a year ago (most of them); newer children's
+    first plan is their current one. Same therapist, frequency, length and codes: the
+    renewal of one plan is the next."""
+    chains: dict[int, list[PlanOfCare]] = defaultdict(list)
+    services: dict[int, list[PlanOfCareService]] = defaultdict(list)
+    for service in PlanOfCareService.objects.filter(plan_of_care__in=plans).order_by("pk"):
+        services[service.plan_of_care_id].append(service)
+    earlier_rows, patients = [], {}
+    for plan in plans:
+        if plan.start_date <= history_start or rng.random() < 0.25:
+            continue
+        length = plan.end_date - plan.start_date
+        end = plan.start_date - dt.timedelta(days=1)
+        while end >= history_start:
+            earlier = PlanOfCare(patient=plan.patient, discipline=plan.discipline, therapist_id=plan.therapist_id,
+                                 frequency_per_week=plan.frequency_per_week, minutes=plan.minutes,
+                                 start_date=end - length, end_date=end, goals=plan.goals,
+                                 created_at=_moment(end - length - dt.timedelta(days=rng.randint(0, 7)), zone))
+            chains[plan.pk].insert(0, earlier)
+            earlier_rows.append((earlier, services[plan.pk]))
+            end = earlier.start_date - dt.timedelta(days=1)
+        first = chains[plan.pk][0].start_date
+        patient = plan.patient
+        if patient.created_at.date() > first:
+            patient.created_at = _moment(first - dt.timedelta(days=rng.randint(7, 45)), zone)
+            patients[patient.pk] = patient
+    PlanOfCare.objects.bulk_create([plan for plan, _ in earlier_rows], batch_size=1000)
+    PlanOfCareService.objects.bulk_create(
+        [PlanOfCareService(plan_of_care=plan, cpt_code=s.cpt_code, modifier=s.modifier, units=s.units)
+         for plan, copies in earlier_rows for s in copies], batch_size=1000)
+    Patient.objects.bulk_update(list(patients.values()), ["created_at"], batch_size=500)
+    return chains
 
 
 def _slots_for(plan: PlanOfCare, hours: dict[int, tuple[int, int]], table: _Timetable, policy: SchedulingPolicy,
@@ -194,47 +255,229 @@ def _cancel(visit: Appointment, rng: random.Random, late: bool, before: dt.datet
         _CANCEL_REASONS)
 
 
-def _authorizations(practice: Practice, plans: list[PlanOfCare], series: list[Series], today: dt.date,
+def _past_refills(practice: Practice, appointments: list[Appointment], plans: list[PlanOfCare], table: _Timetable,
+                  now_local: dt.datetime, rng: random.Random) -> tuple[list[Opening], list[Offer]]:
+    """Openings freed by the past year's cancellations, and the offers that went out for
+    them: most filled by a family who wanted an earlier or extra visit (the visit is
+    added to the schedule), the rest passed unfilled. Times to fill are a front desk's:
+    minutes to a few hours, long-tailed."""
+    zone = practice.zone
+    guardians = dict(GuardianOf.objects.filter(patient__practice=practice).order_by(
+        "-is_primary_contact", "pk").values_list("patient_id", "guardian_id").reverse())
+    by_discipline: dict[str, list[PlanOfCare]] = defaultdict(list)
+    for plan in plans:
+        if plan.patient_id in guardians:
+            by_discipline[plan.discipline].append(plan)
+    extra_busy: set[tuple[int, dt.date]] = set()
+    openings, offers = [], []
+    for visit in list(appointments):
+        if visit.status not in (AppointmentStatus.CANCELLED, AppointmentStatus.LATE_CANCEL) or \
+                visit.start_at >= now_local or visit.notice_hours < 3:
+            continue
+        local = visit.start_at.astimezone(zone)
+        weekday, start = local.weekday(), local.hour * 60 + local.minute
+        end = start + visit.series.minutes
+        opening = Opening(practice=practice, therapist_id=visit.therapist_id, start_at=visit.start_at,
+                          end_at=visit.end_at, freed_by=visit, created_at=visit.cancelled_at,
+                          status=Opening.Status.EXPIRED)
+        openings.append(opening)
+        pool = by_discipline[visit.plan_of_care.discipline]
+        fits = [p for p in rng.sample(pool, k=min(8, len(pool)))
+                if p.patient_id != visit.patient_id and p.start_date <= local.date() <= p.end_date
+                and (p.patient_id, local.date()) not in extra_busy
+                and table.free(("p", p.patient_id), weekday, start, end) and _after_school(p, start)][:3]
+        # Offers one at a time, each open for a while; one of the families asked takes it, most of the time.
+        taker = rng.choices(fits, weights=(55, 30, 15)[:len(fits)])[0] if fits and rng.random() < 0.8 else None
+        sent = visit.cancelled_at + dt.timedelta(minutes=rng.randint(1, 4))
+        for rank, plan in enumerate(fits, start=1):
+            wait = dt.timedelta(minutes=max(2, min(300, round(rng.lognormvariate(2.9, 0.9)))))
+            deadline = min(sent + dt.timedelta(minutes=60), visit.start_at - dt.timedelta(hours=2))
+            answered = min(sent + wait, deadline)
+            offer = Offer(opening=opening, patient_id=plan.patient_id, guardian_id=guardians[plan.patient_id],
+                          candidate_kind=CandidateKind.GAP_LIST if rank % 2 else CandidateKind.BELOW_FREQUENCY,
+                          plan_of_care=plan, rank=rank, status=Offer.Status.SENT, sent_at=sent,
+                          expires_at=deadline, created_at=visit.cancelled_at)
+            offers.append(offer)
+            if plan is taker and answered < deadline:
+                booked = Appointment(practice=practice, patient_id=plan.patient_id, therapist_id=visit.therapist_id,
+                                     plan_of_care=plan, start_at=visit.start_at, end_at=visit.end_at,
+                                     status=AppointmentStatus.COMPLETED, created_at=answered, updated_at=answered)
+                appointments.append(booked)
+                extra_busy.add((plan.patient_id, local.date()))
+                offer.status, offer.responded_at, offer.booked = Offer.Status.ACCEPTED, answered, booked
+                opening.status, opening.filled_by, opening.filled_at = Opening.Status.FILLED, booked, answered
+                break
+            declined = rng.random() < 0.5 and answered < deadline
+            offer.status = Offer.Status.DECLINED if declined else Offer.Status.EXPIRED
+            offer.responded_at = answered if declined else None
+            sent = answered if declined else deadline
+            if sent >= visit.start_at - dt.timedelta(hours=2):
+                break
+    return openings, offers
+
+
+def _after_school(plan: PlanOfCare, start: int) -> bool:
+    school = plan.patient.school
+    return school is None or school.is_preschool or start >= _minutes(school.dismissal_time) + 20
+
+
+def _save_refills(refills: tuple[list[Opening], list[Offer]]) -> dict[str, int]:
+    openings, offers = refills
+    Opening.objects.bulk_create(openings, batch_size=1000)
+    Offer.objects.bulk_create(offers, batch_size=1000)
+    return {"past_openings": len(openings), "past_offers": len(offers),
+            "past_openings_filled": sum(o.status == Opening.Status.FILLED for o in openings)}
+
+
+def _held_days(plans: list[PlanOfCare], series: list[Series], appointments: list[Appointment],
+               closed: set[dt.date], zone) -> dict[int, tuple[list[dt.date], list[dt.date]]]:
+    """Per plan of care: the days of visits attended, and of visits still to come (booked,
+    and the dates its series will book later), as the projection will count them."""
+    done: dict[int, list[dt.date]] = defaultdict(list)
+    ahead: dict[int, list[dt.date]] = defaultdict(list)
+    for visit in appointments:
+        if visit.status in HOLDING_STATUSES and visit.plan_of_care_id:
+            day = visit.start_at.astimezone(zone).date()
+            (done if visit.status == AppointmentStatus.COMPLETED else ahead)[visit.plan_of_care_id].append(day)
+    for s in series:
+        if not s.active:
+            continue
+        day = s.generated_through + dt.timedelta(days=1)
+        day += dt.timedelta(days=(s.weekday - day.weekday()) % 7)
+        while day <= s.end_date:
+            if day not in closed:
+                ahead[s.plan_of_care_id].append(day)
+            day += dt.timedelta(weeks=1)
+    return {plan.pk: (done[plan.pk], ahead[plan.pk]) for plan in plans}
+
+
+def _authorizations(practice: Practice, plans: list[PlanOfCare], chains: dict[int, list[PlanOfCare]],
+                    series: list[Series], appointments: list[Appointment], closed: set[dt.date], today: dt.date,
                     rng: random.Random) -> int:
-    """One authorization per current plan of care whose payer requires one."""
+    """One authorization per plan of care whose payer requires one, the earlier ones
+    expired and continued by renewals that followed their real order.
+
+    Sized like a well-run practice's: the payer approves what the plan's schedule needs,
+    a little more for the visits families miss. A minority are not: a few approved short
+    (they run out early, and the visits after are denials), a few for a shorter period
+    than the plan (visits after their end), and some ending soon with many units unused.
+    """
+    from pedsdesk.authorizations.queries import visit_units
+
+    zone = practice.zone
     primary = {c.patient_id: c for c in Coverage.objects.filter(patient__practice=practice, priority=1)
                .select_related("payer").order_by("start_date")}
-    services: dict[int, list[PlanOfCareService]] = defaultdict(list)
-    for service in PlanOfCareService.objects.filter(plan_of_care__in=plans).order_by("pk"):
-        services[service.plan_of_care_id].append(service)
-    weekly = defaultdict(int)
-    for s in series:
-        weekly[s.plan_of_care_id] += 1
-    made = 0
-    for plan in plans:
+    services: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for plan_id, code, units in PlanOfCareService.objects.filter(plan_of_care__in=plans).order_by("pk").values_list(
+            "plan_of_care_id", "cpt_code", "units"):
+        services[plan_id].append((code, units))
+    held = _held_days(plans, series, appointments, closed, zone)
+    made: dict[int, Authorization] = {}
+    lines: list[ServiceLine] = []
+    for plan in sorted(plans, key=lambda p: p.pk):
         coverage = primary.get(plan.patient_id)
-        if coverage is None or not coverage.payer.requires_authorization or plan.end_date < today:
+        if coverage is None or not coverage.payer.requires_authorization:
             continue
-        # Sized to the weeks the demo has visits for (four weeks of history at most), so
-        # "used" reads like a real practice's rather than a plan begun with no history.
-        visible_start = max(plan.start_date, today - dt.timedelta(weeks=HISTORY_WEEKS))
-        weeks = max(1, ((plan.end_date - visible_start).days + 1) // 7)
-        per_week = weekly[plan.pk] or plan.frequency_per_week
-        # Most are sized to the plan; some run short (early exhaustion), some generous (units left over).
-        factor = rng.choice([0.6, 0.75, 0.9, 1.0, 1.0, 1.0, 1.15])
-        partial = rng.random() < 0.08
-        authorization = Authorization.objects.create(
-            coverage=coverage, discipline=plan.discipline, start_date=plan.start_date, end_date=plan.end_date,
-            number=f"{coverage.payer.name[:3].upper()}{plan.pk:06d}",
-            status=AuthorizationStatus.PARTIALLY_APPROVED if partial else AuthorizationStatus.APPROVED,
-        )
-        codes = [s.cpt_code for s in services[plan.pk]]
-        visits = max(1, round(weeks * per_week * factor))
+        end = plan.end_date
+        done_days, ahead_days = held[plan.pk]
+        current = end >= today
+        scenario = "fits"
+        if current:
+            roll = rng.random()
+            if end <= today + dt.timedelta(weeks=5) and roll < 0.45:
+                scenario = "generous"
+            elif roll < 0.08:
+                scenario = "short"
+            elif roll < 0.12 and end > today + dt.timedelta(days=45):
+                scenario, end = "ends_early", end - dt.timedelta(days=rng.randint(14, 28))
+        done = sum(1 for d in done_days if plan.start_date <= d <= end)
+        needed = done + sum(1 for d in ahead_days if plan.start_date <= d <= end)
+        if scenario == "short" and needed - done > 3:
+            visits = max(done + 2, int(needed * rng.uniform(0.8, 0.9)))
+        elif scenario == "generous":
+            visits = math.ceil(needed * rng.uniform(1.3, 1.5)) + 1
+        else:
+            visits = max(1, math.ceil(needed * rng.uniform(1.0, 1.12)))
+        partial = current and rng.random() < 0.08
+        status = (AuthorizationStatus.EXPIRED if not current else
+                  AuthorizationStatus.PARTIALLY_APPROVED if partial else AuthorizationStatus.APPROVED)
+        made[plan.pk] = Authorization(
+            coverage=coverage, discipline=plan.discipline, start_date=plan.start_date, end_date=end,
+            number=f"{coverage.payer.name[:3].upper()}{plan.pk:06d}", status=status,
+            created_at=_moment(plan.start_date - dt.timedelta(days=rng.randint(3, 12)), zone))
         if coverage.payer.unit_type == UnitType.UNITS:
-            per_visit = sum(s.units for s in services[plan.pk]) or 1
-            quantity, unit_type = visits * per_visit, UnitType.UNITS
+            per_visit = sum(u for _, u in visit_units(services[plan.pk], plan.minutes, coverage.payer.rounding_rule))
+            quantity, unit_type = visits * max(1, per_visit), UnitType.UNITS
         else:
             quantity, unit_type = visits, UnitType.VISITS
-        requested = round(quantity * 1.3) if partial else None
-        ServiceLine.objects.create(authorization=authorization, cpt_codes=codes, unit_type=unit_type,
-                                   quantity=quantity, requested_quantity=requested)
-        made += 1
-    return made
+        lines.append(ServiceLine(authorization=made[plan.pk], cpt_codes=[c for c, _ in services[plan.pk]],
+                                 unit_type=unit_type, quantity=quantity,
+                                 requested_quantity=round(quantity * 1.3) if partial else None))
+    Authorization.objects.bulk_create(list(made.values()), batch_size=1000)
+    ServiceLine.objects.bulk_create(lines, batch_size=1000)
+    _chain_renewals(practice, made, chains, rng)
+    return len(made)
+
+
+def _chain_renewals(practice: Practice, made: dict[int, Authorization], chains: dict[int, list[PlanOfCare]],
+                    rng: random.Random) -> None:
+    """The renewal that led from each earlier authorization to the next, in its real
+    order: the documents in, then the submission inside the payer's window, then the
+    decision within its turnaround, before the next period began."""
+    from pedsdesk.authorizations.projection import renewal_due
+
+    staff = {m.role: m for m in StaffMember.objects.filter(practice=practice).order_by("-pk")}
+    lines = {line.authorization_id: line for line in ServiceLine.objects.filter(
+        authorization__in=[a.pk for a in made.values()])}
+    renewals, items, renewal_lines, linked = [], [], [], []
+    count = 0
+    for current_id, chain in sorted(chains.items()):
+        links = [made[p.pk] for p in chain if p.pk in made]
+        if current_id in made:
+            links.append(made[current_id])
+        for earlier, following in itertools.pairwise(links):
+            count += 1
+            payer = earlier.coverage.payer
+            state = (RenewalState.DENIED if count % 29 == 0 else
+                     RenewalState.PARTIALLY_APPROVED if count % 11 == 0 else RenewalState.APPROVED)
+            due, window_opens, _ = renewal_due(end=earlier.end_date, exhausted_on=None,
+                                               recommended_days=payer.renewal_recommended_days,
+                                               earliest_days=payer.renewal_earliest_days)
+            submitted_on = max(window_opens, due - dt.timedelta(days=rng.randint(0, 4)))
+            decided_on = submitted_on + dt.timedelta(days=rng.randint(1, max(1, payer.decision_turnaround_days)))
+            renewal = Renewal(
+                authorization=earlier, state=state, due_date=due, window_opens=window_opens, due_basis="end",
+                requested_start=following.start_date, requested_end=following.end_date,
+                submitted_on=submitted_on, channel=rng.choice(SubmissionChannel.values),
+                payer_reference=f"{payer.payer_id or 'REF'}-{earlier.pk:05d}",
+                submitted_by=staff.get(Role.FRONT_DESK), decision_due=submitted_on + dt.timedelta(
+                    days=payer.decision_turnaround_days),
+                decided_on=decided_on, decided_by=staff.get(Role.BILLING),
+                denial_reason=_DENIAL_REASONS[count % len(_DENIAL_REASONS)] if state == RenewalState.DENIED else "",
+                created_at=_moment(window_opens - dt.timedelta(days=rng.randint(1, 5)), practice.zone),
+                updated_at=_moment(decided_on, practice.zone, 15))
+            renewals.append(renewal)
+            # Every document arrives before the renewal goes out: the packet needs them.
+            items += [RenewalItem(renewal=renewal, document=document,
+                                  received_on=submitted_on - dt.timedelta(days=rng.randint(1, 6)))
+                      for document in dict.fromkeys(payer.renewal_documents)]
+            line = lines[following.pk]
+            asked = round(line.quantity / 0.7) if state == RenewalState.PARTIALLY_APPROVED else line.quantity
+            renewal_lines.append(RenewalLine(
+                renewal=renewal, cpt_codes=line.cpt_codes, unit_type=line.unit_type, requested_quantity=asked,
+                approved_quantity=None if state == RenewalState.DENIED else line.quantity))
+            if state == RenewalState.PARTIALLY_APPROVED:
+                line.requested_quantity = asked
+                following.status = (following.status if following.status == AuthorizationStatus.EXPIRED
+                                    else AuthorizationStatus.PARTIALLY_APPROVED)
+            if state != RenewalState.DENIED:  # after a denial, the next one was a new request
+                following.previous = earlier
+            linked.append(following)
+    Renewal.objects.bulk_create(renewals, batch_size=1000)
+    RenewalItem.objects.bulk_create(items, batch_size=1000)
+    RenewalLine.objects.bulk_create(renewal_lines, batch_size=1000)
+    Authorization.objects.bulk_update(linked, ["previous", "status"], batch_size=1000)
+    ServiceLine.objects.bulk_update(list(lines.values()), ["requested_quantity"], batch_size=1000)
 
 
 _DENIAL_REASONS = ["Progress report does not show measurable progress toward the goals.",
@@ -272,13 +515,6 @@ def _renewals(practice: Practice, today: dt.date, rng: random.Random) -> dict[st
                                       AuthorizationStatus.DENIED], strict=False):
         _next_authorization(s.authorization, status, suffix={"requested": "Q", "pending": "P", "denied": "D"}[status])
         made[f"authorizations_{status}"] += 1
-    # Earlier authorizations that expired, each with the renewal that led to the current one
-    # (approved, partially approved) or was denied before a new request.
-    history = [RenewalState.APPROVED, RenewalState.PARTIALLY_APPROVED, RenewalState.DENIED]
-    for s, state in zip(others[3:6], history, strict=False):
-        _history(s, state, staff, rng)
-        made["authorizations_expired"] += 1
-        made[state] += 1
     spent = next((s for s in others[6:] if s.used and s.scheduled and len(s.authorization.lines.all()) == 1), None)
     if spent is not None:  # used up: what is still booked would be denied
         spent.authorization.lines.update(quantity=spent.used)
@@ -286,41 +522,6 @@ def _renewals(practice: Practice, today: dt.date, rng: random.Random) -> dict[st
         made["authorizations_exhausted"] += 1
     return {"renewals": sum(v for k, v in made.items() if not k.startswith("authorizations_")),
             **{k: v for k, v in sorted(made.items()) if k.startswith("authorizations_")}}
-
-
-def _history(s, state: str, staff: dict, rng: random.Random) -> None:
-    a, payer = s.authorization, s.payer
-    earlier = Authorization.objects.create(
-        coverage=a.coverage, discipline=a.discipline, number=f"{a.number}-0", status=AuthorizationStatus.EXPIRED,
-        start_date=a.start_date - dt.timedelta(days=182), end_date=a.start_date - dt.timedelta(days=1))
-    ServiceLine.objects.bulk_create(ServiceLine(authorization=earlier, cpt_codes=ln.cpt_codes,
-                                                unit_type=ln.unit_type, quantity=ln.quantity) for ln in a.lines.all())
-    due = earlier.end_date - dt.timedelta(days=payer.renewal_recommended_days)
-    submitted_on = due - dt.timedelta(days=rng.randint(0, 3))
-    renewal = Renewal.objects.create(
-        authorization=earlier, state=state, due_date=due, window_opens=earlier.end_date - dt.timedelta(
-            days=payer.renewal_earliest_days), therapist=s.therapist, requested_start=a.start_date,
-        requested_end=a.end_date, submitted_on=submitted_on, channel=SubmissionChannel.FAX,
-        payer_reference=f"{payer.payer_id or 'REF'}-{earlier.pk:05d}", submitted_by=staff.get(Role.FRONT_DESK),
-        decision_due=submitted_on + dt.timedelta(days=payer.decision_turnaround_days),
-        decided_on=submitted_on + dt.timedelta(days=rng.randint(2, 6)), decided_by=staff.get(Role.BILLING),
-        denial_reason=_DENIAL_REASONS[0] if state == RenewalState.DENIED else "",
-        created_at=dt.datetime.combine(due - dt.timedelta(days=14), dt.time(9), tzinfo=dt.UTC))
-    RenewalItem.objects.bulk_create(RenewalItem(renewal=renewal, document=d, received_on=submitted_on)
-                                    for d in dict.fromkeys(payer.renewal_documents))
-    lines = []
-    for line in a.lines.all():
-        asked = round(line.quantity / 0.7) if state == RenewalState.PARTIALLY_APPROVED else line.quantity
-        lines.append(RenewalLine(renewal=renewal, cpt_codes=line.cpt_codes, unit_type=line.unit_type,
-                                 requested_quantity=asked,
-                                 approved_quantity=None if state == RenewalState.DENIED else line.quantity))
-        if state == RenewalState.PARTIALLY_APPROVED:
-            ServiceLine.objects.filter(pk=line.pk).update(requested_quantity=asked)
-    RenewalLine.objects.bulk_create(lines)
-    if state != RenewalState.DENIED:
-        status = (AuthorizationStatus.PARTIALLY_APPROVED if state == RenewalState.PARTIALLY_APPROVED
-                  else a.status)
-        Authorization.objects.filter(pk=a.pk).update(previous=earlier, status=status)
 
 
 def _next_authorization(a: Authorization, status: str, suffix: str, quantities: dict | None = None,
@@ -363,8 +564,10 @@ def _demo_renewal(s, state: str, today: dt.date, rng: random.Random, staff: dict
         submitted_by=staff.get(Role.FRONT_DESK) if sent else None,
         decision_due=submitted_on + dt.timedelta(days=turnaround) if sent else None)
     received = sent or state == RenewalState.READY
+    # Documents come in before the renewal is sent (the packet needs them), never after.
+    latest = submitted_on - dt.timedelta(days=1) if submitted_on else today
     items = [RenewalItem(renewal=renewal, document=document,
-                         received_on=(today - dt.timedelta(days=rng.randint(1, 4)))
+                         received_on=(latest - dt.timedelta(days=rng.randint(0, 4)))
                          if received or (state == RenewalState.TO_PREPARE and document in THERAPIST_DOCUMENTS)
                          else None)
              for document in dict.fromkeys(payer.renewal_documents)]
@@ -428,12 +631,10 @@ def seed_lists(practice: Practice, rng: random.Random, today: dt.date) -> dict[s
 
 def seed_refills(practice: Practice, rng: random.Random) -> dict[str, int]:
     """This week's cancellations, through the real workflow: each frees an opening and
-    sends offers (to the console outbox); about half the first offers are accepted."""
+    sends offers (to the console outbox) that wait for the families' answers."""
     from django.utils import timezone
 
     from pedsdesk.scheduling.actions import cancel_appointment
-    from pedsdesk.scheduling.models import Offer
-    from pedsdesk.scheduling.offers import accept_offer
 
     now = timezone.now()
     desk = StaffMember.objects.filter(practice=practice, role=Role.FRONT_DESK).first()
@@ -444,9 +645,4 @@ def seed_refills(practice: Practice, rng: random.Random) -> dict[str, int]:
     for visit in cancelled:
         cancel_appointment(actor=desk, appointment=visit, by=CancelledBy.FAMILY,
                            reason=rng.choice(_CANCEL_REASONS))
-    accepted = 0
-    for visit in cancelled[::2]:
-        offer = Offer.objects.filter(opening__freed_by=visit, status=Offer.Status.SENT).order_by("rank").first()
-        if offer is not None and accept_offer(offer=offer, actor="demo family") == "booked":
-            accepted += 1
-    return {"demo_cancellations": len(cancelled), "offers_accepted": accepted}
+    return {"demo_cancellations": len(cancelled)}

@@ -72,3 +72,49 @@ def test_this_weeks_cancellations_run_the_real_refill(db, django_capture_on_comm
     assert Opening.objects.filter(practice=summary.practice).exists()
     assert Offer.objects.filter(opening__practice=summary.practice).exists()
     assert Message.objects.filter(kind="opening_offer").exists()
+
+
+def _share(rows, flag: str) -> float:
+    return sum(flag in r.flags for r in rows) / len(rows)
+
+
+def test_the_demo_looks_like_a_well_run_practice(db):
+    """A year of history; each authorization flag on a realistic minority; refill measures
+    from real openings and offers; renewals in their real order."""
+    from statistics import median
+
+    from pedsdesk.authorizations.models import Renewal
+    from pedsdesk.authorizations.queries import summarize
+    from pedsdesk.scheduling.models import Offer, Opening
+    from pedsdesk.scheduling.queries import refill_measures
+
+    today = dt.date(2026, 12, 1)
+    summary = seed_demo(size="small", seed=4, today=today, simulate_week=False)
+    practice = summary.practice
+    zone = practice.zone
+    first = Appointment.objects.filter(practice=practice).order_by("start_at").first()
+    assert first.start_at.astimezone(zone).date() <= today - dt.timedelta(weeks=50)
+
+    running = [s for s in summarize(practice, today=today) if s.usable and s.authorization.end_date >= today]
+    assert len(running) >= 30
+    for flag in ("runs_out", "denials", "unused_units"):
+        assert 0.04 <= _share(running, flag) <= 0.16, (flag, _share(running, flag))
+    # Burn-downs that move: an authorization running for a month or more has used some of it.
+    older = [s for s in running if s.authorization.start_date <= today - dt.timedelta(weeks=4)]
+    assert sum(s.used == 0 for s in older) <= len(older) * 0.05
+    assert median(s.used / s.authorized for s in older) > 0.2
+    # Earlier authorizations: expired, each continued by an approved renewal.
+    assert Renewal.objects.filter(authorization__status="expired", state="approved").count() >= 10
+
+    weeks = [refill_measures(practice, today - dt.timedelta(weeks=w)) for w in range(1, 5)]
+    assert all(w["openings"] and w["filled"] and w["offers"] for w in weeks)
+    assert all(5 <= w["median_minutes_to_fill"] <= 240 for w in weeks), weeks
+    filled = Opening.objects.filter(practice=practice, status=Opening.Status.FILLED)
+    assert filled.exists() and all(o.filled_by_id and o.filled_at > o.created_at for o in filled)
+    assert Offer.objects.filter(opening__practice=practice, status=Offer.Status.ACCEPTED).count() == filled.count()
+
+    for renewal in Renewal.objects.filter(authorization__coverage__patient__practice=practice,
+                                          submitted_on__isnull=False).prefetch_related("items"):
+        received = [item.received_on for item in renewal.items.all()]
+        assert all(day is not None and day <= renewal.submitted_on for day in received), renewal
+        assert renewal.decided_on is None or renewal.decided_on >= renewal.submitted_on
