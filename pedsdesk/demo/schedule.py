@@ -372,24 +372,25 @@ def _authorizations(practice: Practice, plans: list[PlanOfCare], chains: dict[in
             "plan_of_care_id", "cpt_code", "units"):
         services[plan_id].append((code, units))
     held = _held_days(plans, series, appointments, closed, zone)
+    covered = [p for p in sorted(plans, key=lambda p: p.pk)
+               if p.patient_id in primary and primary[p.patient_id].payer.requires_authorization]
+    scenarios = {plan.pk: _scenario(plan, today, rng) for plan in covered}
+    # Even a small demo shows each kind once, so every flag has an example to open.
+    for kind, fits in (("generous", lambda p: p.end_date <= today + dt.timedelta(weeks=4)),
+                       ("short", lambda p: p.start_date <= today - dt.timedelta(weeks=4)),
+                       ("ends_early", lambda p: p.end_date > today + dt.timedelta(days=45))):
+        if kind not in scenarios.values():
+            spare = next((p for p in covered if p.end_date >= today and scenarios[p.pk] == "fits" and fits(p)), None)
+            if spare is not None:
+                scenarios[spare.pk] = kind
     made: dict[int, Authorization] = {}
     lines: list[ServiceLine] = []
-    for plan in sorted(plans, key=lambda p: p.pk):
-        coverage = primary.get(plan.patient_id)
-        if coverage is None or not coverage.payer.requires_authorization:
-            continue
-        end = plan.end_date
+    for plan in covered:
+        coverage = primary[plan.patient_id]
+        scenario = scenarios[plan.pk]
+        current = plan.end_date >= today
+        end = plan.end_date - dt.timedelta(days=rng.randint(14, 28)) if scenario == "ends_early" else plan.end_date
         done_days, ahead_days = held[plan.pk]
-        current = end >= today
-        scenario = "fits"
-        if current:
-            roll = rng.random()
-            if end <= today + dt.timedelta(weeks=5) and roll < 0.45:
-                scenario = "generous"
-            elif roll < 0.08:
-                scenario = "short"
-            elif roll < 0.12 and end > today + dt.timedelta(days=45):
-                scenario, end = "ends_early", end - dt.timedelta(days=rng.randint(14, 28))
         done = sum(1 for d in done_days if plan.start_date <= d <= end)
         needed = done + sum(1 for d in ahead_days if plan.start_date <= d <= end)
         if scenario == "short" and needed - done > 3:
@@ -417,6 +418,21 @@ def _authorizations(practice: Practice, plans: list[PlanOfCare], chains: dict[in
     ServiceLine.objects.bulk_create(lines, batch_size=1000)
     _chain_renewals(practice, made, chains, rng)
     return len(made)
+
+
+def _scenario(plan: PlanOfCare, today: dt.date, rng: random.Random) -> str:
+    """How the payer sized this plan's authorization: to fit (most), generous (units left
+    over at the end), short (it runs out), or for a shorter period than the plan."""
+    if plan.end_date < today:
+        return "fits"
+    roll = rng.random()
+    if plan.end_date <= today + dt.timedelta(weeks=5) and roll < 0.45:
+        return "generous"
+    if roll < 0.08:
+        return "short"
+    if roll < 0.12 and plan.end_date > today + dt.timedelta(days=45):
+        return "ends_early"
+    return "fits"
 
 
 def _chain_renewals(practice: Practice, made: dict[int, Authorization], chains: dict[int, list[PlanOfCare]],
