@@ -97,7 +97,8 @@ def demo_today() -> dt.date:
 
 
 def seed_demo(*, size: str = "medium", seed: int = 7, today: dt.date | None = None,
-              simulate_week: bool = True) -> DemoSummary:
+              simulate_week: bool = True, practice_name: str = DEMO_PRACTICE_NAME,
+              login_prefix: str = "") -> DemoSummary:
     """Create the demo practice and everything in it, in one transaction.
 
     The records are written directly (no audit events: nobody read them). With
@@ -106,7 +107,8 @@ def seed_demo(*, size: str = "medium", seed: int = 7, today: dt.date | None = No
     """
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}, not {size!r}")
-    builder = _Builder(SIZES[size], random.Random(seed), today or demo_today())
+    builder = _Builder(SIZES[size], random.Random(seed), today or demo_today(), practice_name=practice_name,
+                       login_prefix=login_prefix)
     with transaction.atomic():
         builder.build()
         builder.counts.update(seed_schedule(builder.practice, random.Random(seed + 1), builder.today))
@@ -370,7 +372,9 @@ class _Family:
 
 
 class _Builder:
-    def __init__(self, size: DemoSize, rng: random.Random, today: dt.date) -> None:
+    def __init__(self, size: DemoSize, rng: random.Random, today: dt.date, *, practice_name: str = DEMO_PRACTICE_NAME,
+                 login_prefix: str = "") -> None:
+        self.practice_name, self.login_prefix = practice_name, login_prefix
         self.size = size
         self.rng = rng
         self.today = today
@@ -400,7 +404,7 @@ class _Builder:
 
     def make_practice(self) -> None:
         self.practice = Practice.objects.create(
-            name=DEMO_PRACTICE_NAME, time_zone=TIME_ZONE, npi=make_npi(self.rng),
+            name=self.practice_name, time_zone=TIME_ZONE, npi=make_npi(self.rng),
             phone=self.phones.take(), email="hello@brightpaths.example.com", street="4800 Larkspur Lane, Suite 120",
             city="Austin", state="TX", postal_code="78745", is_demo=True, require_second_factor=False,
             created_at=self.at(self.today - dt.timedelta(days=400)),
@@ -436,6 +440,7 @@ class _Builder:
         joined = self.at(self.today - dt.timedelta(days=400))
         for username, role, discipline in people:
             first, last = person()
+            username = self.login_prefix + username
             member = StaffMember(
                 username=username, password=password, first_name=first, last_name=last,
                 email=f"{username}@brightpaths.example.com", practice=self.practice, role=role,
@@ -454,7 +459,8 @@ class _Builder:
             profile.staff_member.therapist_profile = profile
         self.counts["staff"] = len(members)
         self.counts["therapists"] = len(profiles)
-        shown = {"owner", "manager", "frontdesk", "billing", "therapist", "pt1", "slp1"}
+        shown = {self.login_prefix + name for name in ("owner", "manager", "frontdesk", "billing", "therapist", "pt1",
+                                                       "slp1")}
         self.logins = [
             DemoLogin(m.username, _login_role(m, profiles), f"{m.first_name} {m.last_name}")
             for m in members if m.username in shown

@@ -44,6 +44,29 @@ def test_demo_logins_reach_the_dashboard_without_a_second_factor(db):
     assert client.get("/").status_code == 200
 
 
+def test_a_group_demo_seeds_practices_apart_with_their_own_logins(db):
+    from pedsdesk.people.models import Patient
+    from pedsdesk.practices.models import StaffMember
+
+    output = run("demo", size="small", no_serve=True, practices=3, no_simulate=True)
+    practices = list(Practice.objects.order_by("pk"))
+    assert [p.name for p in practices] == [f"Bright Paths Pediatric Therapy {i}" for i in (1, 2, 3)]
+    assert all(p.is_demo for p in practices)
+    for index, practice in enumerate(practices, start=1):
+        desk = StaffMember.objects.get(username=f"c{index}-frontdesk")
+        assert desk.practice == practice
+        assert Patient.objects.filter(practice=practice).count() >= 30
+    # Each practice its own children (its own seed), and the first practice's logins printed.
+    names = [set(Patient.objects.filter(practice=p).values_list("first_name", "last_name")) for p in practices]
+    assert names[0] != names[1] != names[2]
+    assert "  c1-frontdesk " in output
+    client = Client()
+    assert client.post("/login/", {"username": "c2-frontdesk", "password": DEMO_PASSWORD}).status_code == 302
+    assert client.get("/patients/").status_code == 200
+    with pytest.raises(CommandError, match="from 1 to 500"):
+        run("demo", size="small", no_serve=True, practices=0)
+
+
 def test_demo_if_empty_keeps_an_existing_demo(db):
     run("demo", size="small", no_serve=True)
     output = run("demo", size="small", no_serve=True, if_empty=True)

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
-from pedsdesk.demo.generator import DEMO_PASSWORD, SIZES, DemoLogin, seed_demo
+from pedsdesk.demo.generator import DEMO_PASSWORD, DEMO_PRACTICE_NAME, SIZES, DemoLogin, seed_demo
 from pedsdesk.demo.server import follow_port, run_server
 from pedsdesk.practices.models import Practice, Role, StaffMember
 
@@ -23,8 +23,16 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="Seed only when there is no practice yet.")
         parser.add_argument("--no-serve", action="store_true", help="Seed and exit instead of serving.")
         parser.add_argument("--port", type=int, default=8000, help="Port to serve on (default 8000).")
+        parser.add_argument("--practices", type=int, default=1,
+                            help="A therapy group: this many demo practices, each with its own logins "
+                                 "(c1-frontdesk, c2-frontdesk, …) and its own seed.")
+        parser.add_argument("--no-simulate", action="store_true",
+                            help="Skip the simulated week of cancellations (faster for large groups).")
 
-    def handle(self, *args, size: str, seed: int, if_empty: bool, no_serve: bool, port: int, **options):
+    def handle(self, *args, size: str, seed: int, if_empty: bool, no_serve: bool, port: int, practices: int = 1,
+               no_simulate: bool = False, **options):
+        if not 1 <= practices <= 500:
+            raise CommandError("--practices takes a number from 1 to 500.")
         # An empty data directory is the usual start (scripts run `demo --no-serve` first).
         executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
@@ -46,17 +54,24 @@ class Command(BaseCommand):
                 "to seed again."
             )
         else:
-            started = time.monotonic()
-            summary = seed_demo(size=size, seed=seed)
-            counts = summary.counts
-            self.stdout.write(self.style.SUCCESS(
-                f"Seeded demo practice {summary.practice.name} ({size}, seed {seed}, today {summary.today}) "
-                f"in {time.monotonic() - started:.1f} s: {counts['patients']} children, {counts['guardians']} "
-                f"guardians, {counts['therapists']} therapists, {counts['plans_of_care']} plans of care, "
-                f"{counts['coverages']} coverages, {counts['payers']} payers, {counts['schools']} schools."
-            ))
-            demo = summary.practice
-            self.report_tasks(demo)
+            for index in range(practices):
+                started = time.monotonic()
+                group = practices > 1
+                summary = seed_demo(size=size, seed=seed + index, simulate_week=not no_simulate,
+                                    practice_name=f"{DEMO_PRACTICE_NAME} {index + 1}" if group else DEMO_PRACTICE_NAME,
+                                    login_prefix=f"c{index + 1}-" if group else "")
+                counts = summary.counts
+                self.stdout.write(self.style.SUCCESS(
+                    f"Seeded demo practice {summary.practice.name} ({size}, seed {seed + index}, today "
+                    f"{summary.today}) in {time.monotonic() - started:.1f} s: {counts['patients']} children, "
+                    f"{counts['guardians']} guardians, {counts['therapists']} therapists, {counts['plans_of_care']} "
+                    f"plans of care, {counts['coverages']} coverages, {counts['payers']} payers, "
+                    f"{counts['schools']} schools."
+                ))
+                demo = demo or summary.practice
+                if not group:
+                    # A group's first sweeps open its tasks, spread over the workers.
+                    self.report_tasks(summary.practice)
         if demo is not None:
             self.print_logins(demo, port)
         if not no_serve:
