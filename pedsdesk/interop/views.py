@@ -38,12 +38,14 @@ def _run(request: HttpRequest, pk: int) -> ImportRun:
 @requires("imports.run")
 def import_run(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
-    record_event(actor=request.user, action="read", obj=run, practice_id=run.practice_id, request=request)
+    polling = bool(request.headers.get("HX-Request"))
+    if not polling:  # the progress line polls every 2 s; the page view is the read worth recording
+        record_event(actor=request.user, action="read", obj=run, practice_id=run.practice_id, request=request)
     practice = request.user.practice
     context = {"run": run, "progress": cache.get(progress_key(run.pk)), "labels": RECORD_LABELS,
                "therapists": StaffMember.objects.filter(practice=practice, role=Role.THERAPIST),
                "payers": Payer.objects.filter(practice=practice)}
-    template = "interop/_run_status.html" if request.headers.get("HX-Request") else "interop/run.html"
+    template = "interop/_run_status.html" if polling else "interop/run.html"
     return render(request, template, context)
 
 

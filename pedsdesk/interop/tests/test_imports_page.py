@@ -133,3 +133,21 @@ def test_the_history_costs_the_same_queries_for_few_imports_and_many(practice, o
     with CaptureQueriesContext(connection) as many:
         assert "f29.csv" in client.get(reverse("imports")).content.decode()
     assert len(many) == len(few)
+
+
+def test_the_progress_line_updates_while_the_worker_runs(practice, office_manager, client_for):
+    from django.core.cache import cache
+
+    from pedsdesk.interop.actions import progress_key
+
+    run = ImportRun.objects.create(practice=practice, started_by=office_manager, mapping_name="WebPT",
+                                   mapping_key="webpt-patients", source="webpt", record_type="patients",
+                                   file_name="big.csv", file_sha256="0" * 64, dry_run=True)
+    cache.set(progress_key(run.pk), 12500)
+    client = client_for(office_manager)
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert 'hx-trigger="every 2s"' in page and "12500 rows read so far." in page
+    reads = AuditEvent.objects.filter(action="read", object_id=str(run.pk)).count()
+    partial = client.get(run.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in partial and "12500 rows read so far." in partial
+    assert AuditEvent.objects.filter(action="read", object_id=str(run.pk)).count() == reads == 1
