@@ -37,7 +37,7 @@ from pedsdesk.authorizations.models import (
     UnitType,
 )
 from pedsdesk.demo import names
-from pedsdesk.demo.schedule import seed_lists, seed_refills, seed_schedule
+from pedsdesk.demo.schedule import HISTORY_WEEKS, seed_lists, seed_refills, seed_schedule
 from pedsdesk.demo.seeders import run_seeders
 from pedsdesk.people.models import (
     Channel,
@@ -98,7 +98,7 @@ def demo_today() -> dt.date:
 
 def seed_demo(*, size: str = "medium", seed: int = 7, today: dt.date | None = None,
               simulate_week: bool = True, practice_name: str = DEMO_PRACTICE_NAME,
-              login_prefix: str = "") -> DemoSummary:
+              login_prefix: str = "", history_weeks: int = HISTORY_WEEKS) -> DemoSummary:
     """Create the demo practice and everything in it, in one transaction.
 
     The records are written directly (no audit events: nobody read them). With
@@ -111,7 +111,8 @@ def seed_demo(*, size: str = "medium", seed: int = 7, today: dt.date | None = No
                        login_prefix=login_prefix)
     with transaction.atomic():
         builder.build()
-        builder.counts.update(seed_schedule(builder.practice, random.Random(seed + 1), builder.today))
+        builder.counts.update(seed_schedule(builder.practice, random.Random(seed + 1), builder.today,
+                                            history_weeks=history_weeks))
         builder.counts.update(seed_lists(builder.practice, random.Random(seed + 2), builder.today))
         builder.counts.update(run_seeders(practice=builder.practice, seed=seed, today=builder.today))
     if simulate_week:

@@ -68,10 +68,13 @@ class _Timetable:
         self.busy[(*who, weekday)].append((start, end))
 
 
-def seed_schedule(practice: Practice, rng: random.Random, today: dt.date) -> dict[str, int]:
+def seed_schedule(practice: Practice, rng: random.Random, today: dt.date,
+                  history_weeks: int = HISTORY_WEEKS) -> dict[str, int]:
+    """Working hours, series, ``history_weeks`` of past visits, openings, authorizations
+    and renewals (fewer weeks seed faster, for load tests of many practices)."""
     zone = practice.zone
     policy = SchedulingPolicy.for_practice(practice)
-    history_start = today - dt.timedelta(weeks=HISTORY_WEEKS)
+    history_start = today - dt.timedelta(weeks=history_weeks)
     load_federal_holidays(practice=practice, years=sorted({history_start.year, today.year, today.year + 1}))
     closed = set(Closure.objects.filter(practice=practice).values_list("date", flat=True))
     therapists = list(StaffMember.objects.filter(practice=practice, role=Role.THERAPIST).order_by("username"))

@@ -118,3 +118,9 @@ def test_the_demo_looks_like_a_well_run_practice(db):
         received = [item.received_on for item in renewal.items.all()]
         assert all(day is not None and day <= renewal.submitted_on for day in received), renewal
         assert renewal.decided_on is None or renewal.decided_on >= renewal.submitted_on
+
+
+def test_a_shorter_history_for_load_tests(db):
+    summary = seed_demo(size="small", seed=4, today=dt.date(2026, 12, 1), simulate_week=False, history_weeks=6)
+    first = Appointment.objects.filter(practice=summary.practice).order_by("start_at").first()
+    assert first.start_at.astimezone(summary.practice.zone).date() >= dt.date(2026, 12, 1) - dt.timedelta(weeks=6)
