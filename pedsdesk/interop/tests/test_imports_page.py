@@ -151,3 +151,20 @@ def test_the_progress_line_updates_while_the_worker_runs(practice, office_manage
     partial = client.get(run.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in partial and "12500 rows read so far." in partial
     assert AuditEvent.objects.filter(action="read", object_id=str(run.pk)).count() == reads == 1
+
+
+def test_a_folder_is_registered_for_the_daily_import_from_the_command_line(practice, tmp_path, capsys):
+    from django.core.management import call_command
+
+    call_command("import", "webpt-extract-appointments", str(tmp_path), "--daily", "on")
+    folder = ImportFolder.objects.get()
+    assert (folder.path, folder.mapping_name, folder.active) == (str(tmp_path), "webpt-extract-appointments", True)
+    assert "imported every day with webpt-extract-appointments" in capsys.readouterr().out
+    call_command("import", "webpt-extract-appointments", str(tmp_path), "--daily", "off")
+    folder.refresh_from_db()
+    assert not folder.active
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="is not a folder"):
+        call_command("import", "webpt-patients", str(tmp_path / "nope"), "--daily", "on")
+    assert AuditEvent.objects.filter(object_type="interop.importfolder").count() == 2

@@ -2,15 +2,20 @@
 
 Exit 0 when the import was applied, or a dry run found nothing to reject; exit 2 when
 rows were rejected (they are printed, and nothing was changed).
+
+``pedsdesk import PRESET FOLDER --daily on|off`` registers a folder for the daily sweep.
 """
 
 import json
+import os
 import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from pedsdesk.audit.actions import record_event
 from pedsdesk.interop.actions import run_import
+from pedsdesk.interop.models import ImportFolder
 from pedsdesk.interop.queries import command_practice, find_mapping
 from pedsdesk.practices.models import Practice, StaffMember
 
@@ -56,6 +61,8 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["text", "json"], default="text")
         parser.add_argument("--practice", type=int, help="Practice id (needed when there are several).")
         parser.add_argument("--as", dest="username", help="Staff member the audit log names.")
+        parser.add_argument("--daily", choices=["on", "off"],
+                            help="FILE is a folder: import what lands in it every day (on), or stop (off).")
         parser.add_argument("--map", action="append", default=[], metavar="KIND:NAME=ANSWER",
                             help='Answer an unknown name: therapist:"Jane Doe"=12, therapist:"Jane Doe"=create:OT, '
                                  'payer:"BCBS TX"=3 or payer:"BCBS TX"=create.')
@@ -74,6 +81,9 @@ class Command(BaseCommand):
             if kind not in ("therapist", "payer") or not name or not value:
                 raise CommandError(f'--map {answer}: write it as therapist:NAME=ID, or payer:NAME=create.')
             resolutions.setdefault(kind, {})[name.strip('"')] = value
+        if options["daily"]:
+            self._folder(practice, options["preset"], options["file"], options["daily"] == "on", actor)
+            return
         if options["preset"] == "fhir":
             from pedsdesk.interop.fhir.importing import import_bundle_file
 
@@ -96,6 +106,28 @@ class Command(BaseCommand):
             self._print(report)
         if report.rejected:
             sys.exit(2)
+
+    def _folder(self, practice: Practice, preset: str, path: str, on: bool, actor) -> None:
+        """Register (or turn off) a folder for the daily import sweep."""
+        folder = os.path.abspath(path)
+        if on:
+            if not os.path.isdir(folder):
+                raise CommandError(f"{folder} is not a folder.")
+            if preset != "fhir":
+                try:
+                    find_mapping(practice, preset)
+                except LookupError as exc:
+                    raise CommandError(str(exc)) from None
+            entry, _ = ImportFolder.objects.update_or_create(practice=practice, path=folder,
+                                                             defaults={"mapping_name": preset, "active": True})
+        else:
+            entry = ImportFolder.objects.filter(practice=practice, path=folder).first()
+            if entry is None:
+                raise CommandError(f"{folder} is not an import folder of {practice}.")
+            ImportFolder.objects.filter(pk=entry.pk).update(active=False)
+        record_event(actor=actor, action="update", obj=entry, practice_id=practice.pk,
+                     detail={"path": folder, "mapping": preset, "active": on})
+        self.stdout.write(f"{folder}: {'imported every day with ' + preset if on else 'no longer imported'}.")
 
     def _practice(self, practice_id: int | None) -> Practice:
         try:
