@@ -12,6 +12,11 @@ class AuthorizationsConfig(AppConfig):
 
         if authorization_guard not in BOOKING_GUARDS:
             BOOKING_GUARDS.append(authorization_guard)
+        from pedsdesk.authorizations.sections import visit_coverage
+        from pedsdesk.scheduling.sections import VISIT_COVERAGE
+
+        if visit_coverage not in VISIT_COVERAGE:
+            VISIT_COVERAGE.append(visit_coverage)
         # The daily sweep, and the sections of the chart and Today, are registered in every
         # process (web, worker, `pedsdesk sweep`, tests).
         from pedsdesk.authorizations import sections, tasks  # noqa: F401
