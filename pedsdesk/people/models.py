@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from pedsdesk.codes import COMMON_DIAGNOSES, CodeError, cpt_for_discipline, normalize_icd10
 from pedsdesk.people.phones import display_phone, normalize_phone
+from pedsdesk.people.search import search_text as normalised
 from pedsdesk.practices.models import Discipline, Practice, StaffMember
 from pedsdesk.schools.models import School
 
@@ -20,7 +21,40 @@ class Channel(models.TextChoices):
     EMAIL = "email", "Email"
 
 
-class Patient(models.Model):
+class SearchableQuerySet(models.QuerySet):
+    """Rows written in bulk (the demo, imports) get their search text too."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            obj.search_text = obj.searchable()
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class Searchable(models.Model):
+    """``search_text`` (people/search.py) kept up to date on every save, from ``SEARCHED``."""
+
+    SEARCHED: tuple[str, ...] = ()
+    search_text = models.CharField(max_length=400, blank=True, editable=False,
+                                   help_text="Names folded to lower case without accents, and phone digits.")
+    objects = SearchableQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.search_text = self.searchable()[:400]
+        fields = kwargs.get("update_fields")
+        if fields is not None and set(fields) & set(self.SEARCHED):
+            kwargs["update_fields"] = {*fields, "search_text"}
+        super().save(*args, **kwargs)
+
+    def searchable(self) -> str:
+        raise NotImplementedError
+
+
+class Patient(Searchable):
+    SEARCHED = ("first_name", "last_name", "preferred_name")
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="patients")
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
@@ -40,6 +74,9 @@ class Patient(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("patient_detail", args=[self.pk])
+
+    def searchable(self) -> str:
+        return normalised(self.first_name, self.last_name, self.preferred_name)
 
     @property
     def audit_patient_id(self) -> int:
@@ -94,8 +131,10 @@ class Diagnosis(models.Model):
 UNREACHABLE = Q(email="") & (Q(phone="") | Q(sms_opted_out_at__isnull=False) | Q(sms_consent_at__isnull=True))
 
 
-class Guardian(models.Model):
+class Guardian(Searchable):
     """An adult contact; may be guardian of several siblings."""
+
+    SEARCHED = ("first_name", "last_name", "email", "phone")
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="guardians")
     first_name = models.CharField(max_length=100)
@@ -116,6 +155,9 @@ class Guardian(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("guardian_detail", args=[self.pk])
+
+    def searchable(self) -> str:
+        return normalised(self.first_name, self.last_name, self.email.split("@")[0], phones=(self.phone,))
 
     @property
     def phone_display(self) -> str:

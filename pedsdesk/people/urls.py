@@ -5,6 +5,7 @@ from pedsdesk.people import views
 urlpatterns = [
     path("patients/", views.PatientList.as_view(), name="patient_list"),
     path("patients/new/", views.PatientCreate.as_view(), name="patient_create"),
+    path("patients/pick/", views.patient_pick, name="patient_pick"),
     path("patients/<int:pk>/", views.patient_detail, name="patient_detail"),
     path("patients/<int:pk>/edit/", views.PatientUpdate.as_view(), name="patient_edit"),
     path("patients/<int:pk>/diagnoses/new/", views.diagnosis_create, name="diagnosis_create"),

@@ -13,7 +13,7 @@ from pedsdesk.people.forms import (
     PlanOfCareServiceFormSet,
 )
 from pedsdesk.people.models import Diagnosis, Guardian, GuardianOf, Patient, PlanOfCare
-from pedsdesk.people.queries import patient_chart
+from pedsdesk.people.queries import matching_guardians, matching_patients, patient_chart
 from pedsdesk.practices.web import (
     StaffCreateView,
     StaffDetailView,
@@ -29,12 +29,14 @@ class PatientList(StaffListView):
     permission = "patients.view"
     title = "Patients"
     columns = [("Name", "__str__"), ("Date of birth", "date_of_birth"), ("School", "school"), ("Grade", "grade")]
-    search_fields = ["first_name", "last_name", "preferred_name", "guardians__last_name", "guardians__phone"]
     create_url_name = "patient_create"
     create_permission = "patients.edit"
 
     def get_queryset(self):
-        return super().get_queryset().select_related("school").distinct()
+        return super().get_queryset().select_related("school")
+
+    def search(self, queryset, q: str):
+        return matching_patients(queryset, q)
 
 
 class PatientCreate(StaffCreateView):
@@ -86,10 +88,9 @@ class GuardianList(StaffListView):
     title = "Guardians"
     columns = [("Name", "__str__"), ("Phone", "phone_display"), ("Email", "email"),
                ("Language", "get_language_display"), ("Prefers", "get_preferred_channel_display")]
-    search_fields = ["first_name", "last_name", "phone", "email", "patients__last_name"]
 
-    def get_queryset(self):
-        return super().get_queryset().distinct()
+    def search(self, queryset, q: str):
+        return matching_guardians(queryset, q)
 
 
 class GuardianDetail(StaffDetailView):
@@ -186,3 +187,31 @@ class PlanOfCareUpdate(StaffUpdateView):
     formset_class = PlanOfCareServiceFormSet
     formset_title = "Billing codes per visit"
     formset_item = "Code"
+
+
+PICK_LIMIT = 10
+
+
+@requires("patients.view")
+def patient_pick(request):
+    """The booking form's child picker: active children matching ``patient_q``, as radio
+    buttons named ``patient`` (an htmx fragment). Bad input gets a message, never an error."""
+    return render(request, "people/_patient_choices.html", patient_choices(request, request.GET.get("patient_q", "")))
+
+
+def patient_choices(request, query: str, chosen: Patient | None = None) -> dict:
+    """What the picker shows for ``query``: up to 10 matches (two queries), the chosen child first."""
+    query = query.strip()
+    context = {"patient_q": query[:100], "matches": [], "chosen": chosen, "problem": "", "more": False}
+    if query:
+        try:
+            found = list(matching_patients(Patient.objects.filter(practice=request.user.practice, is_active=True),
+                                           query).order_by("last_name", "first_name", "pk")[:PICK_LIMIT + 1])
+        except ValueError as problem:
+            context["problem"] = str(problem)
+        else:
+            context["more"] = len(found) > PICK_LIMIT
+            context["matches"] = [p for p in found[:PICK_LIMIT] if chosen is None or p.pk != chosen.pk]
+            record_event(actor=request.user, action="list", object_type="people.patient",
+                         detail={"search": query[:100], "via": "picker"}, request=request)
+    return context

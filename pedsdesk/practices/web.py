@@ -6,6 +6,7 @@ Every staff view names one permission from ``permissions.PERMISSIONS`` in its
 
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -92,14 +93,12 @@ class StaffListView(StaffMixin, ListView):
     def get_queryset(self):
         queryset = super().get_queryset()
         q = self.request.GET.get("q", "").strip()
-        if q and self.search_fields:
-            condition = Q()
-            for term in q.split():
-                term_condition = Q()
-                for field in self.search_fields:
-                    term_condition |= Q(**{f"{field}__icontains": term})
-                condition &= term_condition
-            queryset = queryset.filter(condition)
+        if q:
+            try:
+                queryset = self.search(queryset, q)
+            except ValueError as problem:  # a query that cannot be searched: say what to type
+                messages.error(self.request, str(problem))
+                queryset = queryset.none()
         if self.audit_reads and self.request.method == "GET":
             record_event(
                 actor=self.request.user,
@@ -109,6 +108,19 @@ class StaffListView(StaffMixin, ListView):
                 request=self.request,
             )
         return queryset
+
+    def search(self, queryset, q: str):
+        """Rows matching every word of ``q`` in one of ``search_fields``; a ValueError's
+        message tells the reader what to type instead."""
+        if not self.search_fields:
+            return queryset
+        condition = Q()
+        for term in q.split():
+            term_condition = Q()
+            for field in self.search_fields:
+                term_condition |= Q(**{f"{field}__icontains": term})
+            condition &= term_condition
+        return queryset.filter(condition)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

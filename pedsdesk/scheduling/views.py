@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from pedsdesk.audit.actions import record_event
+from pedsdesk.people.views import patient_choices
 from pedsdesk.practices.models import Role, StaffMember
 from pedsdesk.practices.web import requires
 from pedsdesk.scheduling import actions
@@ -92,7 +93,10 @@ def slot_panel(request: HttpRequest) -> HttpResponse:
     })
     # Opened without htmx (a new tab, a bookmark): the form in a whole page.
     template = "scheduling/_booking_form.html" if request.headers.get("HX-Request") else "scheduling/booking.html"
-    return render(request, template, {"form": form, "title": "Book a visit"})
+    chosen = form.fields["patient"].queryset.filter(pk=form.initial["patient"]).first() if str(
+        form.initial["patient"] or "").isdigit() else None
+    return render(request, template, {"form": form, "title": "Book a visit",
+                                      "picker": patient_choices(request, "", chosen)})
 
 
 def _grid_response(request: HttpRequest, therapist: StaffMember, day: dt.date) -> HttpResponse:
@@ -106,6 +110,11 @@ def _grid_response(request: HttpRequest, therapist: StaffMember, day: dt.date) -
 def book(request: HttpRequest) -> HttpResponse:
     form = BookingForm(request.POST, practice=request.user.practice)
     problems = None
+    query = request.POST.get("patient_q", "")
+    if request.POST.get("find"):
+        # The picker's Find button (without htmx): the same form again, with the children found.
+        form = BookingForm(initial=request.POST.dict(), practice=request.user.practice)
+        return _booking_again(request, form, None, patient_choices(request, query), status=200)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -120,9 +129,15 @@ def book(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Booked.")
             return _grid_response(request, data["therapist"], data["date"])
+    chosen = form.cleaned_data.get("patient") if hasattr(form, "cleaned_data") else None
+    return _booking_again(request, form, problems, patient_choices(request, query, chosen), status=400)
+
+
+def _booking_again(request: HttpRequest, form: BookingForm, problems, picker: dict, *, status: int) -> HttpResponse:
     hx = request.headers.get("HX-Request")
     response = render(request, "scheduling/_booking_form.html" if hx else "scheduling/booking.html",
-                      {"form": form, "problems": problems, "title": "Book a visit"}, status=200 if hx else 400)
+                      {"form": form, "problems": problems, "title": "Book a visit", "picker": picker},
+                      status=200 if hx else status)
     if hx:
         response["HX-Retarget"] = "#panel"
         response["HX-Reswap"] = "innerHTML"
