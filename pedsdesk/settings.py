@@ -206,6 +206,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 PEDSDESK_IDLE_MINUTES = int(os.environ.get("PEDSDESK_IDLE_MINUTES", "15"))
 PEDSDESK_LOGIN_ATTEMPTS = int(os.environ.get("PEDSDESK_LOGIN_ATTEMPTS", "5"))
 PEDSDESK_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("PEDSDESK_LOGIN_LOCKOUT_MINUTES", "15"))
+# Bad sign-ins from one address before it waits too: far above one person's typos, so a whole
+# office behind one address keeps working, but a password-guessing run is stopped.
+PEDSDESK_LOGIN_IP_ATTEMPTS = int(os.environ.get("PEDSDESK_LOGIN_IP_ATTEMPTS", "50"))
 PEDSDESK_FAMILY_LINK_DAYS = int(os.environ.get("PEDSDESK_FAMILY_LINK_DAYS", "30"))
 PEDSDESK_FAMILY_LINK_FAILURES = int(os.environ.get("PEDSDESK_FAMILY_LINK_FAILURES", "10"))
 # Reverse proxies in front of pedsdesk that append to X-Forwarded-For (0: none).

@@ -19,29 +19,38 @@ from pedsdesk.practices.throttle import Throttle
 from pedsdesk.practices.web import StaffDetailView, StaffListView, requires
 from pedsdesk.workqueue.forms import SNOOZE_CHOICES
 
-_login_throttle = Throttle("login", settings.PEDSDESK_LOGIN_ATTEMPTS, settings.PEDSDESK_LOGIN_LOCKOUT_MINUTES * 60)
+# Per account: one person's typos lock only that account. Per address, with a much higher
+# limit: a colleague behind the same office network still signs in with the right password.
+_account_throttle = Throttle("login", settings.PEDSDESK_LOGIN_ATTEMPTS, settings.PEDSDESK_LOGIN_LOCKOUT_MINUTES * 60)
+_address_throttle = Throttle("login-ip", settings.PEDSDESK_LOGIN_IP_ATTEMPTS,
+                             settings.PEDSDESK_LOGIN_LOCKOUT_MINUTES * 60)
 _code_throttle = Throttle("second-factor", settings.PEDSDESK_LOGIN_ATTEMPTS,
                           settings.PEDSDESK_LOGIN_LOCKOUT_MINUTES * 60)
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
     def clean(self):
-        username = (self.data.get("username") or "").strip()
+        username = (self.data.get("username") or "").strip()[:150].casefold()
         ip = client_ip(self.request) if self.request else ""
-        keys = [f"user:{username}", f"ip:{ip}"]
-        if any(_login_throttle.blocked(k) for k in keys):
+        if _account_throttle.blocked(f"user:{username}"):
             raise forms.ValidationError(
-                f"Too many failed sign-ins. Wait {settings.PEDSDESK_LOGIN_LOCKOUT_MINUTES} minutes and try again, "
-                "or ask your practice owner to reset your password.",
+                f"Too many failed sign-ins for this account. Wait {settings.PEDSDESK_LOGIN_LOCKOUT_MINUTES} minutes "
+                "and try again, or ask your practice owner to reset your password.",
+                code="throttled",
+            )
+        if _address_throttle.blocked(f"ip:{ip}"):
+            raise forms.ValidationError(
+                f"Too many failed sign-ins from this network. Wait {settings.PEDSDESK_LOGIN_LOCKOUT_MINUTES} minutes "
+                "and try again.",
                 code="throttled",
             )
         try:
             cleaned = super().clean()
         except forms.ValidationError:
-            for k in keys:
-                _login_throttle.fail(k)
+            _account_throttle.fail(f"user:{username}")
+            _address_throttle.fail(f"ip:{ip}")
             raise
-        _login_throttle.reset(f"user:{username}")
+        _account_throttle.reset(f"user:{username}")
         return cleaned
 
 
