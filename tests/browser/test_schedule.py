@@ -35,7 +35,9 @@ def test_book_move_and_cancel_in_the_week_grid(page, front_desk, patient, workin
     assert_accessible(page)
     page.get_by_label(f"Book {tuesday:%a %b} {tuesday.day}, 4:00 PM").click()
     form = page.locator("#panel form")
-    form.get_by_label("Patient").select_option(label="Ava Lopez")
+    # The child picker is a search box: a guardian's phone in any format finds the child.
+    form.get_by_label("Child", exact=True).fill("(512) 555-0142")
+    form.get_by_label("Ava Lopez").check()
     url_before = page.url
     form.get_by_role("button", name="Book").click()
     grid = page.get_by_test_id("schedule-grid")
