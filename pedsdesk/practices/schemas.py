@@ -1,6 +1,6 @@
 """API shapes shared by every app, and the staff shapes."""
 
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 from ninja import Field, Schema
 from pydantic import ConfigDict
@@ -23,9 +23,13 @@ class ErrorOut(Schema):
     )
 
 
+# Far beyond any practice's row count, and small enough that OFFSET never overflows.
+Offset = Annotated[int, Field(ge=0, le=1_000_000_000, description="Rows to skip, 0 to 1,000,000,000.")]
+
+
 class Paging(Schema):
     limit: int = Field(50, ge=1, le=200, description="Rows per page, 1 to 200.")
-    offset: int = Field(0, ge=0, description="Rows to skip.")
+    offset: Offset = 0
 
 
 class Search(Paging):
