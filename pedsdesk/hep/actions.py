@@ -335,6 +335,8 @@ def refresh_delivery(delivery: Delivery, now: dt.datetime) -> bool:
     """Bring ``delivery``'s state up to date with its messages; True if it changed.
     Called with the delivery row locked."""
     rows = list(_messages(delivery).values_list("state", "sent_at", "delivered_at", "status_reason"))
+    if not rows:
+        return False  # nothing was queued for it (no channel): its state was set when that was found
     state = delivery_state([r[0] for r in rows], delivery.opened_at is not None)
     sent = min((r[1] for r in rows if r[1]), default=None)
     delivered = min((r[2] for r in rows if r[2]), default=None)

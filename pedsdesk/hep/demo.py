@@ -1,1 +1,194 @@
+"""Demo home programs: about half the children with a plan of care, one or two versions
+over the last four weeks, weekly answers with a spread of adherence, open questions,
+and the current version's deliveries in every state (their messages are real outbox
+rows, so the demo's sweeps send the queued ones).
 
+Written directly, like the rest of the demo (no audit events: nobody read them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import random
+
+from django.utils import timezone
+
+from pedsdesk.demo.seeders import demo_seeder
+from pedsdesk.hep import adherence
+from pedsdesk.hep import messages as texts
+from pedsdesk.hep.actions import LINK_DAYS, LINK_PURPOSE, visible_activities
+from pedsdesk.hep.models import (
+    Delivery,
+    DeliveryState,
+    Feedback,
+    FeedbackItem,
+    FeedbackRequest,
+    HomeProgram,
+    ProgramItem,
+    ProgramVersion,
+    QuestionKind,
+    Rating,
+    ReviewTime,
+)
+from pedsdesk.messaging.actions import queue_message
+from pedsdesk.messaging.models import MessageState
+from pedsdesk.people.models import GuardianOf, PlanOfCare
+from pedsdesk.portal.actions import family_link_url
+from pedsdesk.portal.models import FamilyLink
+
+QUESTIONS = [
+    ("Can we do the activities on the weekend instead?", QuestionKind.THERAPY),
+    ("She gets upset with the hard one. Should we skip it?", QuestionKind.THERAPY),
+    ("¿Podemos hacerlo con su hermano?", QuestionKind.THERAPY),
+    ("Can we move next Tuesday's visit to the afternoon?", QuestionKind.LOGISTICS),
+    ("¿Necesitan una nueva orden del doctor?", QuestionKind.LOGISTICS),
+]
+STATES = [(DeliveryState.OPENED, 0.55), (DeliveryState.DELIVERED, 0.12), (DeliveryState.SENT, 0.1),
+          (DeliveryState.QUEUED, 0.13), (DeliveryState.FAILED, 0.1)]
+
+
+def _state(rng: random.Random) -> str:
+    pick, total = rng.random(), 0.0
+    for state, weight in STATES:
+        total += weight
+        if pick <= total:
+            return state
+    return DeliveryState.OPENED
+
+
+def _version(program: HomeProgram, number: int, therapist, activities, rng, sent_at: dt.datetime) -> ProgramVersion:
+    version = ProgramVersion.objects.create(program=program, number=number, created_by=therapist,
+                                            created_at=sent_at - dt.timedelta(minutes=5), sent_at=sent_at,
+                                            note="Practise after school, before screen time." if rng.random() < .4
+                                            else "")
+    chosen = rng.sample(activities, k=min(len(activities), rng.choice([2, 3, 3, 4, 5])))
+    ProgramItem.objects.bulk_create([
+        ProgramItem(version=version, activity=a, position=i, repetitions=a.repetitions, sets=a.sets,
+                    minutes=a.minutes, days_per_week=a.days_per_week) for i, a in enumerate(chosen)])
+    return version
+
+
+def _answers(version: ProgramVersion, guardian, patient, level: float, until: dt.datetime, rng, counts) -> None:
+    """Weekly answers from ``version.sent_at`` to ``until``, practising about ``level`` of the days."""
+    items = list(version.items.all())
+    weekly = version.days_prescribed_per_week
+    start = version.sent_at
+    week = 0
+    while start + dt.timedelta(days=7) <= until:
+        end = min(until - dt.timedelta(hours=1), start + dt.timedelta(days=7, hours=rng.randint(-6, 6)))
+        week += 1
+        FeedbackRequest.objects.create(practice_id=patient.practice_id, version=version, guardian=guardian,
+                                       kind=FeedbackRequest.Kind.BEFORE_VISIT, appointment_id=week,
+                                       with_visit_reminder=rng.random() < .7, asked_at=end - dt.timedelta(days=2))
+        if rng.random() < .85:  # some weeks nobody answers
+            prescribed = adherence.days_prescribed(weekly, start, end)
+            practised = max(0, min(7, round(prescribed * min(1.0, max(0.0, rng.gauss(level, .15))))))
+            question, kind = rng.choice(QUESTIONS) if rng.random() < .12 else ("", QuestionKind.THERAPY)
+            feedback = Feedback.objects.create(
+                practice_id=patient.practice_id, version=version, guardian=guardian, patient=patient,
+                form_id=f"demo-{version.pk}-{week}", days_practised=practised, days_prescribed=prescribed,
+                window_start=start, question=question, question_kind=kind, submitted_at=end,
+                answered_at=end + dt.timedelta(days=1) if question and rng.random() < .4 else None)
+            FeedbackItem.objects.bulk_create([
+                FeedbackItem(feedback=feedback, item=item, rating=rng.choice(
+                    [Rating.EASY, Rating.OKAY, Rating.OKAY, Rating.HARD, Rating.NOT_TRIED] if practised
+                    else [Rating.NOT_TRIED])) for item in items])
+            counts["hep_feedback"] += 1
+            start = end
+        else:
+            start = start + dt.timedelta(days=7)
+
+
+def _deliver(version: ProgramVersion, guardian, patient, state: str, rng, now: dt.datetime) -> Delivery:
+    practice = patient.practice
+    link = (FamilyLink.objects.filter(guardian=guardian, patient=patient, revoked_at__isnull=True,
+                                      expires_at__gt=now + dt.timedelta(days=30)).first()
+            or FamilyLink.objects.create(practice=practice, guardian=guardian, patient=patient, purpose=LINK_PURPOSE,
+                                         created_at=version.sent_at,
+                                         expires_at=version.sent_at + dt.timedelta(days=LINK_DAYS)))
+    delivery = Delivery.objects.create(practice=practice, version=version, guardian=guardian,
+                                       created_by=version.created_by, created_at=version.sent_at)
+    message = queue_message(practice=practice, kind=texts.PROGRAM, recipient=guardian, about=delivery,
+                            context={"child_first_name": patient.preferred_name or patient.first_name,
+                                     "url": family_link_url(link)},
+                            idempotency_key=f"hep-delivery:{delivery.pk}:first")
+    if message is None:
+        delivery.state, delivery.failed_at, delivery.follow_up_step = DeliveryState.FAILED, now, 3
+        delivery.status_reason = "no way to reach the guardian"
+        delivery.save()
+        return delivery
+    delivery.channel = message.channel
+    sent = version.sent_at + dt.timedelta(seconds=rng.randint(3, 40))
+    if state == DeliveryState.QUEUED:
+        version.sent_at = now  # being sent now: the sweep hands it over
+        version.save(update_fields=["sent_at"])
+    else:
+        outcome = {DeliveryState.FAILED: MessageState.FAILED, DeliveryState.SENT: MessageState.SENT}.get(
+            state, MessageState.DELIVERED)
+        message.state, message.sent_at, message.counted_at = outcome, sent, sent
+        message.delivered_at = sent + dt.timedelta(seconds=5) if outcome == MessageState.DELIVERED else None
+        message.closed_at = sent
+        message.status_reason = "the carrier refused the number (demo)" if outcome == MessageState.FAILED else ""
+        message.save()
+        delivery.state, delivery.sent_at = state, sent
+        delivery.delivered_at = message.delivered_at
+        if state == DeliveryState.OPENED:
+            delivery.opened_at = sent + dt.timedelta(hours=rng.randint(1, 30))
+        elif state == DeliveryState.FAILED:
+            delivery.failed_at, delivery.status_reason = sent, message.status_reason
+            delivery.follow_up_step = 3
+        else:
+            delivery.next_follow_up_at = sent + dt.timedelta(hours=48)
+    delivery.save()
+    return delivery
+
+
+@demo_seeder("home programs")
+def seed_home_programs(*, practice, rng: random.Random, today: dt.date) -> dict[str, int]:
+    now = timezone.now()
+    activities = {d: list(visible_activities(practice).filter(discipline=d)) for d in ("OT", "PT", "SLP")}
+    plans = list(PlanOfCare.objects.filter(patient__practice=practice, patient__is_active=True,
+                                           start_date__lte=today, end_date__gte=today)
+                 .select_related("patient", "therapist").order_by("patient_id", "pk"))
+    counts = {"hep_programs": 0, "hep_versions": 0, "hep_deliveries": 0, "hep_feedback": 0}
+    seen = set()
+    contacts = {}
+    for link in (GuardianOf.objects.filter(patient__practice=practice).select_related("guardian")
+                 .order_by("-is_primary_contact", "pk")):
+        contacts.setdefault(link.patient_id, link.guardian)  # the primary contact first
+    for plan in plans:
+        patient = plan.patient
+        if patient.pk in seen or rng.random() >= .5 or patient.pk not in contacts:
+            continue
+        seen.add(patient.pk)
+        guardian = contacts[patient.pk]
+        program = HomeProgram.objects.create(practice=practice, patient=patient,
+                                             created_at=now - dt.timedelta(days=28))
+        level = rng.choice([.2, .35, .5, .65, .8, .9, 1.0])
+        starts = [now - dt.timedelta(days=28, hours=rng.randint(0, 8))]
+        if rng.random() < .5:
+            starts.append(now - dt.timedelta(days=14, hours=rng.randint(0, 8)))
+        versions = []
+        for number, sent_at in enumerate(starts, start=1):
+            versions.append(_version(program, number, plan.therapist, activities[plan.discipline], rng, sent_at))
+        for old, newer in itertools.pairwise(versions):
+            Delivery.objects.create(practice=practice, version=old, guardian=guardian, state=DeliveryState.OPENED,
+                                    created_by=plan.therapist, created_at=old.sent_at, sent_at=old.sent_at,
+                                    delivered_at=old.sent_at, opened_at=old.sent_at + dt.timedelta(hours=3))
+            _answers(old, guardian, patient, level, newer.sent_at, rng, counts)
+        current = versions[-1]
+        program.current_version = current
+        program.save(update_fields=["current_version"])
+        state = _state(rng)
+        _deliver(current, guardian, patient, state, rng, now)
+        if state == DeliveryState.OPENED:
+            _answers(current, guardian, patient, level, now, rng, counts)
+            if rng.random() < .3:
+                ReviewTime.objects.create(practice=practice, patient=patient, staff_member=plan.therapist,
+                                          minutes=rng.choice([5, 8, 10, 12, 20]), reviewed_at=now - dt.timedelta(
+                                              days=rng.randint(1, 10)), real_time_interaction=rng.random() < .5)
+        counts["hep_programs"] += 1
+        counts["hep_versions"] += len(versions)
+        counts["hep_deliveries"] += len(versions)
+    return counts

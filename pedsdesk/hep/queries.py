@@ -21,7 +21,10 @@ from pedsdesk.hep.models import (
 )
 from pedsdesk.people.models import Patient
 from pedsdesk.practices.models import Practice, StaffMember
+from pedsdesk.reports import report
 
+REPORT_COLUMNS = ("patient", "program_version", "activities", "sent_at", "delivery_state", "opened_at",
+                  "last_feedback_at", "days_practised", "days_prescribed", "adherence", "open_question")
 #: The most advanced state among a version's deliveries is the child's.
 _RANK = {DeliveryState.FAILED: 0, DeliveryState.QUEUED: 1, DeliveryState.SENT: 2, DeliveryState.DELIVERED: 3,
          DeliveryState.OPENED: 4}
@@ -158,6 +161,7 @@ def monitoring(patient: Patient, *, today: dt.date, windows: int = 3) -> list[ad
     return adherence.monitoring_windows(first_day=first, last_day=today, report_days=days, reviews=reviews)
 
 
+@report("hep", columns=REPORT_COLUMNS, noun="child with a home program")
 def report_rows(practice: Practice) -> list[dict]:
     """``pedsdesk report hep``: one row per child with an active program."""
     rows = []
