@@ -6,7 +6,6 @@
 """
 
 from pedsdesk import reports
-
 from pedsdesk.authorizations.management.commands.authorizations import Command as AuthorizationsCommand
 
 
