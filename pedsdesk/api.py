@@ -24,6 +24,7 @@ from ninja.openapi.docs import DocsBase
 from ninja.operation import Operation
 
 from pedsdesk.authorizations.api import coverages_router, payers_router
+from pedsdesk.hep.api import router as hep_router
 from pedsdesk.people.api import guardians_router, patients_router, plans_router
 from pedsdesk.practices.api import NO_TOKEN, BearerToken
 from pedsdesk.practices.api import router as staff_router
@@ -130,6 +131,7 @@ api.add_router("", payers_router)
 api.add_router("", coverages_router)
 api.add_router("", schools_router)
 api.add_router("", tasks_router)
+api.add_router("", hep_router)
 
 
 def error(request: HttpRequest, status: int, code: str, message: str, **extra: Any) -> HttpResponse:

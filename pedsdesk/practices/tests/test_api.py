@@ -118,7 +118,19 @@ def _ids(patient) -> dict[str, int]:
         "task_id": open_task(practice=patient.practice, kind="walk", spec=TaskSpec(
             dedupe_key="walk", title="Call the family", subject=patient))[0].pk,
         **_authorization_ids(patient),
+        **_hep_ids(patient),
     }
+
+
+def _hep_ids(patient) -> dict[str, int]:
+    from pedsdesk.hep.actions import ItemInput, update_and_send
+    from pedsdesk.hep.models import Activity
+
+    activity = Activity.objects.filter(practice=None).first()
+    version, (delivery,) = update_and_send(actor=patient.plans_of_care.first().therapist, patient=patient,
+                                           items=[ItemInput(activity.pk)], note="",
+                                           guardians=[patient.guardians.first()])
+    return {"version_id": version.pk, "delivery_id": delivery.pk}
 
 
 def _authorization_ids(patient) -> dict[str, int]:
