@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pedsdesk.audit.actions import record_event
+from pedsdesk.files.actions import Checked, discard_file, store_file
 from pedsdesk.hep import adherence
 from pedsdesk.hep import messages as texts
 from pedsdesk.hep.models import (
@@ -91,8 +92,10 @@ def load_starter_library(activity_model=Activity) -> int:
 
 
 def save_activity(*, actor: StaffMember, values: dict, activity: Activity | None = None,
-                  request: HttpRequest | None = None) -> Activity:
-    """Create or edit one of the practice's own activities (starter ones are copied, not edited)."""
+                  picture: Checked | None = None, request: HttpRequest | None = None) -> Activity:
+    """Create or edit one of the practice's own activities (starter ones are copied, not
+    edited). ``picture`` is an upload already checked by ``files.check_upload``; it
+    replaces the old one, whose bytes are removed."""
     if activity is not None and activity.practice_id != actor.practice_id:
         raise HepError("Starter activities cannot be changed; copy one to make it your practice's own.")
     with transaction.atomic():
@@ -105,7 +108,13 @@ def save_activity(*, actor: StaffMember, values: dict, activity: Activity | None
         for name, value in values.items():
             setattr(activity, name, value)
         activity.updated_at = timezone.now()
-        activity.full_clean(exclude=["practice", "created_by"])
+        activity.full_clean(exclude=["practice", "created_by", "picture"])
+        if picture is not None:
+            old = activity.picture
+            activity.picture = store_file(practice=actor.practice, purpose="activity_picture", checked=picture,
+                                          actor=actor, download_name="activity-picture", request=request)
+            if old is not None:
+                discard_file(stored=old, actor=actor, request=request)
         activity.save()
         record_event(actor=actor, action=action, obj=activity, request=request,
                      detail={"fields": sorted(values)})

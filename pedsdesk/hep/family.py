@@ -11,8 +11,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from pedsdesk import local_time
+from pedsdesk.files.links import signed_url
 from pedsdesk.hep.actions import feedback_window_start, max_days, preference_of
 from pedsdesk.hep.models import Activity, HomeProgram, ProgramItem, Rating
+
+PICTURE_LINK = dt.timedelta(days=7)
 
 
 @dataclass
@@ -23,6 +26,7 @@ class FamilyActivity:
     watch: str
     dose: str
     video_url: str
+    picture_url: str = ""
 
 
 def dose_text(*, repetitions: int | None, sets: int | None, minutes: int | None, days_per_week: int) -> str:
@@ -38,16 +42,24 @@ def dose_text(*, repetitions: int | None, sets: int | None, minutes: int | None,
 
 
 def family_activity(activity: Activity, language: str, *, item_id: int | None = None, repetitions=None,
-                    sets=None, minutes=None, days_per_week: int = 5) -> FamilyActivity:
+                    sets=None, minutes=None, days_per_week: int = 5, picture_url: str = "") -> FamilyActivity:
     return FamilyActivity(item_id, activity.title_in(language), activity.steps_in(language),
                           activity.watch_in(language),
                           dose_text(repetitions=repetitions, sets=sets, minutes=minutes, days_per_week=days_per_week),
-                          activity.video_url)
+                          activity.video_url, picture_url)
 
 
-def item_activities(items: list[ProgramItem], language: str) -> list[FamilyActivity]:
+def picture_link(activity: Activity, guardian_id: int) -> str:
+    """A signed link to the activity's picture for this guardian, good for a week."""
+    if activity.picture is None or activity.picture.discarded_at:
+        return ""
+    return signed_url(activity.picture, audience=f"guardian {guardian_id}", valid_for=PICTURE_LINK)
+
+
+def item_activities(items: list[ProgramItem], language: str, guardian_id: int) -> list[FamilyActivity]:
     return [family_activity(item.activity, language, item_id=item.pk, repetitions=item.repetitions,
-                            sets=item.sets, minutes=item.minutes, days_per_week=item.days_per_week)
+                            sets=item.sets, minutes=item.minutes, days_per_week=item.days_per_week,
+                            picture_url=picture_link(item.activity, guardian_id))
             for item in items]
 
 
@@ -70,12 +82,13 @@ def portal_program(page, language: str) -> dict | None:
     version = program.current_version if program else None
     if version is None:
         return None
-    items = list(version.items.select_related("activity"))
+    items = list(version.items.select_related("activity__picture"))
     now = page.practice.local_now()
     start = feedback_window_start(version, page.patient.pk)
     preference = preference_of(page.guardian)
     return {
-        **program_view(activities=item_activities(items, language), note=version.note, child=page.child_name,
+        **program_view(activities=item_activities(items, language, page.guardian.pk), note=version.note,
+                       child=page.child_name,
                        updated=version.sent_at or version.created_at, zone=page.practice.zone),
         "version": version.number, "form_id": uuid.uuid4().hex, "ratings": ratings(),
         "days": range(0, max_days(start, now) + 1),

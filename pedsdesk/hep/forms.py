@@ -3,6 +3,7 @@ actions (and so the API) check too."""
 
 from django import forms
 
+from pedsdesk.files.actions import IMAGE, check_upload
 from pedsdesk.hep.actions import DOSE_LIMITS, NOTE_MAX
 from pedsdesk.hep.models import Activity
 from pedsdesk.hep.skills import SKILLS
@@ -34,6 +35,9 @@ class NoteForm(forms.Form):
 class ActivityForm(forms.ModelForm):
     video_url = forms.URLField(required=False, assume_scheme="https", label="Video link",
                                help_text="A video link (https) the family can open.")
+    picture_upload = forms.FileField(required=False, label="Picture",
+                                     help_text="A photo or drawing (JPEG, PNG, WebP); it is checked and re-saved "
+                                               "without its location data.")
     skills = forms.MultipleChoiceField(choices=[(k, v[0]) for k, v in SKILLS.items()], required=False,
                                        widget=forms.CheckboxSelectMultiple)
 
@@ -43,6 +47,10 @@ class ActivityForm(forms.ModelForm):
                   "repetitions", "sets", "minutes", "days_per_week", "video_url"]
         widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in ("steps_en", "steps_es", "watch_en",
                                                                          "watch_es")}
+
+    def clean_picture_upload(self):
+        upload = self.cleaned_data.get("picture_upload")
+        return check_upload(upload, accept={IMAGE}) if upload else None
 
     def clean(self):
         data = super().clean()

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from pedsdesk.files.models import StoredFile
 from pedsdesk.hep.skills import SKILLS
 from pedsdesk.people.models import Guardian, Patient
 from pedsdesk.practices.models import Discipline, Practice, StaffMember
@@ -39,6 +40,8 @@ class Activity(models.Model):
     minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     days_per_week = models.PositiveSmallIntegerField(default=5)
     video_url = models.URLField(blank=True, help_text="A video link (https) the family can open.")
+    # A checked, re-encoded picture (pedsdesk/files): served to staff by permission, to families by signed link.
+    picture = models.ForeignKey(StoredFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_by = models.ForeignKey(StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

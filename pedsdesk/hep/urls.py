@@ -10,6 +10,7 @@ urlpatterns = [
     path("home-programs/library/", views.library, name="hep_library"),
     path("home-programs/library/new/", views.activity_create, name="hep_activity_create"),
     path("home-programs/library/<int:pk>/", views.activity_edit, name="hep_activity_edit"),
+    path("home-programs/library/<int:pk>/picture/", views.activity_picture, name="hep_activity_picture"),
     path("home-programs/library/<int:pk>/copy/", views.activity_copy, name="hep_activity_copy"),
     path("home-programs/deliveries/<int:pk>/resend/", views.delivery_resend, name="hep_delivery_resend"),
     path("home-programs/feedback/<int:pk>/answered/", views.question_answered, name="hep_question_answered"),

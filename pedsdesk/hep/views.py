@@ -7,13 +7,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.views.decorators.http import require_POST
 
 from pedsdesk.audit.actions import record_event
+from pedsdesk.files.responses import file_response
 from pedsdesk.hep import actions, queries
 from pedsdesk.hep.family import family_activity, program_view
 from pedsdesk.hep.forms import ActivityForm, ItemRowForm, NoteForm
@@ -193,10 +194,11 @@ def library(request: HttpRequest) -> HttpResponse:
 
 @requires("hep.edit")
 def activity_create(request: HttpRequest) -> HttpResponse:
-    form = ActivityForm(request.POST or None)
+    form = ActivityForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            activity = actions.save_activity(actor=request.user, values=form.cleaned_data, request=request)
+            activity = actions.save_activity(actor=request.user, values=_values(form),
+                                             picture=form.cleaned_data["picture_upload"], request=request)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -204,6 +206,10 @@ def activity_create(request: HttpRequest) -> HttpResponse:
             return redirect("hep_library")
     return render(request, "hep/activity_form.html", {"title": "New activity", "form": form},
                   status=400 if form.errors else 200)
+
+
+def _values(form: ActivityForm) -> dict:
+    return {name: value for name, value in form.cleaned_data.items() if name != "picture_upload"}
 
 
 def _activity(request: HttpRequest, pk: int) -> Activity:
@@ -215,10 +221,11 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     activity = _activity(request, pk)
     if activity.is_starter:
         return render(request, "hep/activity_detail.html", {"title": activity.title_en, "activity": activity})
-    form = ActivityForm(request.POST or None, instance=Activity.objects.get(pk=activity.pk))
+    form = ActivityForm(request.POST or None, request.FILES or None, instance=Activity.objects.get(pk=activity.pk))
     if request.method == "POST" and form.is_valid():
         try:
-            actions.save_activity(actor=request.user, activity=activity, values=form.cleaned_data, request=request)
+            actions.save_activity(actor=request.user, activity=activity, values=_values(form),
+                                  picture=form.cleaned_data["picture_upload"], request=request)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -226,6 +233,15 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("hep_library")
     return render(request, "hep/activity_form.html", {"title": activity.title_en, "form": form,
                                                       "activity": activity}, status=400 if form.errors else 200)
+
+
+@requires("hep.view")
+def activity_picture(request: HttpRequest, pk: int) -> HttpResponse:
+    """An activity's picture, for staff (families get a signed link on their page)."""
+    activity = _activity(request, pk)
+    if activity.picture is None or activity.picture.discarded_at:
+        raise Http404("This activity has no picture.")
+    return file_response(request, activity.picture, actor=request.user)
 
 
 @require_POST

@@ -121,11 +121,20 @@ def _authorization_records(patient) -> dict:
 
 def _hep_records(practice, therapist, patient) -> dict:
     """A practice-owned activity, a sent program and a family's answer with a question."""
+    import io
+
+    from PIL import Image
+
+    from pedsdesk.files.actions import IMAGE, check_upload, store_file
     from pedsdesk.hep.actions import ItemInput, update_and_send
     from pedsdesk.hep.models import Activity, Feedback
 
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), "teal").save(png, "PNG")
+    picture = store_file(practice=practice, purpose="activity_picture", actor=therapist, download_name="walk",
+                         checked=check_upload(png.getvalue(), accept={IMAGE}))
     activity = Activity.objects.create(practice=practice, discipline="OT", title_en="Walk", title_es="Walk",
-                                       steps_en="a", steps_es="a")
+                                       steps_en="a", steps_es="a", picture=picture)
     version, (delivery,) = update_and_send(actor=therapist, patient=patient, items=[ItemInput(activity.pk)],
                                            note="", guardians=[patient.guardians.first()])
     feedback = Feedback.objects.create(practice=practice, version=version, guardian=delivery.guardian,
@@ -167,7 +176,7 @@ URL_ARGS = {
     "task_snooze": "task", "task_reassign": "task", "visit_call": "visit_task", "patient_pick": None,
     "hep_program": "patient", "hep_versions": "patient", "hep_review_log": "patient", "hep_caseload": None,
     "hep_library": None, "hep_activity_create": None, "hep_activity_edit": "hep_activity",
-    "hep_activity_copy": "hep_activity", "hep_delivery_resend": "hep_delivery",
+    "hep_activity_copy": "hep_activity", "hep_activity_picture": "hep_activity", "hep_delivery_resend": "hep_delivery",
     "hep_question_answered": "hep_feedback",
     "imports": None, "import_run": "import_run", "import_run_apply": "import_run", "import_mapping": "saved_mapping",
 
