@@ -9,14 +9,13 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from conftest import next_weekday
+from conftest import PASSWORD, next_weekday
 from pedsdesk.hep.actions import ItemInput, update_and_send
 from pedsdesk.hep.models import Activity, Feedback, HomeProgram
 from pedsdesk.messaging.models import Message
 from pedsdesk.scheduling.actions import book_appointment
 from pedsdesk.scheduling.timeslots import local_to_utc
 from tests.browser.conftest import assert_accessible
-from tests.browser.test_schedule import _sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,6 +36,16 @@ def week(settings, tmp_path, front_desk, therapist, patient, working_week, pract
                                plan_of_care=patient.plans_of_care.get(), override_reason="test")
               for day in (next_weekday(1), next_weekday(3))]
     return visits
+
+
+def _sign_in(page, user) -> None:
+    user.practice.is_demo, user.practice.require_second_factor = True, False
+    user.practice.save()
+    page.goto("/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
 
 
 class Steps:
