@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -20,6 +21,7 @@ from pedsdesk.messaging.models import (
     Channel,
     ChannelFailure,
     Message,
+    MessageAttachment,
     MessageState,
     PhoneOptOut,
     ReplyWait,
@@ -60,6 +62,30 @@ def _choose_channel(*, practice: Practice, kind: str, recipient, channel: str | 
     return candidates[0], "", "; ".join(reasons)
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A part of an email: a calendar invitation (``alternative``) or an attached file."""
+
+    filename: str
+    content_type: str
+    content: bytes
+    alternative: bool = False
+
+
+def _recipient_kind(recipient) -> str:
+    if isinstance(recipient, Guardian):
+        return "guardian"
+    return "staff" if isinstance(recipient, StaffMember) else "outside contact"
+
+
+def _recipient_fields(recipient) -> dict:
+    if isinstance(recipient, Guardian):
+        return {"guardian": recipient}
+    if isinstance(recipient, StaffMember):
+        return {"staff_member": recipient}
+    return {}
+
+
 def _about_fields(about: Model | None) -> dict:
     if about is None:
         return {"about_type": None, "about_id": None}
@@ -77,6 +103,7 @@ def queue_message(
     not_before: dt.datetime | None = None,
     urgent: bool = False,
     about: Model | None = None,
+    attachments: list[Attachment] | None = None,
 ) -> Message | None:
     """Put one message in the outbox, rendered now in the recipient's language.
 
@@ -85,6 +112,10 @@ def queue_message(
     keeps a SKIPPED row saying why, when the contact cannot receive on any allowed
     channel (no number, opted out, failing). ``channel`` defaults to the guardian's
     preferred channel with the other one as fallback; staff get email.
+
+    ``attachments`` (email only) are stored with the message in one transaction: a
+    calendar part (``alternative=True``) and files. A kind ``for_external`` goes to a
+    recipient outside the practice by email; only its address is kept.
     """
     if not idempotency_key or len(idempotency_key) > 200:
         raise ValueError("idempotency_key must be 1 to 200 characters")
@@ -92,13 +123,25 @@ def queue_message(
     if existing is not None:
         return None if existing.state == MessageState.SKIPPED else existing
     spec = kind_of(kind)
-    if not isinstance(recipient, Guardian | StaffMember):
+    external = spec.for_external
+    if not external and not isinstance(recipient, Guardian | StaffMember):
         raise TypeError("recipient must be a Guardian or a StaffMember")
+    if external and isinstance(recipient, Guardian | StaffMember):
+        raise ValueError(f"messages of kind {kind!r} go to contacts outside the practice")
     if _contact_practice_id(recipient) != practice.pk:
         raise ValueError("the recipient belongs to another practice")
-    if spec.for_staff != isinstance(recipient, StaffMember):
+    if not external and spec.for_staff != isinstance(recipient, StaffMember):
         raise ValueError(f"messages of kind {kind!r} go to {'staff' if spec.for_staff else 'guardians'}")
-    chosen, address, reason = _choose_channel(practice=practice, kind=kind, recipient=recipient, channel=channel)
+    if attachments and channel not in (None, Channel.EMAIL):
+        raise ValueError("attachments go by email only")
+    if external or attachments:
+        channel = Channel.EMAIL
+    if external:
+        chosen, address = Channel.EMAIL, (recipient.email or "").strip()
+        reason = unreachable_reason(practice=practice, contact=recipient, channel=chosen, address=address, kind=kind)
+    else:
+        chosen, address, reason = _choose_channel(practice=practice, kind=kind, recipient=recipient,
+                                                  channel=channel)
     now = timezone.now()
     language = getattr(recipient, "language", "") or settings.LANGUAGE_CODE
     fields = {
@@ -107,13 +150,12 @@ def queue_message(
         "created_at": now, "updated_at": now,
         "not_before": not_before or now, "next_attempt_at": max(not_before or now, now),
         **_about_fields(about),
-        **({"guardian": recipient} if isinstance(recipient, Guardian) else {"staff_member": recipient}),
+        **_recipient_fields(recipient),
     }
     if reason:
         fields.update(state=MessageState.SKIPPED, status_reason=reason[:200], body="", closed_at=now)
         # Ids and reasons only: the log carries no names, numbers or clinical detail.
-        logger.info("message %s for %s #%s not queued: %s", kind, "guardian" if "guardian" in fields else "staff",
-                    recipient.pk, reason)
+        logger.info("message %s for %s #%s not queued: %s", kind, _recipient_kind(recipient), recipient.pk, reason)
     else:
         rendered = render(kind=kind, practice=practice, recipient=recipient, channel=chosen, language=language,
                           context=context)
@@ -121,6 +163,11 @@ def queue_message(
     try:
         with transaction.atomic():
             message = Message.objects.create(**fields)
+            if not reason:
+                MessageAttachment.objects.bulk_create([
+                    MessageAttachment(message=message, filename=part.filename, content_type=part.content_type,
+                                      content=part.content, alternative=part.alternative, position=number)
+                    for number, part in enumerate(attachments or [])])
     except IntegrityError:
         # Two callers raced with one key: the first row wins.
         message = Message.objects.get(idempotency_key=idempotency_key)
@@ -214,6 +261,13 @@ def mark_channel_failing(*, message: Message, reason: str, error_code: str = "")
 
     contact = message.guardian or message.staff_member
     with transaction.atomic():
+        if contact is None:
+            # An outside contact (a school's): the mark stops further mail; the workflow
+            # that wrote to them shows the failed message.
+            failure, _ = ChannelFailure.objects.get_or_create(
+                practice_id=message.practice_id, channel=message.channel, address=message.to_address,
+                cleared_at__isnull=True, defaults={"reason": reason[:300], "error_code": error_code[:30]})
+            return failure
         failure = ChannelFailure.objects.filter(practice_id=message.practice_id, channel=message.channel,
                                                 address__iexact=message.to_address, cleared_at__isnull=True).first()
         if failure is None:

@@ -25,6 +25,7 @@ import random
 import secrets
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
@@ -49,6 +50,12 @@ logger = logging.getLogger("pedsdesk.messaging")
 
 #: Seconds kept free at the end of a lease: a send must be over well before it ends.
 LEASE_MARGIN = 1.0
+
+#: Checks other apps register, run on every message right before the transport gets it
+#: (after the claim, so nothing can change between the check and the hand-over but the
+#: instant of sending): each returns why the message must not go ('' lets it go). The
+#: school disclosure gate is one; a refused message is withdrawn with that reason.
+PRE_SEND_CHECKS: list[Callable[[Message], str]] = []
 
 
 @dataclass
@@ -187,6 +194,18 @@ def _deliver_one(pk: int, *, now: dt.datetime, pool: _Transports, stats: Deliver
         DeliveryAttempt.objects.filter(pk=attempt.pk).update(outcome=AttemptOutcome.WITHDRAWN,
                                                              error="withdrawn before sending")
         return
+    refusal = _pre_send_refusal(message)
+    if refusal is not None:
+        if refusal:
+            _finish(message, attempt, state=MessageState.CANCELLED, outcome=AttemptOutcome.WITHDRAWN, now=now,
+                    error=f"stopped before sending: {refusal}", reason=f"stopped before sending: {refusal}")
+            stats.suppressed += 1
+        else:
+            _finish(message, attempt, state=MessageState.QUEUED, outcome=AttemptOutcome.RETRY, now=now,
+                    error="a pre-send check failed; not sent", next_attempt_at=now + backoff(message.attempts),
+                    reason="a pre-send check failed; will try again")
+            stats.retried += 1
+        return
     started = time.monotonic()
     try:
         result = transport.send(message)
@@ -200,6 +219,20 @@ def _deliver_one(pk: int, *, now: dt.datetime, pool: _Transports, stats: Deliver
         _finish(message, attempt, state=MessageState.SENT, outcome=AttemptOutcome.SENT, result=result,
                 started=started, now=now)
         stats.sent += 1
+
+
+def _pre_send_refusal(message: Message) -> str | None:
+    """None: send. A reason: never send. '': a check crashed, so try again later (a bug
+    in a check must neither send what it would have stopped nor lose the message)."""
+    for check in PRE_SEND_CHECKS:
+        try:
+            reason = check(message)
+        except Exception:
+            logger.exception("pre-send check %s crashed on message %s", getattr(check, "__name__", check), message.pk)
+            return ""
+        if reason:
+            return reason
+    return None
 
 
 def _finish(message: Message, attempt: DeliveryAttempt, *, state: str, outcome: str, now: dt.datetime,

@@ -50,6 +50,10 @@ class MessageKind:
     exempt_from_opt_out: bool = False
     #: the kind is for staff members (and email only)
     for_staff: bool = False
+    #: the kind goes by email to someone outside the practice (a school contact): any
+    #: object with ``email``, ``first_name`` and ``practice_id``; the message keeps only
+    #: the address, and a pre-send check (``delivery.PRE_SEND_CHECKS``) vouches for it
+    for_external: bool = False
     #: what staff call it on the Messages page ("Offer of an opening"); default from the name
     label: str = ""
 

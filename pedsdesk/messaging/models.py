@@ -140,7 +140,7 @@ class Message(models.Model):
             return f"guardian #{self.guardian_id}"
         if self.staff_member_id:
             return f"staff #{self.staff_member_id}"
-        return "?"
+        return "outside contact"
 
     @property
     def kind_title(self) -> str:
@@ -159,6 +159,26 @@ class Message(models.Model):
         from pedsdesk.messaging.kinds import kind_of
 
         return self.channel == Channel.SMS and not self.urgent and not kind_of(self.kind).exempt_from_cap
+
+
+class MessageAttachment(models.Model):
+    """A file an email carries, written in the message's own transaction (so a message
+    and its parts commit, or roll back, together). ``alternative`` parts (a calendar
+    invitation) go beside the text body in multipart/alternative; the others are
+    attached files."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=120)
+    content_type = models.CharField(max_length=120, help_text="e.g. text/calendar; method=REQUEST")
+    content = models.BinaryField()
+    alternative = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["message", "position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} of message #{self.message_id}"
 
 
 class AttemptOutcome(models.TextChoices):

@@ -44,7 +44,8 @@ def current_address(message: Message) -> str:
     """Where the message goes now: the contact's current number or address."""
     contact = message.guardian or message.staff_member
     if contact is None:
-        return ""
+        # An outside contact: the address it was queued to (a pre-send check vouches for it).
+        return message.to_address if kind_of(message.kind).for_external else ""
     return (contact.phone if message.channel == Channel.SMS else contact.email) or ""
 
 
@@ -119,7 +120,7 @@ def decide(message: Message, now: dt.datetime) -> Decision:
     """Send now, wait until a time, or never send. Reads the contact's current state."""
     practice = message.practice
     contact = message.guardian or message.staff_member
-    if contact is None:
+    if contact is None and not kind_of(message.kind).for_external:
         return Decision(SUPPRESS, reason="the contact was deleted")
     address = current_address(message)
     reason = unreachable_reason(practice=practice, contact=contact, channel=message.channel, address=address,

@@ -27,6 +27,10 @@ renewals.documents           x      x       x       x          x
 renewals.decide              x      x       .       .          x
 schools.view                 x      x       x       x          x
 schools.edit                 x      x       x       .          .
+# schools.consents: draft, upload and revoke family authorizations; schools.work: requests, summaries, meetings
+schools.consents             x      x       x       .          .
+schools.work                 x      x       x       x          .
+schools.send                 x      x       x       x          .
 staff.view                   x      x       x       x          x
 staff.edit                   x      x       .       .          .
 practice.edit                x      .       .       .          .

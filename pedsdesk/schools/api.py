@@ -1,15 +1,46 @@
-"""API endpoints for schools and their calendars of non-school and early-release days."""
+"""API of school coordination: schools and their calendars, school contacts, family
+authorizations, document requests, summaries (sent through the disclosure gate), the
+record of disclosures and IEP/504 meetings. Refusals of an action are 422 with what to
+fix; the gate's refusal is 409 with code ``consent_required``."""
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from ninja import Query, Router
+from django.http import HttpRequest, JsonResponse
+from ninja import Query, Router, Status
 
-from pedsdesk.practices.api import get_or_404, paginate, requires, search
-from pedsdesk.practices.schemas import Page, Search
-from pedsdesk.schools.models import School
-from pedsdesk.schools.schemas import CalendarRange, SchoolDetailOut, SchoolOut
+from pedsdesk.people.models import Patient
+from pedsdesk.practices.api import audit, clean, get_or_404, paginate, related_or_invalid, requires, search
+from pedsdesk.practices.models import StaffMember
+from pedsdesk.practices.schemas import Page, Paging, Search
+from pedsdesk.schools import actions, queries
+from pedsdesk.schools.models import (
+    Disclosure,
+    DisclosureAuthorization,
+    DocumentRequest,
+    Meeting,
+    School,
+    SchoolContact,
+    Summary,
+)
+from pedsdesk.schools.schemas import (
+    AuthorizationIn,
+    AuthorizationOut,
+    CalendarRange,
+    ContactIn,
+    ContactOut,
+    DisclosureOut,
+    MeetingIn,
+    MeetingOut,
+    RequestIn,
+    RequestOut,
+    RevokeIn,
+    SchoolDetailOut,
+    SchoolOut,
+    SendIn,
+    SummaryOut,
+)
 
 router = Router(tags=["schools"])
 
@@ -36,3 +67,195 @@ def get_school(request: HttpRequest, school_id: int, dates: Query[CalendarRange]
     if dates.calendar_to:
         days = days.filter(date__lte=dates.calendar_to)
     return {**SchoolOut.from_orm(school).dict(), "calendar": list(days)}
+
+
+# --- Contacts ---------------------------------------------------------------------------
+
+@router.get("/school-contacts", response=Page[ContactOut], summary="List school contacts")
+@requires("schools.view")
+def list_contacts(request: HttpRequest, params: Query[Search]) -> dict[str, Any]:
+    rows = search(SchoolContact.objects.filter(practice=request.auth.practice_id), params.q, ["name", "email"])
+    return paginate(rows.order_by("name", "pk"), params)
+
+
+@router.post("/school-contacts", response={201: ContactOut}, summary="Add a school contact")
+@requires("schools.edit")
+def create_contact(request: HttpRequest, payload: ContactIn):
+    school = (related_or_invalid(request, School.objects.all(), payload.school_id, "school_id")
+              if payload.school_id else None)
+    contact = SchoolContact(practice_id=request.auth.practice_id, school=school, district=payload.district.strip(),
+                            name=payload.name.strip(), role=payload.role, email=payload.email, phone=payload.phone)
+    clean(contact)
+    with transaction.atomic():
+        contact.save()
+        audit(request, "create", contact)
+    return Status(201, contact)
+
+
+# --- Authorizations ------------------------------------------------------------------------
+
+def _authorization_out(authorization: DisclosureAuthorization) -> dict[str, Any]:
+    return {**{f: getattr(authorization, f) for f in AuthorizationOut.model_fields
+               if f != "recipient_contact_ids"},
+            "recipient_contact_ids": [c.pk for c in authorization.recipient_contacts.all()]}
+
+
+@router.get("/patients/{patient_id}/school-authorizations", response=list[AuthorizationOut],
+            summary="List a child's authorizations to disclose")
+@requires("schools.view")
+def list_authorizations(request: HttpRequest, patient_id: int) -> list[dict]:
+    patient = get_or_404(request, Patient.objects.all(), patient_id)
+    rows = queries.consents_of(patient)["authorizations"]
+    audit(request, "list", object_type="schools.disclosureauthorization", patient_id=patient.pk)
+    return [_authorization_out(a) for a in rows]
+
+
+@router.post("/school-authorizations", response={201: AuthorizationOut},
+             summary="Draft an authorization for the family to sign")
+@requires("schools.consents")
+def create_authorization(request: HttpRequest, payload: AuthorizationIn):
+    """The same field rules as the form: recipient, purpose, expiry date or event, and an
+    expiry not before today. The family signs it on their family link."""
+    patient = related_or_invalid(request, Patient.objects.all(), payload.patient_id, "patient_id")
+    school = (related_or_invalid(request, School.objects.all(), payload.recipient_school_id, "recipient_school_id")
+              if payload.recipient_school_id else None)
+    contacts = list(SchoolContact.objects.filter(practice=request.auth.practice_id,
+                                                 pk__in=payload.recipient_contact_ids))
+    if len(contacts) != len(set(payload.recipient_contact_ids)):
+        raise actions.SchoolError({"recipient_contact_ids": ["Choose contacts of this practice's schools."]})
+    authorization = actions.create_authorization(
+        actor=request.auth, patient=patient, categories=payload.categories, purpose=payload.purpose,
+        recipient_school=school, recipient_district=payload.recipient_district, recipient_contacts=contacts,
+        expires_on=payload.expires_on, expiry_event=payload.expiry_event, records_from=payload.records_from,
+        records_to=payload.records_to, template=payload.template, delivery=payload.delivery, request=request)
+    return Status(201, _authorization_out(authorization))
+
+
+@router.post("/school-authorizations/{authorization_id}/revoke", response=AuthorizationOut,
+             summary="Revoke an authorization (the family told the office)")
+@requires("schools.consents")
+def revoke_authorization(request: HttpRequest, authorization_id: int, payload: RevokeIn):
+    authorization = get_or_404(request, DisclosureAuthorization.objects.all(), authorization_id)
+    actions.revoke_authorization(actor=request.auth, authorization=authorization, reason=payload.reason,
+                                 request=request)
+    return _authorization_out(authorization)
+
+
+# --- Requests, summaries, sends ---------------------------------------------------------------
+
+def _request_out(doc: DocumentRequest, today) -> dict[str, Any]:
+    return {**{f: getattr(doc, f) for f in RequestOut.model_fields if f != "overdue"},
+            "overdue": doc.due_on < today and doc.state in ("open", "drafted", "signed")}
+
+
+@router.get("/school-requests", response=Page[RequestOut], summary="List outstanding documentation requests")
+@requires("schools.view")
+def list_requests(request: HttpRequest, params: Query[Paging]) -> dict[str, Any]:
+    """Open, drafted and signed requests, by due date."""
+    practice = request.auth.practice
+    page = paginate(queries.outstanding_requests(practice), params)
+    today = practice.local_now().date()
+    page["items"] = [_request_out(doc, today) for doc in page["items"]]
+    audit(request, "list", object_type="schools.documentrequest")
+    return page
+
+
+@router.post("/school-requests", response={201: RequestOut}, summary="Record a documentation request")
+@requires("schools.work")
+def create_request(request: HttpRequest, payload: RequestIn):
+    patient = related_or_invalid(request, Patient.objects.all(), payload.patient_id, "patient_id")
+    assignee = related_or_invalid(request, StaffMember.objects.all(), payload.assignee_id, "assignee_id")
+    contact = (related_or_invalid(request, SchoolContact.objects.all(), payload.contact_id, "contact_id")
+               if payload.contact_id else None)
+    doc = actions.create_request(actor=request.auth, patient=patient, requester=payload.requester,
+                                 kind=payload.kind, due_on=payload.due_on, assignee=assignee,
+                                 requested_by=payload.requested_by, contact=contact, note=payload.note,
+                                 request=request)
+    return Status(201, _request_out(doc, request.auth.practice.local_now().date()))
+
+
+@router.get("/schools/summaries/{summary_id}", response=SummaryOut, summary="Get a school summary")
+@requires("schools.view")
+def get_summary(request: HttpRequest, summary_id: int) -> Summary:
+    summary = get_or_404(request, Summary.objects.all(), summary_id)
+    audit(request, "view", summary)
+    return summary
+
+
+@router.post("/schools/summaries/{summary_id}/send", response={202: DisclosureOut},
+             summary="Send a signed summary to a school contact")
+@requires("schools.send")
+def send_summary(request: HttpRequest, summary_id: int, payload: SendIn):
+    """Queues a signed, expiring link (202). When the family's authorization does not
+    cover this recipient, address, kind of record or delivery, answers 409 with code
+    ``consent_required``, what is missing in ``fields.missing``, and nothing is queued;
+    ``POST /patients/{id}/school-signature-request`` then asks the family to sign."""
+    summary = get_or_404(request, Summary.objects.select_related("patient"), summary_id)
+    contact = related_or_invalid(request, SchoolContact.objects.all(), payload.contact_id, "contact_id")
+    try:
+        disclosure = actions.send_summary(actor=request.auth, summary=summary, contact=contact,
+                                          address=payload.address, attach=payload.attach, request=request)
+    except actions.GateRefused as refused:
+        return JsonResponse({"code": "consent_required", "message": "Not sent: " + refused.result.reason,
+                             "fields": {"missing": refused.result.missing}}, status=409)
+    return Status(202, _disclosure_out(disclosure))
+
+
+@router.post("/patients/{patient_id}/school-signature-request", response={202: AuthorizationOut},
+             summary="Ask the family to sign an authorization")
+@requires("schools.send")
+def request_signature(request: HttpRequest, patient_id: int, contact_id: int | None = None,
+                      category: str = "progress_summaries"):
+    patient = get_or_404(request, Patient.objects.all(), patient_id)
+    contact = related_or_invalid(request, SchoolContact.objects.all(), contact_id, "contact_id") if contact_id else None
+    draft, _messages = actions.request_family_signature(actor=request.auth, patient=patient, contact=contact,
+                                                        category=category, request=request)
+    return Status(202, _authorization_out(draft))
+
+
+def _disclosure_out(disclosure: Disclosure) -> dict[str, Any]:
+    return {**{f: getattr(disclosure, f) for f in DisclosureOut.model_fields if f != "status"},
+            "status": disclosure.status_label(disclosure.practice.zone)}
+
+
+@router.get("/patients/{patient_id}/disclosures", response=list[DisclosureOut],
+            summary="A child's record of disclosures")
+@requires("schools.view")
+def list_disclosures(request: HttpRequest, patient_id: int) -> list[dict]:
+    patient = get_or_404(request, Patient.objects.all(), patient_id)
+    audit(request, "list", object_type="schools.disclosure", patient_id=patient.pk)
+    return [_disclosure_out(d) for d in queries.disclosures_of(patient)]
+
+
+# --- Meetings ---------------------------------------------------------------------------------
+
+def _meeting_out(meeting: Meeting) -> dict[str, Any]:
+    return {**{f: getattr(meeting, f) for f in MeetingOut.model_fields if f != "uid"}, "uid": str(meeting.uid)}
+
+
+@router.post("/school-meetings", response={201: MeetingOut}, summary="Schedule an IEP or 504 meeting")
+@requires("schools.work")
+def create_meeting(request: HttpRequest, payload: MeetingIn):
+    """Cancels the therapist's conflicting sessions (openings, makeups), holds the time
+    and sends iCalendar invitations to the therapist and to the authorized invitees."""
+    patient = related_or_invalid(request, Patient.objects.all(), payload.patient_id, "patient_id")
+    therapist = related_or_invalid(request, StaffMember.objects.all(), payload.therapist_id, "therapist_id")
+    invitees = list(SchoolContact.objects.filter(practice=request.auth.practice_id, pk__in=payload.invitee_ids))
+    if len(invitees) != len(set(payload.invitee_ids)):
+        raise actions.SchoolError({"invitee_ids": ["Choose contacts of this practice's schools."]})
+    start = payload.start_at if payload.start_at.tzinfo else payload.start_at.replace(tzinfo=patient.practice.zone)
+    end = payload.end_at if payload.end_at.tzinfo else payload.end_at.replace(tzinfo=patient.practice.zone)
+    meeting = actions.schedule_meeting(
+        actor=request.auth, patient=patient, therapist=therapist, start_at=start, end_at=end, kind=payload.kind,
+        location=payload.location, video_link=payload.video_link, attendee_roles=payload.attendee_roles,
+        invitees=invitees, summary_due_days=payload.summary_due_days, request=request)
+    return Status(201, _meeting_out(meeting))
+
+
+@router.post("/school-meetings/{meeting_id}/cancel", response=MeetingOut, summary="Cancel a meeting")
+@requires("schools.work")
+def cancel_meeting(request: HttpRequest, meeting_id: int):
+    meeting = get_or_404(request, Meeting.objects.all(), meeting_id)
+    return _meeting_out(actions.cancel_meeting(actor=request.auth, meeting=meeting, request=request))
+
+

@@ -31,3 +31,149 @@ class SchoolDetailOut(SchoolOut):
 class CalendarRange(Schema):
     calendar_from: dt.date | None = Field(None, description="Only calendar days on or after this date.")
     calendar_to: dt.date | None = Field(None, description="Only calendar days on or before this date.")
+
+
+class ContactIn(Schema):
+    school_id: int | None = Field(None, description="Empty for a district-level contact.")
+    district: str = ""
+    name: str
+    role: str = Field(description="case_manager, school_slp, school_ot, school_pt, coordinator_504, teacher, nurse, "
+                                  "district")
+    email: str
+    phone: str = ""
+
+
+class ContactOut(Schema):
+    id: int
+    school_id: int | None
+    district: str
+    name: str
+    role: str
+    email: str
+    phone: str
+    is_active: bool
+
+
+class AuthorizationIn(Schema):
+    patient_id: int
+    template: str = Field("general_us", description="general_us or new_york")
+    categories: list[str] = Field(description="evaluations, progress_summaries, plan_of_care, attendance, "
+                                              "home_program, meetings")
+    purpose: str = ""
+    recipient_school_id: int | None = None
+    recipient_district: str = ""
+    recipient_contact_ids: list[int] = []
+    expires_on: dt.date | None = None
+    expiry_event: str = ""
+    records_from: dt.date | None = None
+    records_to: dt.date | None = None
+    delivery: str = Field("link", description="link, or attachment (a link, or the PDF attached)")
+
+
+class AuthorizationOut(Schema):
+    id: int
+    patient_id: int
+    template: str
+    state: str = Field(description="draft, signed or revoked")
+    categories: list[str]
+    purpose: str
+    recipient_school_id: int | None
+    recipient_district: str
+    recipient_contact_ids: list[int]
+    expires_on: dt.date | None
+    expiry_event: str
+    delivery: str
+    signer_name: str
+    signer_authority: str
+    signed_at: dt.datetime | None
+    signed_via: str
+    revoked_at: dt.datetime | None
+
+
+class RevokeIn(Schema):
+    reason: str = ""
+
+
+class RequestIn(Schema):
+    patient_id: int
+    requester: str = Field(description="school, family or payer")
+    requested_by: str = ""
+    kind: str = Field(description="progress_summary, evaluation_report, plan_of_care, attendance_letter")
+    due_on: dt.date
+    assignee_id: int
+    contact_id: int | None = None
+    note: str = ""
+
+
+class RequestOut(Schema):
+    id: int
+    patient_id: int
+    requester: str
+    requested_by: str
+    kind: str
+    due_on: dt.date
+    assignee_id: int
+    state: str = Field(description="open, drafted, signed, sent or closed")
+    overdue: bool
+
+
+class SendIn(Schema):
+    contact_id: int
+    address: str = Field("", description="Defaults to the contact's address; any other is refused.")
+    attach: bool = Field(False, description="Attach the PDF too (only if the family allowed attachments).")
+
+
+class DisclosureOut(Schema):
+    id: int
+    patient_id: int
+    contact_id: int
+    to_address: str
+    category: str
+    description: str
+    purpose: str
+    sent_by: str
+    created_at: dt.datetime
+    status: str
+    open_count: int
+    first_opened_at: dt.datetime | None
+
+
+class SummaryOut(Schema):
+    id: int
+    patient_id: int
+    therapist_id: int
+    request_id: int | None
+    state: str
+    period_from: dt.date
+    period_to: dt.date
+    prefilled: dict
+    progress: str
+    recommendations: str
+    signed_at: dt.datetime | None
+
+
+class MeetingIn(Schema):
+    patient_id: int
+    therapist_id: int
+    kind: str = Field("iep", description="iep or 504")
+    start_at: dt.datetime
+    end_at: dt.datetime
+    location: str = ""
+    video_link: str = ""
+    attendee_roles: str = ""
+    invitee_ids: list[int] = []
+    summary_due_days: int = 5
+
+
+class MeetingOut(Schema):
+    id: int
+    patient_id: int
+    therapist_id: int
+    kind: str
+    state: str
+    start_at: dt.datetime
+    end_at: dt.datetime
+    location: str
+    video_link: str
+    uid: str
+    sequence: int

@@ -13,7 +13,7 @@ import urllib.request
 from email.utils import formataddr
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 
 from pedsdesk.messaging.channels.base import PermanentError, SendResult, TransientError, Transport, message_id
 
@@ -53,9 +53,20 @@ class SmtpTransport(Transport):
         practice = message.practice
         headers = {"Message-ID": message_id(message), "Auto-Submitted": "auto-generated"}
         reply_to = [practice.email] if practice.email else None
-        return EmailMessage(subject=message.subject, body=message.body, to=[message.to_address],
-                            from_email=formataddr((practice.name, settings.DEFAULT_FROM_EMAIL)),
-                            headers=headers, reply_to=reply_to, connection=self.connection)
+        parts = list(message.attachments.all()) if message.pk else []
+        email = (EmailMultiAlternatives if parts else EmailMessage)(
+            subject=message.subject, body=message.body, to=[message.to_address],
+            from_email=formataddr((practice.name, settings.DEFAULT_FROM_EMAIL)),
+            headers=headers, reply_to=reply_to, connection=self.connection)
+        # multipart/mixed → multipart/alternative (text, calendar) + files: the shape
+        # calendar clients read as an invitation (RFC 6047).
+        for part in parts:
+            content = bytes(part.content)
+            if part.alternative:
+                email.attach_alternative(content.decode(), part.content_type)
+            else:
+                email.attach(part.filename, content, part.content_type)
+        return email
 
     def send(self, message) -> SendResult:
         try:

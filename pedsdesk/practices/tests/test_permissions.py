@@ -28,7 +28,8 @@ from pedsdesk.workqueue.actions import TaskSpec, open_task
 PUBLIC = {"family_offer", "family_offer_choice", "login", "logout", "second_factor", "healthz", "family_portal",
           "calendar_feed", "visit_ics", "twilio_inbound", "twilio_status", "family_visit_confirm",
           "family_visit_cancel", "family_visit_reschedule", "private_file", "metrics",
-          "hep_family_feedback", "hep_family_reminders", "hep_family_pdf"}
+          "hep_family_feedback", "hep_family_reminders", "hep_family_pdf", "school_download", "school_family_forms",
+          "school_family_revoke"}
 # Changes state: walked with POST, expecting a redirect when allowed.
 POST_ONLY = {"diagnosis_delete", "school_day_delete", "api_token_revoke", "family_link_create", "family_link_revoke",
              "task_claim", "task_complete", "task_snooze", "task_reassign", "visit_call",
@@ -37,7 +38,8 @@ POST_ONLY = {"diagnosis_delete", "school_day_delete", "api_token_revoke", "famil
              "plan_series_create", "availability_delete", "closure_delete", "channel_failure_clear",
              "renewal_start", "renewal_pending", "renewal_document",
              "hep_review_log", "hep_activity_copy", "hep_delivery_resend", "hep_question_answered",
-             "import_run_apply"}
+             "import_run_apply", "school_authorization_revoke", "school_authorization_scan", "school_ferpa_revoke",
+             "school_request_signature", "school_summary_send"}
 
 
 def _named_patterns(resolver=None, namespace: str = "") -> dict[str, URLPattern]:
@@ -78,6 +80,7 @@ def records(practice, staff, patient):
         "token": staff["owner"].api_tokens.get().pk,
         **_authorization_records(patient),
         **_hep_records(practice, staff["therapist"], patient),
+        **_school_records(patient, staff),
         "closure": Closure.objects.create(practice=practice, date=dt.date(2030, 7, 4), name="Holiday").pk,
         "hours": WorkingHours.objects.create(therapist=staff["therapist"], weekday=0, start=dt.time(8),
                                              end=dt.time(12)).pk,
@@ -143,6 +146,29 @@ def _hep_records(practice, therapist, patient) -> dict:
     return {"hep_activity": activity.pk, "hep_delivery": delivery.pk, "hep_feedback": feedback.pk}
 
 
+def _school_records(patient, staff) -> dict:
+    """A school contact, a signed authorization, a FERPA draft, a request, a summary and a meeting."""
+    from pedsdesk.schools import actions
+    from pedsdesk.schools.models import SchoolContact
+
+    contact = SchoolContact.objects.create(practice=patient.practice, school=patient.school, name="Dana Whitfield",
+                                           role="case_manager", email="dana@maple.k12.example")
+    authorization = actions.create_authorization(
+        actor=staff["owner"], patient=patient, categories=["progress_summaries", "meetings"], purpose="IEP",
+        recipient_school=patient.school, expires_on=dt.date(2030, 1, 1))
+    ferpa = actions.create_ferpa_consent(actor=staff["owner"], patient=patient, school=patient.school,
+                                         records=["iep"], purpose="Coordination")
+    doc = actions.create_request(actor=staff["owner"], patient=patient, requester="school", kind="progress_summary",
+                                 due_on=dt.date(2030, 1, 1), assignee=staff["therapist"])
+    summary = actions.create_summary(actor=staff["owner"], patient=patient, therapist=staff["therapist"],
+                                     period_from=dt.date(2026, 9, 1), period_to=dt.date(2026, 11, 1), doc=doc)
+    meeting = actions.schedule_meeting(actor=staff["owner"], patient=patient, therapist=staff["therapist"],
+                                       start_at=dt.datetime(2030, 1, 10, 15, tzinfo=dt.UTC),
+                                       end_at=dt.datetime(2030, 1, 10, 16, tzinfo=dt.UTC), location="Room 4")
+    return {"school_contact": contact.pk, "school_authorization": authorization.pk, "ferpa": ferpa.pk,
+            "school_request": doc.pk, "summary": summary.pk, "meeting": meeting.pk}
+
+
 # URL name -> which record its <pk> is (None: no arguments).
 URL_ARGS = {
     "schedule_week": None, "schedule_day": None, "schedule_slot": None, "schedule_book": None,
@@ -180,6 +206,14 @@ URL_ARGS = {
     "hep_question_answered": "hep_feedback",
     "imports": None, "import_run": "import_run", "import_run_apply": "import_run", "import_mapping": "saved_mapping",
 
+    "school_contact_create": None, "school_contact_edit": "school_contact", "school_patient": "patient",
+    "school_student_plan": "patient", "school_authorization_create": "patient", "school_ferpa_create": "patient",
+    "school_request_signature": "patient", "school_request_create": "patient", "school_meeting_create": "patient",
+    "school_disclosures": "patient", "school_authorization_detail": "school_authorization",
+    "school_authorization_revoke": "school_authorization", "school_authorization_scan": "school_authorization",
+    "school_ferpa_detail": "ferpa", "school_ferpa_revoke": "ferpa", "school_requests": None,
+    "school_request_detail": "school_request", "school_summary_detail": "summary", "school_summary_send": "summary",
+    "school_meeting_detail": "meeting",
 }
 
 

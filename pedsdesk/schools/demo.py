@@ -1,0 +1,1 @@
+"""Demo records of school coordination (registered with pedsdesk.demo.seeders)."""
