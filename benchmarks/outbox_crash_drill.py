@@ -16,6 +16,9 @@ a real SMTP server received.
    time; then lets the workers drain the queue (recovering leases of killed workers).
 5. Counts the sink's file: every queued Message-ID must be there exactly once.
 
+Every fifth email carries a calendar part (multipart/alternative) and an attached .ics,
+as school-meeting invitations do, so the attachment path is drilled too.
+
 The last line is ``drill: K kills, N messages, D duplicates, L lost``; the exit status
 is 1 unless D = L = 0.
 """
@@ -134,14 +137,19 @@ def seed_practice():
 def queue(practice, guardians, prefix: str, count: int) -> list[str]:
     from django.db import transaction
 
-    from pedsdesk.messaging.actions import queue_message
+    from pedsdesk.messaging.actions import Attachment, queue_message
     from pedsdesk.messaging.channels.base import message_id
 
+    # Every fifth email carries a calendar part and an attached file, as invitations do.
+    ics = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
+    parts = [Attachment("invite.ics", "text/calendar; method=REQUEST; charset=utf-8", ics, alternative=True),
+             Attachment("invite.ics", "application/ics", ics)]
     ids = []
     with transaction.atomic():
         for i in range(count):
             message = queue_message(practice=practice, kind="contact_test", recipient=guardians[i % len(guardians)],
-                                    context={}, channel="email", idempotency_key=f"{prefix}:{i}")
+                                    context={}, channel="email", idempotency_key=f"{prefix}:{i}",
+                                    attachments=parts if i % 5 == 0 else None)
             ids.append(message_id(message))
     return ids
 

@@ -118,6 +118,7 @@ def seed_demo(*, size: str = "medium", seed: int = 7, today: dt.date | None = No
     if simulate_week:
         # After the commit: cancellations run the real refill workflow, which reads the clock.
         builder.counts.update(seed_refills(builder.practice, random.Random(seed + 3)))
+        builder.counts.update(run_seeders(practice=builder.practice, seed=seed, today=builder.today, workflow=True))
     return DemoSummary(
         practice=builder.practice, size=size, seed=seed, today=builder.today, password=DEMO_PASSWORD,
         logins=builder.logins, counts=builder.counts,

@@ -131,11 +131,11 @@ def create_authorization(request: HttpRequest, payload: AuthorizationIn):
     return Status(201, _authorization_out(authorization))
 
 
-@router.post("/school-authorizations/{authorization_id}/revoke", response=AuthorizationOut,
+@router.post("/school-authorizations/{school_authorization_id}/revoke", response=AuthorizationOut,
              summary="Revoke an authorization (the family told the office)")
 @requires("schools.consents")
-def revoke_authorization(request: HttpRequest, authorization_id: int, payload: RevokeIn):
-    authorization = get_or_404(request, DisclosureAuthorization.objects.all(), authorization_id)
+def revoke_authorization(request: HttpRequest, school_authorization_id: int, payload: RevokeIn):
+    authorization = get_or_404(request, DisclosureAuthorization.objects.all(), school_authorization_id)
     actions.revoke_authorization(actor=request.auth, authorization=authorization, reason=payload.reason,
                                  request=request)
     return _authorization_out(authorization)

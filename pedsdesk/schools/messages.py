@@ -74,7 +74,7 @@ def _meeting(data: RenderInput) -> Rendered:
     return Rendered(subject, "\n\n".join(lines))
 
 
-register_kind(MessageKind(CONSENT_REQUEST, _consent_request))
-register_kind(MessageKind(DOCUMENT, _document, for_external=True))
-register_kind(MessageKind(MEETING_INVITE, _meeting, for_external=True))
-register_kind(MessageKind(MEETING_STAFF, _meeting, for_staff=True))
+register_kind(MessageKind(CONSENT_REQUEST, _consent_request, label="School forms for the family to sign"))
+register_kind(MessageKind(DOCUMENT, _document, for_external=True, label="Document link to a school contact"))
+register_kind(MessageKind(MEETING_INVITE, _meeting, for_external=True, label="School meeting invitation"))
+register_kind(MessageKind(MEETING_STAFF, _meeting, for_staff=True, label="School meeting invitation (therapist)"))

@@ -119,6 +119,7 @@ def _ids(patient) -> dict[str, int]:
             dedupe_key="walk", title="Call the family", subject=patient))[0].pk,
         **_authorization_ids(patient),
         **_hep_ids(patient),
+        **_school_ids(patient),
     }
 
 
@@ -131,6 +132,25 @@ def _hep_ids(patient) -> dict[str, int]:
                                            items=[ItemInput(activity.pk)], note="",
                                            guardians=[patient.guardians.first()])
     return {"version_id": version.pk, "delivery_id": delivery.pk}
+
+
+def _school_ids(patient) -> dict[str, int]:
+    """A signed authorization to disclose, a draft school summary and a school meeting."""
+    import datetime as dt
+
+    from pedsdesk.practices.models import StaffMember
+    from pedsdesk.schools.models import DisclosureAuthorization, Meeting, Summary
+
+    therapist = StaffMember.objects.get(practice=patient.practice, role="therapist")
+    authorization = DisclosureAuthorization.objects.create(
+        practice=patient.practice, patient=patient, categories=["meetings"], purpose="IEP", state="signed",
+        recipient_school=patient.school, expires_on=dt.date(2030, 1, 1))
+    summary = Summary.objects.create(practice=patient.practice, patient=patient, therapist=therapist,
+                                     period_from=dt.date(2026, 9, 1), period_to=dt.date(2026, 11, 1))
+    meeting = Meeting.objects.create(practice=patient.practice, patient=patient, school=patient.school,
+                                     therapist=therapist, start_at=dt.datetime(2030, 1, 10, 15, tzinfo=dt.UTC),
+                                     end_at=dt.datetime(2030, 1, 10, 16, tzinfo=dt.UTC), location="Room 4")
+    return {"school_authorization_id": authorization.pk, "summary_id": summary.pk, "meeting_id": meeting.pk}
 
 
 def _authorization_ids(patient) -> dict[str, int]:
