@@ -143,3 +143,25 @@ def test_a_therapist_of_another_practice_cannot_be_assigned(patient, front_desk,
     with pytest.raises(actions.SchoolError, match="active staff member of this practice"):
         actions.create_request(actor=front_desk, patient=patient, requester="school", kind="progress_summary",
                                due_on=timezone.localdate(), assignee=stranger)
+
+
+def test_the_requests_board_reads_in_a_fixed_number_of_queries(patient, therapist, front_desk, office_manager):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from conftest import signed_in
+
+    def add(count):
+        for number in range(count):
+            actions.create_request(actor=front_desk, patient=patient, requester="school", kind="progress_summary",
+                                   due_on=timezone.localdate() + dt.timedelta(days=number), assignee=therapist)
+
+    client = signed_in(office_manager)
+    add(2)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/school-requests/").status_code == 200
+    add(6)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/school-requests/")
+    assert response.content.decode().count("Progress summary for the school team") == 8
+    assert len(many) == len(few)
