@@ -17,7 +17,7 @@ from django.utils import timezone
 from pedsdesk.demo.seeders import demo_seeder
 from pedsdesk.hep import adherence
 from pedsdesk.hep import messages as texts
-from pedsdesk.hep.actions import LINK_DAYS, LINK_PURPOSE, visible_activities
+from pedsdesk.hep.actions import LINK_DAYS, LINK_PURPOSE, load_starter_library, visible_activities
 from pedsdesk.hep.models import (
     Delivery,
     DeliveryState,
@@ -147,6 +147,7 @@ def _deliver(version: ProgramVersion, guardian, patient, state: str, rng, now: d
 @demo_seeder("home programs")
 def seed_home_programs(*, practice, rng: random.Random, today: dt.date) -> dict[str, int]:
     now = timezone.now()
+    load_starter_library()  # idempotent: the library the data migration wrote
     activities = {d: list(visible_activities(practice).filter(discipline=d)) for d in ("OT", "PT", "SLP")}
     plans = list(PlanOfCare.objects.filter(patient__practice=practice, patient__is_active=True,
                                            start_date__lte=today, end_date__gte=today)

@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 
 from conftest import PASSWORD, next_weekday
 from pedsdesk.hep.actions import ItemInput, update_and_send
-from pedsdesk.hep.models import Activity, Feedback, HomeProgram
+from pedsdesk.hep.models import Feedback, HomeProgram
+from pedsdesk.hep.tests.conftest import starter
 from pedsdesk.messaging.models import Message
 from pedsdesk.scheduling.actions import book_appointment
 from pedsdesk.scheduling.timeslots import local_to_utc
@@ -29,7 +30,7 @@ def week(settings, tmp_path, front_desk, therapist, patient, working_week, pract
     patient.guardians.update(language="es")
     keys = ["ot-playdough-pinch", "ot-zipper-coat"]
     update_and_send(actor=therapist, patient=patient, note="",
-                    items=[ItemInput(activity_id=Activity.objects.get(practice=None, key=k).pk) for k in keys],
+                    items=[ItemInput(activity_id=starter(k).pk) for k in keys],
                     guardians=list(patient.guardians.all()))
     visits = [book_appointment(actor=front_desk, practice=practice, therapist=working_week, patient=patient,
                                start_at=local_to_utc(day, dt.time(16), practice.zone), minutes=45,

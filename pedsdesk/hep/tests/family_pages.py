@@ -3,7 +3,8 @@ pedsdesk/portal/tests/family_surfaces.py)."""
 
 from pedsdesk.hep import messages
 from pedsdesk.hep.actions import ItemInput, update_and_send
-from pedsdesk.hep.models import Activity, HomeProgram
+from pedsdesk.hep.models import HomeProgram
+from pedsdesk.hep.tests.conftest import starter
 from pedsdesk.portal.tests.family_surfaces import FamilyWorld, Shown, family_page, text_of, timeless_kinds
 
 # The texts carry no time: the child's first name, the practice and the link.
@@ -15,7 +16,7 @@ def _program(world: FamilyWorld):
     if program is not None:
         return program.current_version
     keys = ["ot-playdough-pinch", "slp-bubble-blow"]
-    items = [ItemInput(activity_id=Activity.objects.get(practice=None, key=key).pk) for key in keys]
+    items = [ItemInput(activity_id=starter(key).pk) for key in keys]
     version, _ = update_and_send(actor=world.therapist, patient=world.patient, items=items, note="",
                                  guardians=[world.guardian])
     return version

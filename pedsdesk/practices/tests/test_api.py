@@ -127,7 +127,8 @@ def _hep_ids(patient) -> dict[str, int]:
     from pedsdesk.hep.actions import ItemInput, update_and_send
     from pedsdesk.hep.models import Activity
 
-    activity = Activity.objects.filter(practice=None).first()
+    activity = Activity.objects.create(practice=patient.practice, discipline="OT", title_en="Walk", title_es="Walk",
+                                       steps_en="a", steps_es="a")
     version, (delivery,) = update_and_send(actor=patient.plans_of_care.first().therapist, patient=patient,
                                            items=[ItemInput(activity.pk)], note="",
                                            guardians=[patient.guardians.first()])
