@@ -175,3 +175,21 @@ def report_rows(practice: Practice) -> list[dict]:
             "adherence": row.figures.adherence, "open_question": row.open_question,
         })
     return rows
+
+
+def summary_adherence(patient: Patient, period_from: dt.date, period_to: dt.date) -> list[dict] | None:
+    """What a school summary says of the home program over its period (registered with
+    pedsdesk.schools.queries): days practised of those prescribed, as the family reported."""
+    zone = patient.practice.zone
+    start = dt.datetime.combine(period_from, dt.time(0), tzinfo=zone)
+    end = dt.datetime.combine(period_to + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    answers = [adherence.Answer(at, practised, prescribed) for at, practised, prescribed in
+               Feedback.objects.filter(patient=patient, submitted_at__gte=start, submitted_at__lt=end)
+               .values_list("submitted_at", "days_practised", "days_prescribed")]
+    if not answers:
+        return None
+    totals = adherence.figures(answers, forms_sent=len(answers), delivered=0, opened=0)
+    share = f" ({totals.adherence:.0%})" if totals.adherence is not None else ""
+    return [{"label": "Home program, as the family reported",
+             "value": f"practised {totals.days_practised} of {totals.days_prescribed} prescribed days{share}, "
+                      f"{totals.forms_answered} check-in{'s' if totals.forms_answered != 1 else ''} answered"}]

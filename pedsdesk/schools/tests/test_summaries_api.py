@@ -32,10 +32,12 @@ def _visits(patient, therapist, statuses):
                                    start_at=at, end_at=at + dt.timedelta(minutes=45))
 
 
-def test_the_summary_is_prefilled_and_only_its_therapist_completes_and_signs_it(patient, therapist, front_desk):
+def test_the_summary_is_prefilled_and_only_its_therapist_completes_and_signs_it(patient, therapist, front_desk,
+                                                                               monkeypatch):
     patient.diagnoses.create(code="F82", description="Developmental coordination disorder")
     _visits(patient, therapist, ["completed", "completed", "cancelled", "no_show", "late_cancel"])
-    queries.register_adherence_source(lambda p, start, end: [{"label": "Days practised", "value": "9 of 14"}])
+    monkeypatch.setattr(queries, "ADHERENCE_SOURCES",
+                        [lambda p, start, end: [{"label": "Days practised", "value": "9 of 14"}]])
     doc = actions.create_request(actor=front_desk, patient=patient, requester="school", kind="progress_summary",
                                  due_on=timezone.localdate() + dt.timedelta(days=3), assignee=therapist)
     today = timezone.localdate()
@@ -46,7 +48,6 @@ def test_the_summary_is_prefilled_and_only_its_therapist_completes_and_signs_it(
     assert data["diagnoses"] == ["F82 Developmental coordination disorder"]
     assert data["attendance"] == {"attended": 2, "cancelled": 2, "no_show": 1, "scheduled": 0}
     assert data["plans"][0]["goals"] and data["adherence"] == [{"label": "Days practised", "value": "9 of 14"}]
-    queries.ADHERENCE_SOURCES.clear()
 
     with pytest.raises(actions.SchoolError, match="Only the summary's therapist"):
         actions.save_summary(actor=front_desk, summary=summary, progress="x", recommendations="y")
@@ -165,3 +166,23 @@ def test_the_requests_board_reads_in_a_fixed_number_of_queries(patient, therapis
         response = client.get("/school-requests/")
     assert response.content.decode().count("Progress summary for the school team") == 8
     assert len(many) == len(few)
+
+
+def test_the_home_program_app_fills_in_adherence(patient, therapist, front_desk):
+    """hep registers its figures with the summary (schools never imports hep)."""
+    from pedsdesk.hep.actions import ItemInput, update_and_send
+    from pedsdesk.hep.models import Activity, Feedback
+
+    version, (delivery,) = update_and_send(actor=therapist, patient=patient,
+                                           items=[ItemInput(Activity.objects.filter(practice=None).first().pk)],
+                                           note="", guardians=[patient.guardians.first()])
+    for number, (practised, prescribed) in enumerate([(4, 5), (5, 9)]):
+        Feedback.objects.create(practice=patient.practice, version=version, guardian=delivery.guardian,
+                                patient=patient, form_id=f"f{number}", days_practised=practised,
+                                days_prescribed=prescribed, window_start=version.created_at)
+    today = timezone.localdate()
+    summary = actions.create_summary(actor=front_desk, patient=patient, therapist=therapist,
+                                     period_from=today - dt.timedelta(days=30), period_to=today)
+    assert summary.prefilled["adherence"] == [{
+        "label": "Home program, as the family reported",
+        "value": "practised 9 of 14 prescribed days (64%), 2 check-ins answered"}]
