@@ -66,7 +66,9 @@ def test_a_meeting_clears_the_time_invites_and_updates_the_same_event(
     assert meeting.block.kind == AppointmentKind.MEETING and meeting.block.start_at == meeting.start_at
 
     deliver()
-    by_recipient = {m["To"]: m for m in smtp_sink.messages}
+    # Only invitations carry a calendar (the freed time may also bring the family an offer).
+    invitations = [m for m in smtp_sink.messages if m.get_content_type() == "multipart/mixed"]
+    by_recipient = {m["To"]: m for m in invitations}
     assert set(by_recipient) == {working_week.email, contact.email}
     calendar, ics = _parts(by_recipient[contact.email])
     assert calendar.get_content_type() == "text/calendar" and calendar.get_param("method") == "REQUEST"
