@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 from pedsdesk.audit.chain import GENESIS_HASH, entry_hash
+from pedsdesk.fields import FieldRules
 
 NO_PRACTICE_CHAIN = 0
 
@@ -36,7 +37,7 @@ def chain_for(practice_id: int | None) -> int:
     return practice_id or NO_PRACTICE_CHAIN
 
 
-class AuditEvent(models.Model):
+class AuditEvent(FieldRules, models.Model):
     chain = models.BigIntegerField(default=NO_PRACTICE_CHAIN)
     seq = models.PositiveBigIntegerField()
     at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -94,7 +95,7 @@ class AuditEvent(models.Model):
         return entry_hash(key, self.hashed_fields())
 
 
-class AuditChainHead(models.Model):
+class AuditChainHead(FieldRules, models.Model):
     """One row per chain: its last sequence number and hash; locked by each writer of that chain."""
 
     chain = models.BigIntegerField(unique=True)

@@ -11,6 +11,7 @@ from pedsdesk.authorizations.models import (
     SubmissionChannel,
 )
 from pedsdesk.authorizations.queries import FLAGS
+from pedsdesk.fields import DateFormField, LineFormField, TextFormField
 from pedsdesk.practices.forms import PracticeModelForm
 from pedsdesk.practices.models import Discipline, Role, StaffMember
 
@@ -163,8 +164,8 @@ class BoardFilterForm(forms.Form):
 
 
 class RenewalRequestForm(forms.Form):
-    requested_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Requested from")
-    requested_end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Requested to")
+    requested_start = DateFormField(label="Requested from")
+    requested_end = DateFormField(label="Requested to")
     expedited = forms.BooleanField(required=False, label="Ask for the expedited decision")
 
     def __init__(self, *args, renewal, **kwargs):
@@ -180,22 +181,22 @@ class RenewalRequestForm(forms.Form):
 
 
 class SubmitForm(forms.Form):
-    submitted_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Sent on")
+    submitted_on = DateFormField(label="Sent on")
     channel = forms.ChoiceField(choices=SubmissionChannel.choices, label="Sent by")
-    payer_reference = forms.CharField(max_length=60, required=False, label="Payer's reference number")
+    payer_reference = LineFormField(max_length=60, required=False, label="Payer's reference number")
 
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approved", "Approved (all or part)"), ("denied", "Denied")],
                                  widget=forms.RadioSelect)
-    decided_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Decision date")
-    number = forms.CharField(max_length=40, required=False, label="New authorization number",
+    decided_on = DateFormField(label="Decision date")
+    number = LineFormField(max_length=40, required=False, label="New authorization number",
                              help_text="For an approval.")
-    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), required=False,
+    start_date = DateFormField(required=False,
                                  label="Approved from")
-    end_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), required=False, label="Approved to")
-    reason = forms.CharField(max_length=300, required=False, label="Denial reason", help_text="For a denial.")
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    end_date = DateFormField(required=False, label="Approved to")
+    reason = LineFormField(max_length=300, required=False, label="Denial reason", help_text="For a denial.")
+    note = TextFormField(limit=2000, required=False)
 
     def __init__(self, *args, renewal, **kwargs):
         super().__init__(*args, **kwargs)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pedsdesk.codes import unit_label
+from pedsdesk.fields import FieldRules
 from pedsdesk.people.models import Patient
 from pedsdesk.practices.models import Discipline, Practice, StaffMember
 
@@ -47,7 +48,7 @@ class RenewalDocument(models.TextChoices):
     PHYSICIAN_ORDER = "physician_order", "Physician order / prescription"
 
 
-class Payer(models.Model):
+class Payer(FieldRules, models.Model):
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="payers")
     name = models.CharField(max_length=200)
     payer_type = models.CharField(max_length=20, choices=PayerType.choices)
@@ -95,7 +96,7 @@ class Payer(models.Model):
             raise ValidationError(errors)
 
 
-class Coverage(models.Model):
+class Coverage(FieldRules, models.Model):
     class Priority(models.IntegerChoices):
         PRIMARY = 1, "Primary"
         SECONDARY = 2, "Secondary"
@@ -141,7 +142,7 @@ class Coverage(models.Model):
             raise ValidationError(errors)
 
 
-class BenefitBucket(models.Model):
+class BenefitBucket(FieldRules, models.Model):
     """A plan-year limit: e.g. 60 PT+OT visits combined, speech separate."""
 
     class Reset(models.TextChoices):
@@ -189,7 +190,7 @@ USABLE_STATUSES = (AuthorizationStatus.APPROVED, AuthorizationStatus.PARTIALLY_A
                    AuthorizationStatus.EXHAUSTED, AuthorizationStatus.EXPIRED)
 
 
-class Authorization(models.Model):
+class Authorization(FieldRules, models.Model):
     coverage = models.ForeignKey(Coverage, on_delete=models.PROTECT, related_name="authorizations")
     discipline = models.CharField(max_length=3, choices=Discipline.choices)
     number = models.CharField("authorization number", max_length=40)
@@ -232,7 +233,7 @@ class Authorization(models.Model):
             raise ValidationError(errors)
 
 
-class ServiceLine(models.Model):
+class ServiceLine(FieldRules, models.Model):
     """Codes and the visits or units the payer authorized for them."""
 
     authorization = models.ForeignKey(Authorization, on_delete=models.CASCADE, related_name="lines")
@@ -312,7 +313,7 @@ class SubmissionChannel(models.TextChoices):
     ELECTRONIC = "electronic", "Electronic (X12 278 / API)"
 
 
-class Renewal(models.Model):
+class Renewal(FieldRules, models.Model):
     """The request that continues an authorization, from checklist to the payer's decision."""
 
     authorization = models.OneToOneField(Authorization, on_delete=models.CASCADE, related_name="renewal")
@@ -369,7 +370,7 @@ class Renewal(models.Model):
             raise ValidationError({"requested_end": "The requested period cannot end before it starts."})
 
 
-class RenewalItem(models.Model):
+class RenewalItem(FieldRules, models.Model):
     """One document on a renewal's checklist."""
 
     renewal = models.ForeignKey(Renewal, on_delete=models.CASCADE, related_name="items")
@@ -398,7 +399,7 @@ class RenewalItem(models.Model):
         return self.received_on is not None
 
 
-class RenewalLine(models.Model):
+class RenewalLine(FieldRules, models.Model):
     """What a renewal asks for on one line, and what the payer approved."""
 
     renewal = models.ForeignKey(Renewal, on_delete=models.CASCADE, related_name="lines")

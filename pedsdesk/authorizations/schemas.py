@@ -15,16 +15,17 @@ from pedsdesk.authorizations.models import (
     SubmissionChannel,
     UnitType,
 )
+from pedsdesk.fields import Id, Line, Note, Phone, SaneDate
 from pedsdesk.practices.models import Discipline
-from pedsdesk.practices.schemas import InputSchema
+from pedsdesk.practices.schemas import InputSchema, Offset
 
 
 class PayerIn(InputSchema):
-    name: str
+    name: Line(200)
     payer_type: PayerType
-    payer_id: str = Field("", description="Electronic claims payer ID.")
-    phone: str = ""
-    fax: str = ""
+    payer_id: Line(40) = Field("", description="Electronic claims payer ID.")
+    phone: Phone = ""
+    fax: Phone = ""
     portal_url: str = ""
     requires_authorization: bool = True
     renewal_earliest_days: int = Field(30, description="Renewals are accepted no earlier than this before expiry.")
@@ -82,15 +83,15 @@ class BenefitBucketOut(Schema):
 
 
 class CoverageIn(InputSchema):
-    payer_id: int = Field(description="One of your practice's payers.")
+    payer_id: Id = Field(description="One of your practice's payers.")
     priority: int = Field(1, description="1 primary, 2 secondary, 3 tertiary.")
-    member_id: str
-    group_number: str = ""
-    subscriber_name: str = ""
+    member_id: Line(40)
+    group_number: Line(40) = ""
+    subscriber_name: Line(200) = ""
     plan_year_start_month: int = Field(1, description="Month the plan year starts (1 = calendar year).")
     plan_year_start_day: int = 1
-    start_date: dt.date
-    end_date: dt.date | None = None
+    start_date: SaneDate
+    end_date: SaneDate | None = None
     benefit_buckets: list[BenefitBucketIn] = Field([], description="Plan-year limits of visits or units.")
 
 
@@ -127,13 +128,13 @@ class ServiceLineIn(InputSchema):
 
 
 class AuthorizationIn(InputSchema):
-    coverage_id: int = Field(description="One of the patient's coverages in your practice.")
+    coverage_id: Id = Field(description="One of the patient's coverages in your practice.")
     discipline: Discipline
-    number: str = Field(description="The payer's authorization number.")
-    start_date: dt.date
-    end_date: dt.date
+    number: Line(40) = Field(description="The payer's authorization number.")
+    start_date: SaneDate
+    end_date: SaneDate
     status: AuthorizationStatus = AuthorizationStatus.APPROVED
-    notes: str = ""
+    notes: Note(4000) = ""
     lines: list[ServiceLineIn] = Field(description="At least one; replaces every line when given.")
 
 
@@ -200,14 +201,14 @@ class AuthorizationDetailOut(AuthorizationOut):
 
 
 class AuthorizationFilters(Schema):
-    payer_id: int | None = None
+    payer_id: Id | None = None
     discipline: Discipline | None = None
-    therapist_id: int | None = Field(None, description="The therapist of the plan of care it pays for.")
+    therapist_id: Id | None = Field(None, description="The therapist of the plan of care it pays for.")
     flag: str = Field("", description="Only authorizations with this flag.")
     show: Literal["current", "ended", "all"] = "current"
     sort: Literal["days_left", "-days_left", "units_left", "-units_left", "patient"] = "days_left"
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 # Renewals
@@ -254,7 +255,7 @@ class RenewalOut(Schema):
 class RenewalFilters(Schema):
     state: str = Field("open", description="open (not yet decided), all, or one state.")
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 class RenewalDocumentIn(InputSchema):

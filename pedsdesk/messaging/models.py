@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from pedsdesk.fields import FieldRules
 from pedsdesk.people.models import Guardian
 from pedsdesk.practices.memo import PracticeMemo
 from pedsdesk.practices.models import Practice, StaffMember
@@ -45,7 +46,7 @@ PENDING_STATES = (MessageState.QUEUED, MessageState.SENDING)
 HANDED_OVER_STATES = (MessageState.SENDING, MessageState.SENT, MessageState.DELIVERED)
 
 
-class MessagingPolicy(models.Model):
+class MessagingPolicy(FieldRules, models.Model):
     """A practice's rules for texting families (one row per practice, created on demand)."""
 
     practice = models.OneToOneField(Practice, on_delete=models.CASCADE, related_name="messaging_policy")
@@ -82,7 +83,7 @@ def _load_policy(practice_id: int) -> MessagingPolicy:
 policies: PracticeMemo[MessagingPolicy] = PracticeMemo(_load_policy)
 
 
-class Message(models.Model):
+class Message(FieldRules, models.Model):
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="messages")
     guardian = models.ForeignKey(Guardian, on_delete=models.SET_NULL, null=True, blank=True,
                                  related_name="messages")
@@ -191,7 +192,7 @@ class AttemptOutcome(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn before sending"
 
 
-class DeliveryAttempt(models.Model):
+class DeliveryAttempt(FieldRules, models.Model):
     """One try to hand a message to a provider."""
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="delivery_attempts")
@@ -213,7 +214,7 @@ class DeliveryAttempt(models.Model):
         return f"attempt {self.number} of message #{self.message_id}: {self.outcome}"
 
 
-class ChannelFailure(models.Model):
+class ChannelFailure(FieldRules, models.Model):
     """A contact's address that the provider refused for good. Nothing is sent to it
     until staff clear the mark (after fixing the number or address)."""
 
@@ -240,7 +241,7 @@ class ChannelFailure(models.Model):
         return f"{self.get_channel_display()} to {self.address} failing since {self.failing_since:%Y-%m-%d}"
 
 
-class PhoneOptOut(models.Model):
+class PhoneOptOut(FieldRules, models.Model):
     """A number that texted STOP to a practice. Checked at send time together with
     Guardian.sms_opted_out_at, so a second guardian record with the same number, or one
     added later, is not texted either."""
@@ -257,7 +258,7 @@ class PhoneOptOut(models.Model):
         return f"{self.phone} opted out"
 
 
-class InboundMessage(models.Model):
+class InboundMessage(FieldRules, models.Model):
     """A text a family sent us, kept once per provider id (Twilio's MessageSid)."""
 
     provider_id = models.CharField(max_length=64, unique=True)
@@ -278,7 +279,7 @@ class InboundMessage(models.Model):
         return f"text from {self.from_number} at {self.received_at:%Y-%m-%d %H:%M}"
 
 
-class ProviderEvent(models.Model):
+class ProviderEvent(FieldRules, models.Model):
     """One status callback; the unique pair makes a repeated callback a no-op."""
 
     provider_id = models.CharField(max_length=64)
@@ -295,7 +296,7 @@ class ProviderEvent(models.Model):
         return f"{self.provider_id} {self.status}"
 
 
-class ReplyWait(models.Model):
+class ReplyWait(FieldRules, models.Model):
     """A workflow waiting for a guardian's reply about a record until ``until``."""
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="reply_waits")

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pedsdesk.codes import COMMON_DIAGNOSES, CodeError, cpt_for_discipline, normalize_icd10
+from pedsdesk.fields import FieldRules
 from pedsdesk.people.phones import display_phone, normalize_phone
 from pedsdesk.people.search import search_text as normalised
 from pedsdesk.practices.models import Discipline, Practice, StaffMember
@@ -31,7 +32,7 @@ class SearchableQuerySet(models.QuerySet):
         return super().bulk_create(objs, *args, **kwargs)
 
 
-class Searchable(models.Model):
+class Searchable(FieldRules, models.Model):
     """``search_text`` (people/search.py) kept up to date on every save, from ``SEARCHED``."""
 
     SEARCHED: tuple[str, ...] = ()
@@ -100,7 +101,7 @@ class Patient(Searchable):
         return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
 
 
-class Diagnosis(models.Model):
+class Diagnosis(FieldRules, models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="diagnoses")
     code = models.CharField("ICD-10 code", max_length=8)
     description = models.CharField(max_length=200, blank=True)
@@ -181,7 +182,7 @@ class Guardian(Searchable):
             raise ValidationError(errors)
 
 
-class GuardianOf(models.Model):
+class GuardianOf(FieldRules, models.Model):
     class Relationship(models.TextChoices):
         MOTHER = "mother", "Mother"
         FATHER = "father", "Father"
@@ -209,7 +210,7 @@ class GuardianOf(models.Model):
         return self.patient_id
 
 
-class PlanOfCare(models.Model):
+class PlanOfCare(FieldRules, models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="plans_of_care")
     discipline = models.CharField(max_length=3, choices=Discipline.choices)
     therapist = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="plans_of_care")
@@ -257,7 +258,7 @@ class PlanOfCare(models.Model):
             raise ValidationError(errors)
 
 
-class PlanOfCareService(models.Model):
+class PlanOfCareService(FieldRules, models.Model):
     """A CPT code billed on each visit of the plan, with its units."""
 
     plan_of_care = models.ForeignKey(PlanOfCare, on_delete=models.CASCADE, related_name="services")

@@ -4,6 +4,7 @@ import datetime as dt
 
 from ninja import Field, Schema
 
+from pedsdesk.fields import Id, Line, Name, Phone, SaneDate
 from pedsdesk.people.models import Channel, GuardianOf, Language
 from pedsdesk.practices.models import Discipline
 from pedsdesk.practices.schemas import InputSchema, Search, StaffRef
@@ -15,11 +16,11 @@ class SchoolRef(Schema):
 
 
 class PatientIn(InputSchema):
-    first_name: str
-    last_name: str
-    preferred_name: str = ""
-    date_of_birth: dt.date
-    school_id: int | None = Field(None, description="One of your practice's schools, or null.")
+    first_name: Name
+    last_name: Name
+    preferred_name: Line(100) = ""
+    date_of_birth: SaneDate
+    school_id: Id | None = Field(None, description="One of your practice's schools, or null.")
     grade: str = Field("", description="PK, K or 1 to 12; empty if not in school.")
     is_active: bool = True
 
@@ -54,9 +55,9 @@ class DiagnosisOut(Schema):
 
 
 class GuardianIn(InputSchema):
-    first_name: str
-    last_name: str
-    phone: str = Field("", description="Mobile number; stored as E.164, e.g. +15125550142.")
+    first_name: Name
+    last_name: Name
+    phone: Phone = Field("", description="Mobile number; stored as E.164, e.g. +15125550142.")
     email: str = ""
     language: Language = Language.EN
     preferred_channel: Channel = Channel.SMS
@@ -133,12 +134,12 @@ class ServiceOut(Schema):
 
 class PlanOfCareIn(InputSchema):
     discipline: Discipline
-    therapist_id: int
+    therapist_id: Id
     frequency_per_week: int
     minutes: int = Field(description="Length of each visit.")
-    start_date: dt.date
-    end_date: dt.date
-    goals: list[str] = Field(description="One goal per item.")
+    start_date: SaneDate
+    end_date: SaneDate
+    goals: list[Line(500)] = Field(max_length=40, description="One goal per item, up to 500 characters each.")
     services: list[ServiceIn] = Field(min_length=1, description="Codes billed on each visit.")
 
 

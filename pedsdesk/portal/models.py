@@ -1,11 +1,12 @@
 from django.db import models
 from django.utils import timezone
 
+from pedsdesk.fields import FieldRules
 from pedsdesk.people.models import Guardian, Patient
 from pedsdesk.practices.models import Practice, StaffMember
 
 
-class FamilyLink(models.Model):
+class FamilyLink(FieldRules, models.Model):
     """A link for one guardian about one child. The URL carries only a signed id;
     expiry and revocation are checked against this row on every use."""
 

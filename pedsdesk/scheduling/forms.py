@@ -2,6 +2,7 @@ import datetime as dt
 
 from django import forms
 
+from pedsdesk.fields import DateFormField, LineFormField
 from pedsdesk.people.models import Patient, PlanOfCare
 from pedsdesk.practices.models import Practice, Role, StaffMember
 from pedsdesk.scheduling.models import AppointmentKind, CancelledBy
@@ -14,11 +15,11 @@ class BookingForm(forms.Form):
     patient = forms.ModelChoiceField(queryset=Patient.objects.none(), required=False,
                                      help_text="Leave empty for a meeting block.")
     kind = forms.ChoiceField(choices=AppointmentKind.choices, initial=AppointmentKind.TREATMENT)
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = DateFormField()
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time", "step": 900}))
     minutes = forms.IntegerField(min_value=5, max_value=480, initial=45)
-    title = forms.CharField(required=False, max_length=120, help_text="Meeting blocks only; no clinical detail.")
-    override_reason = forms.CharField(required=False, max_length=200, label="Reason to book anyway",
+    title = LineFormField(required=False, max_length=120, help_text="Meeting blocks only; no clinical detail.")
+    override_reason = LineFormField(required=False, max_length=200, label="Reason to book anyway",
                                       help_text="Needed when pedsdesk warns about this time.")
 
     def __init__(self, *args, practice: Practice, **kwargs):
@@ -50,14 +51,14 @@ class BookingForm(forms.Form):
 
 
 class MoveForm(forms.Form):
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = DateFormField()
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time", "step": 900}))
-    override_reason = forms.CharField(required=False, max_length=200, label="Reason to move anyway")
+    override_reason = LineFormField(required=False, max_length=200, label="Reason to move anyway")
 
 
 class CancelForm(forms.Form):
     by = forms.ChoiceField(choices=CancelledBy.choices, label="Cancelled by", widget=forms.RadioSelect)
-    reason = forms.CharField(max_length=200)
+    reason = LineFormField(max_length=200)
 
 
 class WindowsField(forms.CharField):

@@ -12,6 +12,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from pedsdesk.fields import FieldRules
 from pedsdesk.local_time import staff_clock, staff_when
 from pedsdesk.people.models import Patient, PlanOfCare
 from pedsdesk.practices.models import Discipline, Practice, StaffMember, zone_of
@@ -27,7 +28,7 @@ class Weekday(models.IntegerChoices):
     SUNDAY = 6, "Sunday"
 
 
-class WorkingHours(models.Model):
+class WorkingHours(FieldRules, models.Model):
     therapist = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="working_hours")
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     start = models.TimeField()
@@ -45,7 +46,7 @@ class WorkingHours(models.Model):
             raise ValidationError({"end": "Working hours must end after they start."})
 
 
-class TimeOff(models.Model):
+class TimeOff(FieldRules, models.Model):
     therapist = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="time_off")
     start_at = models.DateTimeField()
     end_at = models.DateTimeField()
@@ -62,7 +63,7 @@ class TimeOff(models.Model):
             raise ValidationError({"end_at": "Time off must end after it starts."})
 
 
-class Closure(models.Model):
+class Closure(FieldRules, models.Model):
     """A day the whole practice is closed (federal holidays are preloaded)."""
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="closures")
@@ -77,7 +78,7 @@ class Closure(models.Model):
         return f"{self.date}: {self.name}"
 
 
-class FamilyAvailability(models.Model):
+class FamilyAvailability(FieldRules, models.Model):
     """What the family says: a window that works (widens) or never works (narrows)."""
 
     class Kind(models.TextChoices):
@@ -140,7 +141,7 @@ class CancelledBy(models.TextChoices):
     CLINIC = "clinic", "Clinic"
 
 
-class Series(models.Model):
+class Series(FieldRules, models.Model):
     """The weekly visits a plan of care generates: one row per weekday and time."""
 
     plan_of_care = models.ForeignKey(PlanOfCare, on_delete=models.CASCADE, related_name="series")
@@ -165,7 +166,7 @@ class Series(models.Model):
         return self.plan_of_care.patient_id
 
 
-class Appointment(models.Model):
+class Appointment(FieldRules, models.Model):
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="appointments")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments", null=True,
                                 blank=True, help_text="Empty for a meeting block.")
@@ -242,7 +243,7 @@ class OfferPolicy(models.TextChoices):
     BROADCAST = "broadcast", "Everyone who fits at once, first to accept"
 
 
-class SchedulingPolicy(models.Model):
+class SchedulingPolicy(FieldRules, models.Model):
     """How this practice schedules; one row per practice, made with defaults on first use."""
 
     practice = models.OneToOneField(Practice, on_delete=models.CASCADE, related_name="scheduling_policy")
@@ -280,7 +281,7 @@ class SchedulingPolicy(models.Model):
         return policy
 
 
-class SeriesSkip(models.Model):
+class SeriesSkip(FieldRules, models.Model):
     """An occurrence of a series that was not booked, and why (a closure, a denial to come …)."""
 
     series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="skips")
@@ -301,7 +302,7 @@ class SeriesSkip(models.Model):
         return self.series.plan_of_care.patient_id
 
 
-class Opening(models.Model):
+class Opening(FieldRules, models.Model):
     """Time worth filling: freed by a cancellation, or free near a child owed a makeup."""
 
     class Source(models.TextChoices):
@@ -367,7 +368,7 @@ class CandidateKind(models.TextChoices):
     WAITLIST = "waitlist", "Waiting for an evaluation"
 
 
-class Offer(models.Model):
+class Offer(FieldRules, models.Model):
     class Status(models.TextChoices):
         PLANNED = "planned", "Waiting its turn"
         SENT = "sent", "Sent"
@@ -405,7 +406,7 @@ class Offer(models.Model):
 
 
 
-class ListedChild(models.Model):
+class ListedChild(FieldRules, models.Model):
     """A child on one of the front desk's lists, with the weekly times the family gave."""
 
     windows = models.JSONField(default=list, blank=True,
@@ -484,7 +485,7 @@ class WaitlistEntry(ListedChild):
         return (today - self.referral_date).days
 
 
-class ConfirmationPolicy(models.Model):
+class ConfirmationPolicy(FieldRules, models.Model):
     """When families are reminded of visits and when silence becomes work (one row per practice)."""
 
     practice = models.OneToOneField(Practice, on_delete=models.CASCADE, related_name="confirmation_policy")
@@ -512,7 +513,7 @@ class ConfirmationPolicy(models.Model):
         return policy
 
 
-class CalendarFeed(models.Model):
+class CalendarFeed(FieldRules, models.Model):
     """A therapist's private iCalendar feed. Only a hash of its token is stored, so a
     database copy cannot read anyone's calendar; revoking it turns the URL off for good."""
 

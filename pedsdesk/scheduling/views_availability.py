@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from pedsdesk.audit.actions import record_event
+from pedsdesk.fields import DateFormField, LineFormField
 from pedsdesk.practices.models import Practice, Role
 from pedsdesk.practices.web import requires
 from pedsdesk.scheduling.actions import load_federal_holidays
@@ -35,12 +36,12 @@ class HoursForm(forms.ModelForm):
 
 
 class TimeOffForm(forms.Form):
-    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = DateFormField()
     start_time = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}),
                                  help_text="Leave empty for the whole day.")
-    end_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = DateFormField()
     end_time = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
-    reason = forms.CharField(required=False, max_length=200)
+    reason = LineFormField(required=False, max_length=200)
 
     def span(self, practice: Practice) -> tuple[dt.datetime, dt.datetime]:
         d = self.cleaned_data

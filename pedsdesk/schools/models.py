@@ -8,10 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from pedsdesk.fields import FieldRules
 from pedsdesk.practices.models import Practice, StaffMember
 
 
-class School(models.Model):
+class School(FieldRules, models.Model):
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="schools")
     name = models.CharField(max_length=200)
     district = models.CharField(max_length=200, blank=True)
@@ -44,7 +45,7 @@ class School(models.Model):
             raise ValidationError({"last_day": "The school year must end after it starts."})
 
 
-class SchoolDay(models.Model):
+class SchoolDay(FieldRules, models.Model):
     """A day that differs from the usual bell schedule."""
 
     class Kind(models.TextChoices):
@@ -77,7 +78,7 @@ class ContactRole(models.TextChoices):
     DISTRICT = "district", "District special-education office"
 
 
-class SchoolContact(models.Model):
+class SchoolContact(FieldRules, models.Model):
     """A person on a school's team, or (no school, a district) a district-level contact."""
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="school_contacts")
@@ -131,7 +132,7 @@ class PlanType(models.TextChoices):
     EVALUATING = "evaluating", "Being evaluated"
 
 
-class StudentPlan(models.Model):
+class StudentPlan(FieldRules, models.Model):
     """A child's IEP or 504 status at school, with the dates the school team works to."""
 
     patient = models.OneToOneField("people.Patient", on_delete=models.CASCADE, related_name="student_plan")
@@ -188,7 +189,7 @@ class SignedVia(models.TextChoices):
     PAPER = "paper", gettext_lazy("Paper form, scan uploaded")
 
 
-class ConsentBase(models.Model):
+class ConsentBase(FieldRules, models.Model):
     """What a signed permission from a family carries, whichever law it answers to."""
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
@@ -366,7 +367,7 @@ REQUEST_CATEGORY = {
 }
 
 
-class DocumentRequest(models.Model):
+class DocumentRequest(FieldRules, models.Model):
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="document_requests")
     patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="document_requests")
     requester = models.CharField(max_length=8, choices=Requester.choices)
@@ -401,7 +402,7 @@ class SummaryState(models.TextChoices):
     SIGNED = "signed", "Signed"
 
 
-class Summary(models.Model):
+class Summary(FieldRules, models.Model):
     """A clinical summary for the school team: pre-filled from the records, completed and
     signed by the therapist. The signed PDF is what is sent."""
 
@@ -444,7 +445,7 @@ class DisclosureState(models.TextChoices):
     STOPPED = "stopped", "Stopped before sending"
 
 
-class Disclosure(models.Model):
+class Disclosure(FieldRules, models.Model):
     """One document sent (or about to be sent) to a school contact under an authorization."""
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="disclosures")
@@ -514,7 +515,7 @@ class MeetingState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-class Meeting(models.Model):
+class Meeting(FieldRules, models.Model):
     """An IEP or 504 meeting a therapist attends; its invitation keeps one UID for life."""
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="school_meetings")

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from pedsdesk.fields import FieldRules
 from pedsdesk.practices.models import Practice, Role, StaffMember
 
 
@@ -28,7 +29,7 @@ class TaskStatus(models.TextChoices):
 OPEN_STATUSES = (TaskStatus.OPEN, TaskStatus.CLAIMED, TaskStatus.SNOOZED)
 
 
-class Task(models.Model):
+class Task(FieldRules, models.Model):
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="tasks")
     kind = models.CharField(max_length=60, db_index=True)
     title = models.CharField(max_length=200)
@@ -95,7 +96,7 @@ class Task(models.Model):
 LIST_KIND = "task_list"
 
 
-class Digest(models.Model):
+class Digest(FieldRules, models.Model):
     """One staff member's daily digest for one local date: sent, or found empty.
 
     The unique row is what makes the hourly digest sweep idempotent, and its time is

@@ -6,6 +6,7 @@ from typing import Literal
 from django.contrib.contenttypes.models import ContentType
 from ninja import Field, Schema
 
+from pedsdesk.fields import Id
 from pedsdesk.practices.models import Role
 from pedsdesk.practices.schemas import InputSchema, Paging, StaffRef
 from pedsdesk.workqueue.rules import kind_label
@@ -75,12 +76,12 @@ class TeamTaskFilters(Paging):
     status: Literal["active", "snoozed", "all_open", "done", "closed"] = Field(
         "active", description="active: open and in progress (default); all_open adds snoozed; done; closed by rule.")
     role: Role | None = Field(None, description="Only this role's queue.")
-    assignee_id: int | None = Field(None, description="Only tasks held by this staff member.")
+    assignee_id: Id | None = Field(None, description="Only tasks held by this staff member.")
     unclaimed: bool = Field(False, description="Only tasks nobody holds.")
     kind: str = Field("", max_length=60)
     overdue: bool = False
     escalated: bool = False
-    patient_id: int | None = None
+    patient_id: Id | None = None
 
 
 class CompleteIn(InputSchema):

@@ -62,7 +62,7 @@ def test_create_get_list_and_update_an_authorization(billing, patient):
     ({"lines": [{"cpt_codes": ["97530"], "quantity": 20}, {"cpt_codes": ["97110"], "unit_type": "units",
                                                            "quantity": 10}]}, "lines.1.unit_type", "same unit"),
     ({"lines": []}, "lines", "at least one service line"),
-    ({"number": "  "}, "number", "This field cannot be blank"),
+    ({"number": "  "}, "number", "not only spaces"),
 ])
 def test_bad_authorizations_are_refused_and_nothing_is_written(billing, patient, overrides, field, words):
     before = (Authorization.objects.count(), ServiceLine.objects.count())
