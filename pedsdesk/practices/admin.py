@@ -1,6 +1,7 @@
 """The Django admin, for owners only, showing only their own practice's records."""
 
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.contrib.auth.views import redirect_to_login
 
 from pedsdesk.audit.actions import record_event
@@ -19,6 +20,10 @@ admin.site.has_permission = _owner_only
 # Owners sign in (with the second factor) through the staff login, not the admin's own.
 admin.site.login = lambda request, extra_context=None: redirect_to_login(request.get_full_path())
 admin.site.site_header = "pedsdesk administration"
+# Groups belong to no practice, so one owner's would show in every other's admin; pedsdesk
+# grants permissions by role, not by group, so the admin does not offer them at all.
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
 
 
 class PracticeScopedAdmin(admin.ModelAdmin):
@@ -58,6 +63,13 @@ class PracticeAdmin(PracticeScopedAdmin):
 
     def get_queryset(self, request):
         return Practice.objects.filter(pk=request.user.practice_id)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Only `pedsdesk demo` makes demo practices, and only they may go without the second factor.
+        fields = ["is_demo", "created_at"]
+        if obj is None or not obj.is_demo:
+            fields.append("require_second_factor")
+        return fields
 
     def has_add_permission(self, request):
         return False

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pedsdesk.codes import OT, PT, SLP
+from pedsdesk.fields import FieldRules
 from pedsdesk.practices.memo import PracticeMemo
 
 
@@ -45,7 +46,7 @@ def validate_npi(value: str) -> None:
         raise ValidationError(f"{value} is not a valid NPI: its check digit does not match.")
 
 
-class Practice(models.Model):
+class Practice(FieldRules, models.Model):
     name = models.CharField(max_length=200)
     time_zone = models.CharField(max_length=64, default="America/Chicago", validators=[validate_time_zone])
     npi = models.CharField("NPI", max_length=10, validators=[validate_npi])
@@ -77,13 +78,15 @@ class Practice(models.Model):
         return self.name
 
     def save(self, *args, **kwargs) -> None:
+        # Held here, not only in clean(): no form, admin, API or script may save a real practice
+        # as a demo one, or without the second factor.
+        if errors := self._demo_rule_errors():
+            raise ValidationError(errors)
         super().save(*args, **kwargs)
         zones.forget(self.pk)
 
     def clean(self) -> None:
-        errors = {}
-        if not self.require_second_factor and not self.is_demo:
-            errors["require_second_factor"] = "Only the demo practice may turn off the second factor."
+        errors = self._demo_rule_errors()
         if self.unused_units_percent is not None and not 1 <= self.unused_units_percent <= 100:
             errors["unused_units_percent"] = (
                 "Enter a percentage from 1 to 100 of the authorized units (20 flags an authorization that will "
@@ -93,6 +96,17 @@ class Practice(models.Model):
                                             "authorizations run 3 to 6 months).")
         if errors:
             raise ValidationError(errors)
+
+    def _demo_rule_errors(self) -> dict[str, str]:
+        errors = {}
+        if self.pk:
+            stored = Practice.objects.filter(pk=self.pk).values_list("is_demo", flat=True).first()
+            if stored is not None and stored != self.is_demo:
+                errors["is_demo"] = ("A practice cannot become a demo practice or stop being one; only "
+                                     "`pedsdesk demo` creates demo practices.")
+        if not self.require_second_factor and not self.is_demo:
+            errors["require_second_factor"] = "Only the demo practice may turn off the second factor."
+        return errors
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -121,7 +135,7 @@ class StaffMemberManager(UserManager):
     pass
 
 
-class StaffMember(AbstractUser):
+class StaffMember(FieldRules, AbstractUser):
     """A user of one practice with one role."""
 
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="staff", null=True, blank=True)
@@ -155,10 +169,11 @@ class StaffMember(AbstractUser):
 
     @property
     def needs_second_factor(self) -> bool:
-        return self.practice is None or self.practice.require_second_factor
+        # A real practice always needs it, whatever its row says.
+        return self.practice is None or not self.practice.is_demo or self.practice.require_second_factor
 
 
-class TherapistProfile(models.Model):
+class TherapistProfile(FieldRules, models.Model):
     staff_member = models.OneToOneField(StaffMember, on_delete=models.CASCADE, related_name="therapist_profile")
     discipline = models.CharField(max_length=3, choices=Discipline.choices)
     credentials = models.CharField(max_length=60, help_text="e.g. OTR/L, DPT, CCC-SLP")
@@ -168,7 +183,7 @@ class TherapistProfile(models.Model):
         return f"{self.staff_member}, {self.credentials}"
 
 
-class ApiToken(models.Model):
+class ApiToken(FieldRules, models.Model):
     """A personal API token. Only its SHA-256 is stored; the token is shown once."""
 
     staff_member = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="api_tokens")

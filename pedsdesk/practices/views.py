@@ -244,6 +244,11 @@ class PracticeForm(PracticeModelForm):
                   "require_second_factor", "idle_minutes",
                   "unused_units_percent", "unused_units_weeks"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.is_demo:  # a real practice always uses the second factor
+            del self.fields["require_second_factor"]
+
 
 @requires("practice.edit")
 def practice_edit(request):
