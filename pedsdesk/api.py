@@ -12,18 +12,21 @@ from typing import Any
 import ninja
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.docs import DocsBase
 from ninja.operation import Operation
+from ninja.parser import Parser
 
 from pedsdesk.authorizations.api import coverages_router, payers_router
+from pedsdesk.fields import find_unstorable, unstorable_problem
 from pedsdesk.hep.api import router as hep_router
 from pedsdesk.people.api import guardians_router, patients_router, plans_router
 from pedsdesk.practices.api import NO_TOKEN, BearerToken
@@ -98,6 +101,33 @@ def _local_times(node: Any) -> None:
             _local_times(value)
 
 
+class UnstorableInput(ValueError):
+    """A string in the request that no database can store (NUL, a lone surrogate)."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(problem)
+        self.where, self.problem = where, problem
+
+
+class CheckedParser(Parser):
+    """JSON bodies and query strings, refused whole when a string holds an unstorable character,
+    so no endpoint ever passes one on to the database."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = super().parse_body(request)
+        if found := find_unstorable(data):
+            path, problem = found
+            raise UnstorableInput(".".join(str(p) for p in path) or "body", problem)
+        return data
+
+    def parse_querydict(self, data: Any, list_fields: list[str], request: HttpRequest) -> Any:
+        for key, values in data.lists():
+            for value in [key, *values]:
+                if problem := unstorable_problem(value):
+                    raise UnstorableInput(key, problem)
+        return super().parse_querydict(data, list_fields, request)
+
+
 class PedsdeskAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None) -> Any:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
@@ -122,6 +152,7 @@ api = PedsdeskAPI(
     auth=BearerToken(),
     docs=SelfHostedSwagger(),
     docs_url="/docs",
+    parser=CheckedParser(),
 )
 api.add_router("", staff_router)
 api.add_router("", patients_router)
@@ -181,7 +212,7 @@ def _location(loc: tuple | list) -> str:
 def invalid_request(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     fields: dict[str, list[str]] = {}
     for item in exc.errors:
-        msg = item.get("msg", "Invalid value.")
+        msg = item.get("msg", "Invalid value.").removeprefix("Value error, ")
         if item.get("type") == "json_invalid" or msg.startswith("Cannot parse request body"):
             msg = "The request body is not valid JSON."
         fields.setdefault(_location(item.get("loc", ())), []).append(msg)
@@ -214,8 +245,29 @@ def conflict(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
     )
 
 
+@api.exception_handler(UnstorableInput)
+def _unstorable(request: HttpRequest, exc: UnstorableInput) -> HttpResponse:
+    fields = {exc.where: [exc.problem]}
+    return error(request, 422, "invalid", _summary(fields), fields=fields)
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # The last line of defence: a number or date the schema let through but the database
+    # (or Python's datetime) cannot hold. Schemas bound ids and offsets so this stays rare.
+    logger.info("API value out of range on %s %s: %s", request.method, request.path, exc)
+    return error(
+        request, 422, "invalid",
+        "A number or date in the request is out of range; use ids and counts below 2^63 and dates "
+        "between 1900 and 2100.",
+    )
+
+
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, UnstorableInput):  # ninja wraps what the body parser raises
+        return _unstorable(request, exc.__cause__)
     codes = {400: "bad_request", 405: "method_not_allowed", 429: "throttled"}
     message = exc.message
     if message == "Cannot parse request body":
@@ -237,6 +289,7 @@ def api_root(request: HttpRequest) -> HttpResponse:
     }, status=200)
 
 
+@csrf_exempt  # token-authenticated like the rest of the API, so a POST gets the JSON 404, not the CSRF page
 def unknown_path(request: HttpRequest, path: str = "") -> HttpResponse:
     """JSON 404 for paths under /api/v1 that name no endpoint."""
     return error(request, 404, "not_found", f"No API endpoint at {request.path}; see /api/v1/docs.")

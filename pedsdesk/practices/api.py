@@ -227,6 +227,15 @@ def clean(instance: Model, *, exclude: list[str] | None = None) -> None:
 
 def assign(instance: Model, data: dict[str, Any]) -> list[str]:
     """Set ``data`` on ``instance``; return the names whose value changed (for the audit detail)."""
+    nulls = {}
+    for name, value in data.items():
+        try:
+            field = instance._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if value is None and not field.null:  # PATCH bodies may send null for any field
+            nulls[name] = ["Give a value; this field cannot be null (leave it out to keep the current one)."]
+    raise_invalid(nulls)
     changed = []
     for name, value in data.items():
         if getattr(instance, name) != value:

@@ -3,8 +3,11 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.exceptions import BadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
+
+from pedsdesk.fields import unstorable_problem
 
 # Paths a signed-in staff member may reach before the second factor is done.
 _SECOND_FACTOR_EXEMPT = ("/account/second-factor/", "/logout/", "/static/", "/healthz", "/api/", "/f/")
@@ -66,4 +69,25 @@ class PracticeTimeZoneMiddleware:
             timezone.activate(user.practice.zone)
         else:
             timezone.deactivate()
+        return self.get_response(request)
+
+
+class UnstorableInputMiddleware:
+    """Refuse a page request whose query or form holds a NUL or a lone surrogate: no database
+    stores them and PostgreSQL fails on them even in a search. The API's parser does the same
+    for JSON, with a JSON answer, so /api/ is left to it; provider webhooks clean what they
+    store themselves and must answer 200 whatever a family typed."""
+
+    exempt = ("/api/", "/messaging/twilio/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(self.exempt):
+            for data in [request.GET, *([request.POST] if request.method == "POST" else [])]:
+                for key, values in data.lists():
+                    for value in (key, *values):
+                        if problem := unstorable_problem(value):
+                            raise BadRequest(f"{key}: {problem}")
         return self.get_response(request)
