@@ -81,6 +81,10 @@ def _act(inbound: InboundMessage) -> None:
         _start(inbound, phone, practices, guardians)
     elif keyword == "help":
         _help(inbound, guardians)
+    elif keyword == "unclear":
+        # It names stopping but plainly not of texts ("don't stop the visits"): a person reads
+        # it rather than a workflow taking it as an answer.
+        _task_for_reply(inbound, guardians, unclear_stop=True)
     else:
         _route(inbound, guardians)
 
@@ -152,7 +156,7 @@ def _route(inbound: InboundMessage, guardians: list[Guardian]) -> None:
     _task_for_reply(inbound, guardians)
 
 
-def _task_for_reply(inbound: InboundMessage, guardians: list[Guardian]) -> None:
+def _task_for_reply(inbound: InboundMessage, guardians: list[Guardian], *, unclear_stop: bool = False) -> None:
     from pedsdesk.workqueue.actions import TaskSpec, open_task
 
     if not guardians and inbound.practice is None:
@@ -165,13 +169,17 @@ def _task_for_reply(inbound: InboundMessage, guardians: list[Guardian]) -> None:
         who = str(guardian) if guardian else f"unknown number {inbound.from_number}"
         spec = TaskSpec(
             dedupe_key=f"sms-reply:{inbound.provider_id}", title=f"Text from {who}",
-            reason=f"They wrote: “{inbound.body[:1000]}”. No workflow was waiting for this reply; answer them "
-                   f"or act on it.",
+            reason=(f"They wrote: “{inbound.body[:1000]}”. It mentions stopping but does not seem to ask to "
+                    f"stop texts, so texts were not turned off; check with them." if unclear_stop else
+                    f"They wrote: “{inbound.body[:1000]}”. No workflow was waiting for this reply; answer them "
+                    f"or act on it."),
             subject=guardian, role="front_desk",
             links=[{"label": "Guardian", "url": guardian.get_absolute_url()}] if guardian else [],
         )
         open_task(practice=practice, kind="sms_reply", spec=spec, rule="messaging")
     inbound.outcome = "front-desk task" if guardians else "front-desk task (unknown number)"
+    if unclear_stop:
+        inbound.outcome += ": mentions stopping, not opted out"
 
 
 def handle_status(*, provider_id: str, status: str, error_code: str = "", ref: str = "") -> ProviderEvent:
