@@ -5,10 +5,11 @@ URL serves; a row is the only way to reach them, through pedsdesk/files/response
 from django.db import models
 from django.utils import timezone
 
+from pedsdesk.fields import FieldRules
 from pedsdesk.practices.models import Practice
 
 
-class StoredFile(models.Model):
+class StoredFile(FieldRules, models.Model):
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="stored_files")
     # What it is for, in the owning app's words ("activity_picture", "authorization_scan").
     purpose = models.CharField(max_length=40)

@@ -3,10 +3,11 @@
 from django.db import models
 from django.utils import timezone
 
+from pedsdesk.fields import FieldRules
 from pedsdesk.practices.models import Practice, StaffMember
 
 
-class ExternalId(models.Model):
+class ExternalId(FieldRules, models.Model):
     """One EMR id (or a therapist or payer name an EMR uses) and the pedsdesk record it is.
 
     Kept per source, so WebPT's patient 1042 and Therabill's client 1042 never meet.
@@ -30,7 +31,7 @@ class ExternalId(models.Model):
         return f"{self.source} {self.record_type} {self.external_id} → {self.object_id}"
 
 
-class SavedMapping(models.Model):
+class SavedMapping(FieldRules, models.Model):
     """A practice's copy of a preset, adjusted on the Imports page."""
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
@@ -47,7 +48,7 @@ class SavedMapping(models.Model):
         return self.name
 
 
-class ImportRun(models.Model):
+class ImportRun(FieldRules, models.Model):
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
         CLEAN = "clean", "Dry run, nothing rejected"
