@@ -179,29 +179,37 @@ def book_appointment(*, actor: StaffMember | str, practice: Practice, therapist:
 def move_appointment(*, actor: StaffMember | str, appointment: Appointment, start_at: dt.datetime,
                      minutes: int | None = None, therapist: StaffMember | None = None,
                      override_reason: str = "", request: HttpRequest | None = None) -> Appointment:
-    if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
-        raise BookingRefused(BookingCheck(blocks=[Problem(
-            "not_movable", f"A {appointment.get_status_display().lower()} visit cannot be moved.")]))
+    """Move a booked or confirmed visit. The visit row is locked and its state read again under
+    the lock, so a cancel or check-in that lands at the same instant is never undone."""
     therapist = therapist or appointment.therapist
-    end_at = start_at + dt.timedelta(minutes=minutes or appointment.minutes)
     with transaction.atomic():
-        _lock_people(therapist, appointment.patient)
-        check = check_booking(practice=appointment.practice, therapist=therapist, patient=appointment.patient,
-                              start_at=start_at, end_at=end_at, kind=appointment.kind,
-                              plan_of_care=appointment.plan_of_care, exclude=appointment)
+        _lock_people(therapist, appointment.patient)  # therapist, child, then the visit: one order everywhere
+        locked = Appointment.objects.select_for_update(of=("self",)).select_related(
+            "practice", "patient", "plan_of_care").get(pk=appointment.pk)
+        if locked.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
+            raise BookingRefused(BookingCheck(blocks=[Problem(
+                "not_movable", f"This visit is {locked.get_status_display().lower()} now, so it cannot be moved.")]))
+        end_at = start_at + dt.timedelta(minutes=minutes or locked.minutes)
+        check = check_booking(practice=locked.practice, therapist=therapist, patient=locked.patient,
+                              start_at=start_at, end_at=end_at, kind=locked.kind,
+                              plan_of_care=locked.plan_of_care, exclude=locked)
         _refuse_unless_allowed(check, override_reason)
-        before = appointment.start_at
-        Appointment.objects.filter(pk=appointment.pk).update(
-            start_at=start_at, end_at=end_at, therapist=therapist, status=AppointmentStatus.BOOKED,
-            sequence=appointment.sequence + 1, updated_at=timezone.now(),
-            override_reason=override_reason.strip()[:200] if check.warnings else appointment.override_reason,
-        )
-        appointment.refresh_from_db()
-        record_event(actor=actor, action="update", obj=appointment, practice_id=appointment.practice_id,
+        before = locked.start_at
+        # A new time needs a new confirmation, so a confirmed visit is booked again; nothing else
+        # (a cancel, a check-in) can have come between the read above and this write.
+        locked.start_at, locked.end_at, locked.therapist = start_at, end_at, therapist
+        locked.status, locked.sequence = AppointmentStatus.BOOKED, locked.sequence + 1
+        locked.updated_at = timezone.now()
+        if check.warnings:
+            locked.override_reason = override_reason.strip()[:200]
+        locked.save(update_fields=["start_at", "end_at", "therapist", "status", "sequence", "updated_at",
+                                   "override_reason"])
+        record_event(actor=actor, action="update", obj=locked, practice_id=locked.practice_id,
                      detail={"moved_from": before.isoformat(), "fields": ["start_at", "end_at", "therapist"]},
                      request=request)
-        _reminders_follow(appointment, "moved", actor)
-    return appointment
+        _reminders_follow(locked, "moved", actor)
+    appointment.refresh_from_db()  # callers holding the visit see the move too
+    return locked
 
 
 def cancel_appointment(*, actor: StaffMember | str, appointment: Appointment, by: str, reason: str,
