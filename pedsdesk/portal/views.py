@@ -1,5 +1,6 @@
 """The family portal behind a signed link, and the staff views that manage links."""
 
+import hashlib
 from collections.abc import Callable
 
 from django.conf import settings
@@ -23,9 +24,15 @@ FAILURE_WINDOW_MINUTES = 15
 _PROBLEM_STATUS = {"invalid": 404, "expired": 410, "revoked": 410, "throttled": 429}
 
 
-def _throttle() -> Throttle:
-    # Built per request so a changed setting (or a test override) takes effect.
-    return Throttle("family-link", settings.PEDSDESK_FAMILY_LINK_FAILURES, FAILURE_WINDOW_MINUTES * 60)
+def _throttles() -> tuple[Throttle, Throttle]:
+    """Bad tries of one token from one address, and (ten times as many) of any token from it.
+    Built per request so a changed setting (or a test override) takes effect."""
+    limit, window = settings.PEDSDESK_FAMILY_LINK_FAILURES, FAILURE_WINDOW_MINUTES * 60
+    return Throttle("family-link", limit, window), Throttle("family-link-ip", limit * 10, window)
+
+
+def _guess_key(ip: str, token: str) -> str:
+    return f"{ip}:{hashlib.sha256(token.encode('utf-8', 'replace')).hexdigest()[:32]}"
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -56,15 +63,20 @@ def resolve_family_link(request: HttpRequest, token: str, *,
 
     Every page behind a family link (the portal, visit and offer actions) starts here.
     """
+    # The throttle keys on the bad token and the address together, and only ever refuses bad
+    # tokens: a school's or a carrier's shared address full of typos never locks out a family
+    # whose link is real (a signed token cannot be guessed; the throttle only slows the trying).
     ip = client_ip(request)
-    throttle = _throttle()
-    if throttle.blocked(ip):
-        return None, link_problem(request, "throttled")
+    per_token, per_ip = _throttles()
     try:
         link = link_for_token(token)
     except BadToken:
         # Only bad tokens count: expired or revoked ones carry a genuine signature, not a guess.
-        throttle.fail(ip)
+        key = _guess_key(ip, token)
+        if per_token.blocked(key) or per_ip.blocked(ip):
+            return None, link_problem(request, "throttled")
+        per_token.fail(key)
+        per_ip.fail(ip)
         return None, link_problem(request, "invalid")
     except ExpiredToken as exc:
         actions.refuse_family_link(link=exc.link, reason="expired", request=request)

@@ -181,20 +181,28 @@ def test_the_problem_page_leads_with_the_browser_language(current_plan, patient,
 
 
 @override_settings(PEDSDESK_FAMILY_LINK_FAILURES=3)
-def test_guessing_is_throttled_even_for_a_valid_link(current_plan, patient, rosa, make_link):
+def test_guessing_is_throttled_but_a_real_link_still_opens_from_the_same_address(current_plan, patient, rosa,
+                                                                                  make_link):
+    """A school's or a carrier's shared address: one family's mistyped links never lock out
+    another family whose link is real (issue 13, item 9)."""
     link, url = make_link(rosa, patient)
-    guesser = Client(REMOTE_ADDR="198.51.100.7")
-    for attempt in range(3):
-        assert guesser.get(f"/f/guess-{attempt}/").status_code == 404
-    response = guesser.get(path_of(url))
+    shared = Client(REMOTE_ADDR="198.51.100.7")
+    for _ in range(3):
+        assert shared.get("/f/guess-0/").status_code == 404
+    response = shared.get("/f/guess-0/")  # the same bad token again: throttled
     assert response.status_code == 429 and response["Retry-After"] == "900"
     assert "Please wait 15 minutes" in response.content.decode()
     assert "Espere 15 minutos" in response.content.decode()
     assert_no_data(response)
+    # Many different guesses from one address are throttled too, at ten times the limit.
+    for attempt in range(1, 30):
+        shared.get(f"/f/guess-{attempt}/")
+    assert shared.get("/f/guess-new/").status_code == 429
+    # The real link opens from that same address all the while.
+    assert shared.get(path_of(url)).status_code == 200
     link.refresh_from_db()
-    assert link.open_count == 0
-    # Another device is not blocked.
-    assert Client(REMOTE_ADDR="198.51.100.8").get(path_of(url)).status_code == 200
+    assert link.open_count == 1
+    assert Client(REMOTE_ADDR="198.51.100.8").get("/f/guess-0/").status_code == 404
 
 
 @override_settings(PEDSDESK_FAMILY_LINK_FAILURES=2)
