@@ -183,7 +183,8 @@ def _pydantic(check):
     return AfterValidator(validate)
 
 
-Name = Annotated[str, Field(min_length=1, max_length=100), _pydantic(line_problem)]
+# No min_length: the model says a required name is blank together with every other problem.
+Name = Annotated[str, Field(max_length=100), _pydantic(line_problem)]
 Phone = Annotated[str, Field(max_length=32), _pydantic(line_problem)]
 
 
