@@ -2,8 +2,10 @@
 
 from django.db import models
 
+from pedsdesk.fields import FieldRules
 
-class SweepRun(models.Model):
+
+class SweepRun(FieldRules, models.Model):
     """One sweep run for one practice (or, for a sweep over every practice, none)."""
 
     practice = models.ForeignKey("practices.Practice", null=True, blank=True, on_delete=models.CASCADE,
@@ -36,7 +38,7 @@ class SweepRun(models.Model):
         return "failed" if self.error else "ok"
 
 
-class SweepLease(models.Model):
+class SweepLease(FieldRules, models.Model):
     """Who runs one schedule's sweeps for one practice now: taken with a conditional
     update, so two workers never overlap, and it runs out if its worker dies."""
 
@@ -48,7 +50,7 @@ class SweepLease(models.Model):
         return self.key
 
 
-class WorkerHeartbeat(models.Model):
+class WorkerHeartbeat(FieldRules, models.Model):
     worker = models.CharField(max_length=120, unique=True)
     seen_at = models.DateTimeField()
     tasks_run = models.PositiveBigIntegerField(default=0)
