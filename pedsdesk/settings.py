@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pedsdesk.audit.reads.AuditReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "pedsdesk.practices.middleware.IdleLogoffMiddleware",
     "pedsdesk.practices.middleware.SecondFactorMiddleware",

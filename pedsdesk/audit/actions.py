@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from pedsdesk.audit import reads
 from pedsdesk.audit.models import AuditChainHead, AuditEvent, chain_for
 from pedsdesk.practices.clients import client_ip
 
@@ -51,6 +52,7 @@ def record_event(
             patient_id = getattr(obj, "audit_patient_id", None)
         if practice_id is None:
             practice_id = getattr(obj, "practice_id", None)
+    reads.covered(obj=obj, patient_id=patient_id, detail=detail)
     if isinstance(actor, str):
         actor_id, actor_label = None, actor
     else:
