@@ -18,13 +18,14 @@ The rules:
 """
 
 import datetime as dt
+import re
 import unicodedata
 from typing import Annotated, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 DATE_MIN = dt.date(1900, 1, 1)
 DATE_MAX = dt.date(2100, 12, 31)
@@ -196,7 +197,37 @@ def Note(limit: int = TEXT_MAX) -> Any:
     return Annotated[str, Field(max_length=limit), _pydantic(lambda v: text_problem(v, limit))]
 
 
-SaneDate = Annotated[dt.date, Field(description=f"A date {DATE_WINDOW}."), _pydantic(date_problem)]
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _iso_date(value: Any) -> Any:
+    # pydantic would read a number ("0.0") as seconds since 1970; a person means a date.
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        return value
+    raise ValueError("Give a date as YYYY-MM-DD, e.g. 2026-09-01.")
+
+
+def _iso_datetime(value: Any) -> Any:
+    if isinstance(value, dt.datetime) or (isinstance(value, str) and _ISO_DATETIME.match(value)):
+        return value
+    raise ValueError("Give a date and time as YYYY-MM-DDTHH:MM, e.g. 2026-09-01T15:30 (an offset such as -05:00 "
+                     "may follow).")
+
+
+SaneDate = Annotated[dt.date, BeforeValidator(_iso_date), Field(description=f"A date {DATE_WINDOW}, YYYY-MM-DD."),
+                     _pydantic(date_problem)]
+SaneDateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime), _pydantic(date_problem)]
+# A school's bell times and the like: wall-clock time in the practice's zone, written HH:MM.
+# (OpenAPI's "time" format is RFC 3339's, which needs an offset that a bell time does not have.)
+WallClock = Annotated[
+    dt.time,
+    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "15:05",
+                    "description": "Local wall-clock time in the practice's time zone, HH:MM (24-hour)."}),
+]
 
 # Whole numbers the databases can store (a 64-bit signed integer); larger ones are refused
 # at the edge instead of overflowing in SQLite or PostgreSQL.

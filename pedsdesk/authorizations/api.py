@@ -44,6 +44,7 @@ from pedsdesk.authorizations.schemas import (
     RenewalOut,
     RenewalSubmitIn,
 )
+from pedsdesk.fields import SaneDate
 from pedsdesk.people.models import Patient
 from pedsdesk.practices.api import (
     assign,
@@ -418,7 +419,7 @@ def decide_renewal_endpoint(request: HttpRequest, renewal_id: int, payload: Rene
 @authorizations_router.get("/coverages/{coverage_id}/benefit-usage", response=list[BucketUsageOut],
                            summary="Benefit buckets of a coverage, counted over the plan year")
 @requires("authorizations.view")
-def benefit_usage(request: HttpRequest, coverage_id: int, date: dt.date | None = None) -> list[dict[str, Any]]:
+def benefit_usage(request: HttpRequest, coverage_id: int, date: SaneDate | None = None) -> list[dict[str, Any]]:
     """Used, scheduled and remaining per bucket for the plan year containing `date` (today
     by default), with the day the schedule uses the last of it."""
     coverage = get_or_404(request, Coverage.objects.select_related("patient__practice", "payer"), coverage_id,

@@ -265,7 +265,7 @@ class RenewalDocumentIn(InputSchema):
 
 
 class RenewalSubmitIn(InputSchema):
-    submitted_on: dt.date
+    submitted_on: SaneDate
     channel: SubmissionChannel
     payer_reference: str = ""
 
@@ -277,10 +277,10 @@ class ApprovedLineIn(InputSchema):
 
 class RenewalDecisionIn(InputSchema):
     decision: Literal["approved", "denied"]
-    decided_on: dt.date
+    decided_on: SaneDate
     number: str = Field("", description="The new authorization's number (approvals).")
-    start_date: dt.date | None = Field(None, description="Approved period; the requested one when left out.")
-    end_date: dt.date | None = None
+    start_date: SaneDate | None = Field(None, description="Approved period; the requested one when left out.")
+    end_date: SaneDate | None = None
     lines: list[ApprovedLineIn] = Field([], description="Approved quantity of every renewal line (approvals).")
     reason: str = Field("", description="The payer's reason (denials).")
     note: str = ""

@@ -4,15 +4,17 @@ import datetime as dt
 
 from ninja import Field, Schema
 
+from pedsdesk.fields import SaneDate, WallClock
+
 
 class SchoolOut(Schema):
     id: int
     name: str
     district: str
     is_preschool: bool
-    start_time: dt.time
-    dismissal_time: dt.time
-    early_release_time: dt.time | None
+    start_time: WallClock
+    dismissal_time: WallClock
+    early_release_time: WallClock | None
     phone: str
     street: str
     city: str
@@ -29,8 +31,8 @@ class SchoolDetailOut(SchoolOut):
 
 
 class CalendarRange(Schema):
-    calendar_from: dt.date | None = Field(None, description="Only calendar days on or after this date.")
-    calendar_to: dt.date | None = Field(None, description="Only calendar days on or before this date.")
+    calendar_from: SaneDate | None = Field(None, description="Only calendar days on or after this date.")
+    calendar_to: SaneDate | None = Field(None, description="Only calendar days on or before this date.")
 
 
 class ContactIn(Schema):

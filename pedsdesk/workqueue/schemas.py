@@ -6,7 +6,7 @@ from typing import Literal
 from django.contrib.contenttypes.models import ContentType
 from ninja import Field, Schema
 
-from pedsdesk.fields import Id
+from pedsdesk.fields import Id, SaneDateTime
 from pedsdesk.practices.models import Role
 from pedsdesk.practices.schemas import InputSchema, Paging, StaffRef
 from pedsdesk.workqueue.rules import kind_label
@@ -89,7 +89,7 @@ class CompleteIn(InputSchema):
 
 
 class SnoozeIn(InputSchema):
-    until: dt.datetime = Field(description="When the task comes back; without an offset it is the practice's local "
+    until: SaneDateTime = Field(description="When the task comes back; without an offset it is the practice's local "
                                            "time. Within 90 days.")
 
 

@@ -232,3 +232,39 @@ def test_a_megabyte_of_goals_or_notes_is_refused_with_the_limit(therapist, billi
     assert PlanOfCare.objects.count() == 1
     authorization.refresh_from_db()
     assert authorization.notes == ""
+
+
+# Item 8: the API answers in JSON everywhere
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "get"])
+def test_any_method_to_an_unknown_api_path_answers_json(owner, method):
+    client = Client(enforce_csrf_checks=True, headers={
+        "authorization": f"Bearer {create_api_token(staff_member=owner, name='tests')}"})
+    if method == "get":
+        response = client.get("/api/v1/no-such-thing")
+    else:
+        response = getattr(client, method)("/api/v1/no-such-thing", "{}", content_type="application/json")
+    body = assert_error(response, 404, "not_found")
+    assert "/api/v1/docs" in body["message"]
+
+
+def test_school_times_match_their_declared_openapi_format(owner, practice):
+    import jsonschema
+
+    school = make_school(practice, "Maple Elementary")
+    spec = Client().get("/api/v1/openapi.json").json()
+    declared = spec["components"]["schemas"]["SchoolOut"]["properties"]
+    body = api_as(owner).get(f"/api/v1/schools/{school.pk}").json()
+    assert body["start_time"] == "07:45" and body["dismissal_time"] == "15:05"
+    for name in ("start_time", "dismissal_time"):
+        assert declared[name].get("format") != "time"  # RFC 3339 time needs an offset a bell time lacks
+        jsonschema.validate(body[name], declared[name], format_checker=jsonschema.FormatChecker())
+
+
+@pytest.mark.parametrize("value", ["0.0", "0", "1700000000", "2026-13-01", "2026-09-01T10:00"])
+def test_a_query_date_must_be_a_calendar_date(billing, patient, value):
+    coverage = patient.coverages.get()
+    body = assert_error(api_as(billing).get(f"/api/v1/coverages/{coverage.pk}/benefit-usage?date={value}"))
+    assert "date" in body["fields"]
+    assert api_as(billing).get(f"/api/v1/coverages/{coverage.pk}/benefit-usage?date=2026-10-01").status_code == 200
