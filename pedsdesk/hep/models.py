@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from pedsdesk.fields import FieldRules
 from pedsdesk.files.models import StoredFile
 from pedsdesk.hep.skills import SKILLS
 from pedsdesk.people.models import Guardian, Patient
@@ -21,7 +22,7 @@ from pedsdesk.practices.models import Discipline, Practice, StaffMember
 ONE_PAGE_ACTIVITIES = 4
 
 
-class Activity(models.Model):
+class Activity(FieldRules, models.Model):
     """A library item. ``practice`` empty: the starter library every practice sees."""
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, null=True, blank=True,
@@ -83,7 +84,7 @@ class Activity(models.Model):
             raise ValidationError({"video_url": "Use an https:// video link."})
 
 
-class HepPolicy(models.Model):
+class HepPolicy(FieldRules, models.Model):
     """A practice's follow-up rules (one row per practice, created on demand)."""
 
     practice = models.OneToOneField(Practice, on_delete=models.CASCADE, related_name="hep_policy")
@@ -113,7 +114,7 @@ class HepPolicy(models.Model):
         return policy
 
 
-class HomeProgram(models.Model):
+class HomeProgram(FieldRules, models.Model):
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="home_programs")
     patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="home_program")
     current_version = models.ForeignKey("ProgramVersion", on_delete=models.SET_NULL, null=True, blank=True,
@@ -131,7 +132,7 @@ class HomeProgram(models.Model):
         return self.patient_id
 
 
-class ProgramVersion(models.Model):
+class ProgramVersion(FieldRules, models.Model):
     program = models.ForeignKey(HomeProgram, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     note = models.TextField(blank=True, help_text="A note to the family.")
@@ -160,7 +161,7 @@ class ProgramVersion(models.Model):
         return max((item.days_per_week for item in self.items.all()), default=0)
 
 
-class ProgramItem(models.Model):
+class ProgramItem(FieldRules, models.Model):
     version = models.ForeignKey(ProgramVersion, on_delete=models.CASCADE, related_name="items")
     activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="+")
     position = models.PositiveSmallIntegerField(default=0)
@@ -184,7 +185,7 @@ class DeliveryState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class Delivery(models.Model):
+class Delivery(FieldRules, models.Model):
     """One sending of a program version to one guardian; its messages are about it."""
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="hep_deliveries")
@@ -230,7 +231,7 @@ class QuestionKind(models.TextChoices):
     LOGISTICS = "logistics", "Scheduling or paperwork"
 
 
-class Feedback(models.Model):
+class Feedback(FieldRules, models.Model):
     """A family's answers about one program version."""
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="hep_feedback")
@@ -265,7 +266,7 @@ class Feedback(models.Model):
         return bool(self.question.strip()) and self.answered_at is None
 
 
-class FeedbackItem(models.Model):
+class FeedbackItem(FieldRules, models.Model):
     feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="items")
     item = models.ForeignKey(ProgramItem, on_delete=models.CASCADE, related_name="+")
     rating = models.CharField(max_length=10, choices=Rating.choices)
@@ -278,7 +279,7 @@ class FeedbackItem(models.Model):
         return f"{self.rating} for item #{self.item_id}"
 
 
-class FeedbackRequest(models.Model):
+class FeedbackRequest(FieldRules, models.Model):
     """The family was asked how practice went: before a visit (maybe inside that
     visit's reminder), or as the one nudge after delivery."""
 
@@ -304,7 +305,7 @@ class FeedbackRequest(models.Model):
         return f"{self.kind} request for {self.version}"
 
 
-class FamilyPreference(models.Model):
+class FamilyPreference(FieldRules, models.Model):
     """A guardian's choice, from their page: when reminders come, or none at all."""
 
     guardian = models.OneToOneField(Guardian, on_delete=models.CASCADE, related_name="hep_preference")
@@ -316,7 +317,7 @@ class FamilyPreference(models.Model):
         return f"reminder preference of guardian #{self.guardian_id}"
 
 
-class ReviewTime(models.Model):
+class ReviewTime(FieldRules, models.Model):
     """Staff minutes spent reviewing a family's reported data (remote-monitoring counts)."""
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
