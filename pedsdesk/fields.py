@@ -12,7 +12,7 @@ They reach the three places input arrives through one adapter each:
 The rules:
 - text carries no control characters (multi-line text may hold newlines and tabs),
   no NUL and no lone surrogate (neither can be stored or sent as UTF-8);
-- a value that is typed is not only spaces;
+- a value that is typed is not only spaces; a phone number has its digits;
 - multi-line text (notes, goals) has a length limit per field, said in the message;
 - dates lie between ``DATE_MIN`` and ``DATE_MAX``, said in the message.
 """
@@ -109,6 +109,19 @@ def text_problem(value: str, limit: int = TEXT_MAX) -> str | None:
     return None
 
 
+PHONE_FIELDS = {"phone", "fax", "mobile"}
+PHONE_MIN_DIGITS = 7
+
+
+def phone_problem(value: str) -> str | None:
+    """A phone number as typed (formats vary: extensions, letters for words are not numbers)."""
+    if problem := line_problem(value):
+        return problem
+    if value and sum(c.isdigit() for c in value) < PHONE_MIN_DIGITS:
+        return "A phone number needs its digits, e.g. (512) 555-0100; leave it empty if there is none."
+    return None
+
+
 def date_problem(value: dt.date) -> str | None:
     day = value.date() if isinstance(value, dt.datetime) else value
     if not DATE_MIN <= day <= DATE_MAX:
@@ -126,7 +139,7 @@ def field_problem(field: models.Field, value: Any) -> str | None:
         if isinstance(field, models.TextField):
             return text_problem(value, text_limit(field.name))
         if isinstance(field, models.CharField):
-            return line_problem(value)
+            return phone_problem(value) if field.name in PHONE_FIELDS else line_problem(value)
     elif isinstance(value, dt.date) and isinstance(field, models.DateField | models.DateTimeField):
         return date_problem(value)
     return None
@@ -186,7 +199,7 @@ def _pydantic(check):
 
 # No min_length: the model says a required name is blank together with every other problem.
 Name = Annotated[str, Field(max_length=100), _pydantic(line_problem)]
-Phone = Annotated[str, Field(max_length=32), _pydantic(line_problem)]
+Phone = Annotated[str, Field(max_length=32), _pydantic(phone_problem)]
 
 
 def Line(max_length: int = LINE_MAX) -> Any:

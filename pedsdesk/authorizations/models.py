@@ -269,12 +269,15 @@ class ServiceLine(FieldRules, models.Model):
             errors["cpt_codes"] = "Name at least one CPT code this line covers."
         else:
             authorization = self._state.fields_cache.get("authorization")
+            bad = []  # every bad code, not only the last one
             for code in self.cpt_codes:
                 try:
                     if authorization is not None and authorization.discipline:
                         cpt_for_discipline(code, authorization.discipline)
                 except CodeError as exc:
-                    errors["cpt_codes"] = str(exc)
+                    bad.append(str(exc))
+            if bad:
+                errors["cpt_codes"] = bad
         if self.quantity is not None and self.quantity <= 0:
             errors["quantity"] = "Authorized quantity must be at least 1."
         for cap in ("per_week_cap", "per_month_cap"):

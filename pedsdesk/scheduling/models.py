@@ -275,6 +275,11 @@ class SchedulingPolicy(FieldRules, models.Model):
     def __str__(self) -> str:
         return f"Scheduling policy of {self.practice}"
 
+    def clean(self) -> None:
+        if self.offer_expiry_minutes is not None and not 5 <= self.offer_expiry_minutes <= 1440:
+            raise ValidationError({"offer_expiry_minutes": (
+                "Give a family 5 to 1,440 minutes (a day) to take an offer; 0 would expire it as it is sent.")})
+
     @classmethod
     def for_practice(cls, practice: Practice) -> "SchedulingPolicy":
         policy, _ = cls.objects.get_or_create(practice=practice)
@@ -480,6 +485,15 @@ class WaitlistEntry(ListedChild):
     def __str__(self) -> str:
         return f"{self.patient} waiting for {self.discipline}"
 
+
+    def clean(self) -> None:
+        # A referral comes after the birth: a birth date of today (or later) is a typing mistake.
+        patient = self._state.fields_cache.get("patient") or (
+            Patient.objects.filter(pk=self.patient_id).first() if self.patient_id else None)
+        if patient is not None and self.referral_date and patient.date_of_birth >= self.referral_date:
+            raise ValidationError({"patient": (
+                f"{patient} has a date of birth of {patient.date_of_birth:%Y-%m-%d}, not before the referral "
+                f"date; correct the date of birth on the child's page first.")})
 
     def days_waiting(self, today: dt.date) -> int:
         return (today - self.referral_date).days

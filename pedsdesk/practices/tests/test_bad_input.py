@@ -206,8 +206,8 @@ def test_dates_outside_the_window_are_refused_and_the_message_names_it(therapist
     response = signed_in(therapist).post(reverse("plan_of_care_create", args=[patient.pk]), {
         "discipline": "OT", "therapist": therapist.pk, "frequency_per_week": 2, "minutes": 45,
         "start_date": start, "end_date": end, "goals": "Zips coat",
-        "services-TOTAL_FORMS": 1, "services-INITIAL_FORMS": 0, "services-MIN_NUM_FORMS": 1,
-        "services-MAX_NUM_FORMS": 1000, "services-0-cpt_code": "97530", "services-0-units": 1})
+        "lines-TOTAL_FORMS": 1, "lines-INITIAL_FORMS": 0, "lines-MIN_NUM_FORMS": 1,
+        "lines-MAX_NUM_FORMS": 1000, "lines-0-cpt_code": "97530", "lines-0-units": 1})
     assert DATE_WINDOW in response.content.decode()
     assert PlanOfCare.objects.count() == 1  # the fixture's own
 
@@ -217,8 +217,8 @@ def test_a_megabyte_of_goals_or_notes_is_refused_with_the_limit(therapist, billi
     response = signed_in(therapist).post(reverse("plan_of_care_create", args=[patient.pk]), {
         "discipline": "OT", "therapist": therapist.pk, "frequency_per_week": 2, "minutes": 45,
         "start_date": "2026-09-01", "end_date": "2027-01-01", "goals": megabyte,
-        "services-TOTAL_FORMS": 1, "services-INITIAL_FORMS": 0, "services-MIN_NUM_FORMS": 1,
-        "services-MAX_NUM_FORMS": 1000, "services-0-cpt_code": "97530", "services-0-units": 1})
+        "lines-TOTAL_FORMS": 1, "lines-INITIAL_FORMS": 0, "lines-MIN_NUM_FORMS": 1,
+        "lines-MAX_NUM_FORMS": 1000, "lines-0-cpt_code": "97530", "lines-0-units": 1})
     assert f"{TEXT_LIMITS['goals']:,} characters" in response.content.decode()
     plan = {"discipline": "OT", "therapist_id": therapist.pk, "frequency_per_week": 2, "minutes": 45,
             "start_date": "2026-09-01", "end_date": "2027-01-01", "goals": [megabyte],
@@ -268,3 +268,84 @@ def test_a_query_date_must_be_a_calendar_date(billing, patient, value):
     body = assert_error(api_as(billing).get(f"/api/v1/coverages/{coverage.pk}/benefit-usage?date={value}"))
     assert "date" in body["fields"]
     assert api_as(billing).get(f"/api/v1/coverages/{coverage.pk}/benefit-usage?date=2026-10-01").status_code == 200
+
+
+# Issue 12, item 12: validation that was missing
+
+
+SETTINGS = {"policy-school_travel_minutes": 30, "policy-daytime_start": "08:00", "policy-daytime_end": "18:00",
+            "policy-evening_end": "19:00", "policy-treatment_week_days": 6, "policy-late_cancel_hours": 24,
+            "policy-minimum_notice_hours": "2", "policy-series_weeks_ahead": 6, "policy-offer_makeups": "on",
+            "policy-offer_policy": "sequential", "policy-offer_batch_size": 3, "policy-offer_expiry_minutes": 20,
+            "reminders-reminder_hours": "24, 72", "reminders-unconfirmed_task_hours": 24,
+            "reminders-misses_in_a_row": 3, "reminders-attendance_floor_percent": 80,
+            "reminders-attendance_window_days": 60, "reminders-attendance_minimum_visits": 5}
+
+
+def test_an_offer_expiry_of_zero_minutes_is_refused(office_manager, practice):
+    from pedsdesk.scheduling.models import SchedulingPolicy
+
+    response = signed_in(office_manager).post(reverse("scheduling_settings"),
+                                              {**SETTINGS, "policy-offer_expiry_minutes": 0})
+    assert response.status_code == 400
+    assert "5 to 1,440 minutes" in response.content.decode()
+    assert SchedulingPolicy.for_practice(practice).offer_expiry_minutes == 30
+
+
+@pytest.mark.parametrize("phone", ["call the office", "---", "ext"])
+def test_a_school_phone_with_no_digits_is_refused(office_manager, phone):
+    response = signed_in(office_manager).post(reverse("school_create"), {
+        "name": "Oak Hill Elementary", "start_time": "07:45", "dismissal_time": "15:05", "phone": phone})
+    assert response.status_code == 200
+    assert "A phone number needs its digits" in response.content.decode()
+    assert not School.objects.filter(name="Oak Hill Elementary").exists()
+
+
+def test_an_authorization_with_several_bad_codes_reports_every_one(billing, patient):
+    coverage = patient.coverages.get()
+    body = assert_error(api_as(billing).post("/api/v1/authorizations", {
+        "coverage_id": coverage.pk, "discipline": "OT", "number": "PA-2", "start_date": "2026-09-01",
+        "end_date": "2027-02-28", "lines": [{"cpt_codes": ["97530", "99999", "92507", "12345"], "quantity": 12}]},
+        content_type="application/json"))
+    messages = " ".join(body["fields"]["lines.0.cpt_codes"])
+    for code in ("99999", "92507", "12345"):
+        assert code in messages, messages
+    authorization = patient.coverages.get().authorizations.get()
+    response = signed_in(billing).post(reverse("authorization_edit", args=[authorization.pk]), {
+        "number": authorization.number, "discipline": "OT", "status": "approved", "start_date": "2026-09-01",
+        "end_date": "2027-02-28", "notes": "", "lines-TOTAL_FORMS": 1, "lines-INITIAL_FORMS": 1,
+        "lines-MIN_NUM_FORMS": 1, "lines-MAX_NUM_FORMS": 1000, "lines-0-id": authorization.lines.get().pk,
+        "lines-0-cpt_codes": "99999, 12345", "lines-0-unit_type": "visits", "lines-0-quantity": 48})
+    for code in ("99999", "12345"):
+        assert code in response.content.decode()
+
+
+def test_a_plan_of_care_with_several_bad_codes_reports_every_one(therapist, patient):
+    plan = {"discipline": "OT", "therapist_id": therapist.pk, "frequency_per_week": 2, "minutes": 45,
+            "start_date": "2026-09-01", "end_date": "2027-01-01", "goals": ["Zips coat"],
+            "services": [{"cpt_code": "99999"}, {"cpt_code": "92507"}, {"cpt_code": "97530"}]}
+    body = assert_error(api_as(therapist).post(f"/api/v1/patients/{patient.pk}/plans-of-care", plan,
+                                               content_type="application/json"))
+    assert {"services.0.cpt_code", "services.1.cpt_code"} <= set(body["fields"])
+    response = signed_in(therapist).post(reverse("plan_of_care_create", args=[patient.pk]), {
+        "discipline": "OT", "therapist": therapist.pk, "frequency_per_week": 2, "minutes": 45,
+        "start_date": "2026-09-01", "end_date": "2027-01-01", "goals": "Zips coat",
+        "lines-TOTAL_FORMS": 2, "lines-INITIAL_FORMS": 0, "lines-MIN_NUM_FORMS": 1,
+        "lines-MAX_NUM_FORMS": 1000, "lines-0-cpt_code": "99999", "lines-0-units": 1,
+        "lines-1-cpt_code": "12345", "lines-1-units": 1})
+    for code in ("99999", "12345"):
+        assert code in response.content.decode()
+
+
+def test_a_birth_date_of_today_is_refused_for_a_child_being_referred(front_desk, practice):
+    from conftest import make_patient
+    from pedsdesk.scheduling.models import WaitlistEntry
+
+    today = practice.local_now().date()
+    newborn = make_patient(practice, "Noa", "New", date_of_birth=today)
+    response = signed_in(front_desk).post(reverse("waitlist_create"), {
+        "patient": newborn.pk, "discipline": "SLP", "referral_date": today.isoformat(), "priority": 2,
+        "windows": "Tue 15:30-18:00"})
+    assert response.status_code == 400
+    assert "not before the referral date" in response.content.decode()
+    assert not WaitlistEntry.objects.exists()
