@@ -103,10 +103,12 @@ class AuditReadsMiddleware:
         guardians = sorted(reads.guardians - reads.covered_guardians)
         # A redirect shows nothing; a page, a fragment or a form sent back with errors does.
         shown = response.status_code < 300 or 400 <= response.status_code < 500
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.func.__module__.startswith("pedsdesk.audit."):
+            shown = False  # the audit log names children only to label its own events
         if (patients or guardians) and shown and user is not None and user.is_authenticated:
             from pedsdesk.audit.actions import record_event
 
-            match = getattr(request, "resolver_match", None)
             record_event(
                 actor=user, action="view", object_type="page", object_id=(match.view_name if match else "")[:64],
                 patient_id=patients[0] if len(patients) == 1 else None, request=request,
