@@ -110,14 +110,13 @@ def text_problem(value: str, limit: int = TEXT_MAX) -> str | None:
 
 
 PHONE_FIELDS = {"phone", "fax", "mobile"}
-PHONE_MIN_DIGITS = 7
 
 
 def phone_problem(value: str) -> str | None:
     """A phone number as typed (formats vary: extensions, letters for words are not numbers)."""
     if problem := line_problem(value):
         return problem
-    if value and sum(c.isdigit() for c in value) < PHONE_MIN_DIGITS:
+    if value and not any(c.isdigit() for c in value):  # whether the digits make a number is the model's check
         return "A phone number needs its digits, e.g. (512) 555-0100; leave it empty if there is none."
     return None
 
@@ -233,13 +232,14 @@ def _iso_datetime(value: Any) -> Any:
 SaneDate = Annotated[dt.date, BeforeValidator(_iso_date), Field(description=f"A date {DATE_WINDOW}, YYYY-MM-DD."),
                      _pydantic(date_problem)]
 SaneDateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime), _pydantic(date_problem)]
-# A school's bell times and the like: wall-clock time in the practice's zone, written HH:MM.
+# A school's bell times and the like: wall-clock time in the practice's zone, written HH:MM:SS.
 # (OpenAPI's "time" format is RFC 3339's, which needs an offset that a bell time does not have.)
 WallClock = Annotated[
     dt.time,
-    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str),
-    WithJsonSchema({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "15:05",
-                    "description": "Local wall-clock time in the practice's time zone, HH:MM (24-hour)."}),
+    PlainSerializer(lambda t: t.strftime("%H:%M:%S"), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+                    "example": "15:05:00",
+                    "description": "Local wall-clock time in the practice's time zone, HH:MM:SS (24-hour)."}),
 ]
 
 # Whole numbers the databases can store (a 64-bit signed integer); larger ones are refused

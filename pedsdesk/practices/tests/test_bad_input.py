@@ -256,7 +256,7 @@ def test_school_times_match_their_declared_openapi_format(owner, practice):
     spec = Client().get("/api/v1/openapi.json").json()
     declared = spec["components"]["schemas"]["SchoolOut"]["properties"]
     body = api_as(owner).get(f"/api/v1/schools/{school.pk}").json()
-    assert body["start_time"] == "07:45" and body["dismissal_time"] == "15:05"
+    assert body["start_time"] == "07:45:00" and body["dismissal_time"] == "15:05:00"
     for name in ("start_time", "dismissal_time"):
         assert declared[name].get("format") != "time"  # RFC 3339 time needs an offset a bell time lacks
         jsonschema.validate(body[name], declared[name], format_checker=jsonschema.FormatChecker())
