@@ -25,7 +25,7 @@ from typing import Annotated, Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field
 
 DATE_MIN = dt.date(1900, 1, 1)
 DATE_MAX = dt.date(2100, 12, 31)
@@ -232,15 +232,6 @@ def _iso_datetime(value: Any) -> Any:
 SaneDate = Annotated[dt.date, BeforeValidator(_iso_date), Field(description=f"A date {DATE_WINDOW}, YYYY-MM-DD."),
                      _pydantic(date_problem)]
 SaneDateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime), _pydantic(date_problem)]
-# A school's bell times and the like: wall-clock time in the practice's zone, written HH:MM:SS.
-# (OpenAPI's "time" format is RFC 3339's, which needs an offset that a bell time does not have.)
-WallClock = Annotated[
-    dt.time,
-    PlainSerializer(lambda t: t.strftime("%H:%M:%S"), return_type=str),
-    WithJsonSchema({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
-                    "example": "15:05:00",
-                    "description": "Local wall-clock time in the practice's time zone, HH:MM:SS (24-hour)."}),
-]
 
 # Whole numbers the databases can store (a 64-bit signed integer); larger ones are refused
 # at the edge instead of overflowing in SQLite or PostgreSQL.

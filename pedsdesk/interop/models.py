@@ -94,7 +94,7 @@ class ImportRun(FieldRules, models.Model):
         return reverse("import_run", args=[self.pk])
 
 
-class ImportFolder(models.Model):
+class ImportFolder(FieldRules, models.Model):
     """A folder the daily sweep imports: where a practice drops the EMR's nightly export, or
     where an SFTP job lands the Standard Extract. Imported files move to done/, rejected
     ones to failed/ with their rejection report beside them."""

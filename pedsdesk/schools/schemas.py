@@ -4,7 +4,7 @@ import datetime as dt
 
 from ninja import Field, Schema
 
-from pedsdesk.fields import SaneDate, WallClock
+from pedsdesk.fields import SaneDate
 
 
 class SchoolOut(Schema):
@@ -12,9 +12,9 @@ class SchoolOut(Schema):
     name: str
     district: str
     is_preschool: bool
-    start_time: WallClock
-    dismissal_time: WallClock
-    early_release_time: WallClock | None
+    start_time: dt.time
+    dismissal_time: dt.time
+    early_release_time: dt.time | None
     phone: str
     street: str
     city: str
