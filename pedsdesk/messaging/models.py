@@ -162,7 +162,7 @@ class Message(FieldRules, models.Model):
         return self.channel == Channel.SMS and not self.urgent and not kind_of(self.kind).exempt_from_cap
 
 
-class MessageAttachment(models.Model):
+class MessageAttachment(FieldRules, models.Model):
     """A file an email carries, written in the message's own transaction (so a message
     and its parts commit, or roll back, together). ``alternative`` parts (a calendar
     invitation) go beside the text body in multipart/alternative; the others are
