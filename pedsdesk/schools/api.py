@@ -25,11 +25,11 @@ from pedsdesk.schools.models import (
     Summary,
 )
 from pedsdesk.schools.schemas import (
-    AuthorizationIn,
-    AuthorizationOut,
     CalendarRange,
     ContactIn,
     ContactOut,
+    DisclosureAuthorizationIn,
+    DisclosureAuthorizationOut,
     DisclosureOut,
     MeetingIn,
     MeetingOut,
@@ -95,12 +95,12 @@ def create_contact(request: HttpRequest, payload: ContactIn):
 # --- Authorizations ------------------------------------------------------------------------
 
 def _authorization_out(authorization: DisclosureAuthorization) -> dict[str, Any]:
-    return {**{f: getattr(authorization, f) for f in AuthorizationOut.model_fields
+    return {**{f: getattr(authorization, f) for f in DisclosureAuthorizationOut.model_fields
                if f != "recipient_contact_ids"},
             "recipient_contact_ids": [c.pk for c in authorization.recipient_contacts.all()]}
 
 
-@router.get("/patients/{patient_id}/school-authorizations", response=list[AuthorizationOut],
+@router.get("/patients/{patient_id}/school-authorizations", response=list[DisclosureAuthorizationOut],
             summary="List a child's authorizations to disclose")
 @requires("schools.view")
 def list_authorizations(request: HttpRequest, patient_id: int) -> list[dict]:
@@ -110,10 +110,10 @@ def list_authorizations(request: HttpRequest, patient_id: int) -> list[dict]:
     return [_authorization_out(a) for a in rows]
 
 
-@router.post("/school-authorizations", response={201: AuthorizationOut},
+@router.post("/school-authorizations", response={201: DisclosureAuthorizationOut},
              summary="Draft an authorization for the family to sign")
 @requires("schools.consents")
-def create_authorization(request: HttpRequest, payload: AuthorizationIn):
+def create_authorization(request: HttpRequest, payload: DisclosureAuthorizationIn):
     """The same field rules as the form: recipient, purpose, expiry date or event, and an
     expiry not before today. The family signs it on their family link."""
     patient = related_or_invalid(request, Patient.objects.all(), payload.patient_id, "patient_id")
@@ -131,7 +131,7 @@ def create_authorization(request: HttpRequest, payload: AuthorizationIn):
     return Status(201, _authorization_out(authorization))
 
 
-@router.post("/school-authorizations/{school_authorization_id}/revoke", response=AuthorizationOut,
+@router.post("/school-authorizations/{school_authorization_id}/revoke", response=DisclosureAuthorizationOut,
              summary="Revoke an authorization (the family told the office)")
 @requires("schools.consents")
 def revoke_authorization(request: HttpRequest, school_authorization_id: int, payload: RevokeIn):
@@ -201,7 +201,7 @@ def send_summary(request: HttpRequest, summary_id: int, payload: SendIn):
     return Status(202, _disclosure_out(disclosure))
 
 
-@router.post("/patients/{patient_id}/school-signature-request", response={202: AuthorizationOut},
+@router.post("/patients/{patient_id}/school-signature-request", response={202: DisclosureAuthorizationOut},
              summary="Ask the family to sign an authorization")
 @requires("schools.send")
 def request_signature(request: HttpRequest, patient_id: int, contact_id: int | None = None,

@@ -56,7 +56,7 @@ class ContactOut(Schema):
     is_active: bool
 
 
-class AuthorizationIn(Schema):
+class DisclosureAuthorizationIn(Schema):
     patient_id: int
     template: str = Field("general_us", description="general_us or new_york")
     categories: list[str] = Field(description="evaluations, progress_summaries, plan_of_care, attendance, "
@@ -72,7 +72,7 @@ class AuthorizationIn(Schema):
     delivery: str = Field("link", description="link, or attachment (a link, or the PDF attached)")
 
 
-class AuthorizationOut(Schema):
+class DisclosureAuthorizationOut(Schema):
     id: int
     patient_id: int
     template: str
