@@ -12,6 +12,7 @@ from pedsdesk.hep.models import Delivery, DeliveryState, Feedback, HepPolicy, Qu
 from pedsdesk.hep.queries import current_figures
 from pedsdesk.practices.models import Practice, Role
 from pedsdesk.workqueue.actions import TaskSpec
+from pedsdesk.workqueue.lists import task_list
 from pedsdesk.workqueue.models import Priority
 from pedsdesk.workqueue.rules import task_rule
 
@@ -34,7 +35,13 @@ def unreached_spec(delivery: Delivery) -> TaskSpec:
                {"label": str(guardian), "url": guardian.get_absolute_url()}])
 
 
-@task_rule(UNREACHED_RULE, kind=UNREACHED_RULE, schedule="hourly", label="Home program not reaching the family")
+# Both come in dozens on a busy day: rows of a list (the front desk's calls to make; each
+# queue's family questions), not a screen of separate tasks.
+task_list("questions", title="Family questions to answer")
+
+
+@task_rule(UNREACHED_RULE, kind=UNREACHED_RULE, schedule="hourly", label="Home program not reaching the family",
+           listed_in="calls")
 def unreached(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec]:
     deliveries = (Delivery.objects.filter(practice=practice, opened_at__isnull=True)
                   .filter(version__program__current_version_id=F("version_id"))
@@ -65,7 +72,8 @@ def low_adherence(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec]:
             links=[{"label": "Home program", "url": row.version.program.get_absolute_url()}])
 
 
-@task_rule("hep_family_question", kind="hep_family_question", schedule="minute", label="Family question")
+@task_rule("hep_family_question", kind="hep_family_question", schedule="minute", label="Family question",
+           listed_in="questions")
 def family_questions(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec]:
     """Questions about the program go to the treating therapist; scheduling and paperwork to the front desk."""
     open_questions = (Feedback.objects.filter(practice=practice, answered_at__isnull=True).exclude(question="")

@@ -67,3 +67,16 @@ def assert_accessible(page) -> None:
         if v["impact"] in ("serious", "critical")
     ]
     assert not problems, f"{page.url}: " + "; ".join(problems)
+
+
+def sign_in_without_second_factor(page, user, password: str) -> None:
+    """Sign ``user`` in as on the demo: the row is written directly, because no form or
+    save may turn a real practice into a demo one."""
+    from playwright.sync_api import expect
+
+    type(user.practice).objects.filter(pk=user.practice_id).update(is_demo=True, require_second_factor=False)
+    page.goto("/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()

@@ -16,7 +16,7 @@ from pedsdesk.hep.tests.conftest import starter
 from pedsdesk.messaging.models import Message
 from pedsdesk.scheduling.actions import book_appointment
 from pedsdesk.scheduling.timeslots import local_to_utc
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, sign_in_without_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,13 +40,7 @@ def week(settings, tmp_path, front_desk, therapist, patient, working_week, pract
 
 
 def _sign_in(page, user) -> None:
-    user.practice.is_demo, user.practice.require_second_factor = True, False
-    user.practice.save()
-    page.goto("/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
+    sign_in_without_second_factor(page, user, PASSWORD)
 
 
 class Steps:

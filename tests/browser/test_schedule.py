@@ -13,19 +13,13 @@ from pedsdesk.portal.tokens import make_token
 from pedsdesk.scheduling.actions import book_appointment, cancel_appointment
 from pedsdesk.scheduling.models import Appointment, AppointmentStatus, Offer
 from pedsdesk.scheduling.timeslots import local_to_utc
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, sign_in_without_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _sign_in(page, user):
-    # As `pedsdesk demo` seeds it: no form or save may turn a real practice into a demo one.
-    type(user.practice).objects.filter(pk=user.practice_id).update(is_demo=True, require_second_factor=False)
-    page.goto("/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Today")).to_be_visible()
+def _sign_in(page, user) -> None:
+    sign_in_without_second_factor(page, user, PASSWORD)
 
 
 def test_book_move_and_cancel_in_the_week_grid(page, front_desk, patient, working_week):

@@ -18,19 +18,13 @@ from pedsdesk.portal.actions import create_family_link
 from pedsdesk.schools import actions
 from pedsdesk.schools.models import ConsentState, Disclosure, DisclosureAuthorization, FerpaConsent
 from pedsdesk.schools.tests.conftest import make_contact
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, sign_in_without_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _sign_in(page, user) -> None:
-    user.practice.is_demo, user.practice.require_second_factor = True, False
-    user.practice.save()
-    page.goto("/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
+    sign_in_without_second_factor(page, user, PASSWORD)
 
 
 def test_consents_in_spanish_then_a_signed_summary_reaches_the_school(page, settings, smtp_sink,  # noqa: F811
