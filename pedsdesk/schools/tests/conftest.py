@@ -2,6 +2,7 @@
 summary, plus the real SMTP server of the messaging tests."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -9,6 +10,14 @@ from django.utils import timezone
 from pedsdesk.messaging.tests.conftest import smtp_sink  # noqa: F401  (a fixture)
 from pedsdesk.schools import actions
 from pedsdesk.schools.models import ContactRole, InfoCategory, SchoolContact
+
+# The personas' practice keeps Chicago's calendar; UTC's date runs ahead of it every evening.
+PRACTICE_ZONE = ZoneInfo("America/Chicago")
+
+
+def practice_today() -> dt.date:
+    return timezone.localdate(timezone=PRACTICE_ZONE)
+
 
 BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)"
 
@@ -29,7 +38,7 @@ def draft(patient, front_desk, contact):
     return actions.create_authorization(
         actor=front_desk, patient=patient, categories=[InfoCategory.PROGRESS_SUMMARIES, InfoCategory.MEETINGS],
         purpose="IEP planning at the family's request", recipient_school=patient.school,
-        expires_on=timezone.localdate() + dt.timedelta(days=180))
+        expires_on=practice_today() + dt.timedelta(days=180))
 
 
 @pytest.fixture
@@ -40,7 +49,7 @@ def authorization(draft, patient):
 
 @pytest.fixture
 def signed_summary(patient, therapist):
-    today = timezone.localdate()
+    today = practice_today()
     summary = actions.create_summary(actor=therapist, patient=patient, therapist=therapist,
                                      period_from=today - dt.timedelta(days=60), period_to=today)
     actions.save_summary(actor=therapist, summary=summary, progress="Ava buttons her coat on her own.",

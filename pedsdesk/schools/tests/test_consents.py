@@ -3,6 +3,7 @@ link (in Spanish), paper scans, revocation, and the renewal task."""
 
 import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -21,12 +22,20 @@ from pedsdesk.schools.tests.conftest import BROWSER
 from pedsdesk.workqueue.models import Task
 from pedsdesk.workqueue.rules import run_rules
 
+# The personas' practice keeps Chicago's calendar; UTC's date runs ahead of it every evening.
+PRACTICE_ZONE = ZoneInfo("America/Chicago")
+
+
+def practice_today() -> dt.date:
+    return timezone.localdate(timezone=PRACTICE_ZONE)
+
+
 pytestmark = pytest.mark.django_db
 
 
 def _create(patient, front_desk, **changes):
     fields = {"categories": ["progress_summaries"], "purpose": "IEP planning", "recipient_school": patient.school,
-              "expires_on": timezone.localdate() + dt.timedelta(days=90)}
+              "expires_on": practice_today() + dt.timedelta(days=90)}
     return actions.create_authorization(actor=front_desk, patient=patient, **{**fields, **changes})
 
 
@@ -121,9 +130,9 @@ def test_staff_upload_a_paper_scan(patient, front_desk):
     with pytest.raises(actions.SchoolError, match="cannot be in the future"):
         actions.record_paper_authorization(actor=front_desk, authorization=authorization,
                                            guardian=patient.guardians.get(),
-                                           signed_on=timezone.localdate() + dt.timedelta(days=2), scan=scan)
+                                           signed_on=practice_today() + dt.timedelta(days=2), scan=scan)
     actions.record_paper_authorization(actor=front_desk, authorization=authorization,
-                                       guardian=patient.guardians.get(), signed_on=timezone.localdate(), scan=scan)
+                                       guardian=patient.guardians.get(), signed_on=practice_today(), scan=scan)
     authorization.refresh_from_db()
     assert authorization.signed_via == SignedVia.PAPER and authorization.document.content_type.startswith("image/")
     response = signed_in(front_desk).get(authorization.get_absolute_url() + "?document=1")
@@ -136,7 +145,7 @@ def test_a_file_that_is_no_scan_is_refused_on_the_form(patient, front_desk):
 
     response = signed_in(front_desk).post(
         f"/school-authorizations/{authorization.pk}/scan/",
-        {"guardian": patient.guardians.get().pk, "signed_on": timezone.localdate().isoformat(),
+        {"guardian": patient.guardians.get().pk, "signed_on": practice_today().isoformat(),
          "scan": SimpleUploadedFile("form.html", b"<html><script>alert(1)</script></html>")}, follow=True)
     assert response.status_code == 200
     authorization.refresh_from_db()
@@ -147,7 +156,7 @@ def test_the_family_or_staff_revoke_and_the_renewal_task_comes_before_expiry(pat
     run_rules(practice=patient.practice, now=timezone.now())
     assert not Task.objects.filter(kind="school_authorization_renewal").exists()
     DisclosureAuthorization.objects.filter(pk=authorization.pk).update(
-        expires_on=timezone.localdate() + dt.timedelta(days=20))
+        expires_on=practice_today() + dt.timedelta(days=20))
     run_rules(practice=patient.practice, now=timezone.now())
     task = Task.objects.get(kind="school_authorization_renewal")
     assert "ends on" in task.reason and task.role == "front_desk"

@@ -4,6 +4,7 @@ the gate refuses; and the school-requests report."""
 
 import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -16,6 +17,14 @@ from pedsdesk.practices.actions import create_api_token
 from pedsdesk.scheduling.models import Appointment
 from pedsdesk.schools import actions, queries
 from pedsdesk.schools.models import Disclosure, DisclosureAuthorization, RequestState, SummaryState
+
+# The personas' practice keeps Chicago's calendar; UTC's date runs ahead of it every evening.
+PRACTICE_ZONE = ZoneInfo("America/Chicago")
+
+
+def practice_today() -> dt.date:
+    return timezone.localdate(timezone=PRACTICE_ZONE)
+
 
 pytestmark = pytest.mark.django_db
 
@@ -39,8 +48,8 @@ def test_the_summary_is_prefilled_and_only_its_therapist_completes_and_signs_it(
     monkeypatch.setattr(queries, "ADHERENCE_SOURCES",
                         [lambda p, start, end: [{"label": "Days practised", "value": "9 of 14"}]])
     doc = actions.create_request(actor=front_desk, patient=patient, requester="school", kind="progress_summary",
-                                 due_on=timezone.localdate() + dt.timedelta(days=3), assignee=therapist)
-    today = timezone.localdate()
+                                 due_on=practice_today() + dt.timedelta(days=3), assignee=therapist)
+    today = practice_today()
     summary = actions.create_summary(actor=front_desk, patient=patient, therapist=therapist, doc=doc,
                                      period_from=today - dt.timedelta(days=60), period_to=today)
     data = summary.prefilled
@@ -103,7 +112,7 @@ def test_api_refuses_bad_authorizations_with_what_to_fix(patient, front_desk, co
 
 
 def test_school_requests_report(patient, therapist, front_desk, capsys):
-    today = timezone.localdate()
+    today = practice_today()
     actions.create_request(actor=front_desk, patient=patient, requester="school", kind="progress_summary",
                            due_on=today - dt.timedelta(days=2), assignee=therapist, requested_by="Dana Whitfield")
     late = actions.create_request(actor=front_desk, patient=patient, requester="payer", kind="plan_of_care",
@@ -128,7 +137,7 @@ def test_overdue_requests_become_tasks_that_escalate_to_the_office_manager(patie
     from pedsdesk.workqueue.rules import run_rules
 
     doc = actions.create_request(actor=front_desk, patient=patient, requester="school", kind="progress_summary",
-                                 due_on=timezone.localdate() - dt.timedelta(days=3), assignee=therapist)
+                                 due_on=practice_today() - dt.timedelta(days=3), assignee=therapist)
     run_rules(practice=patient.practice)
     task = Task.objects.get(kind="school_request_due")
     assert task.assignee == therapist and "It is overdue." in task.reason
@@ -143,7 +152,7 @@ def test_a_therapist_of_another_practice_cannot_be_assigned(patient, front_desk,
     stranger = make_staff(outsider.practice, "zed", "therapist")
     with pytest.raises(actions.SchoolError, match="active staff member of this practice"):
         actions.create_request(actor=front_desk, patient=patient, requester="school", kind="progress_summary",
-                               due_on=timezone.localdate(), assignee=stranger)
+                               due_on=practice_today(), assignee=stranger)
 
 
 def test_the_requests_board_reads_in_a_fixed_number_of_queries(patient, therapist, front_desk, office_manager):
@@ -155,7 +164,7 @@ def test_the_requests_board_reads_in_a_fixed_number_of_queries(patient, therapis
     def add(count):
         for number in range(count):
             actions.create_request(actor=front_desk, patient=patient, requester="school", kind="progress_summary",
-                                   due_on=timezone.localdate() + dt.timedelta(days=number), assignee=therapist)
+                                   due_on=practice_today() + dt.timedelta(days=number), assignee=therapist)
 
     client = signed_in(office_manager)
     add(2)
@@ -180,7 +189,7 @@ def test_the_home_program_app_fills_in_adherence(patient, therapist, front_desk)
         Feedback.objects.create(practice=patient.practice, version=version, guardian=delivery.guardian,
                                 patient=patient, form_id=f"f{number}", days_practised=practised,
                                 days_prescribed=prescribed, window_start=version.created_at)
-    today = timezone.localdate()
+    today = practice_today()
     summary = actions.create_summary(actor=front_desk, patient=patient, therapist=therapist,
                                      period_from=today - dt.timedelta(days=30), period_to=today)
     assert summary.prefilled["adherence"] == [{
