@@ -8,7 +8,6 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
@@ -37,7 +36,8 @@ def test_consents_in_spanish_then_a_signed_summary_reaches_the_school(page, sett
     actions.create_authorization(
         actor=front_desk, patient=patient, categories=["progress_summaries", "meetings"],
         purpose="Planificación del IEP a pedido de la familia", recipient_school=patient.school,
-        recipient_contacts=[contact], expires_on=timezone.localdate() + dt.timedelta(days=300), template="new_york")
+        recipient_contacts=[contact], template="new_york",
+        expires_on=patient.practice.local_now().date() + dt.timedelta(days=300))
     actions.create_ferpa_consent(actor=front_desk, patient=patient, school=patient.school,
                                  records=["iep", "evaluations"], purpose="Coordinar la terapia con el IEP")
     _, url = create_family_link(actor=front_desk, guardian=rosa, patient=patient)
@@ -67,10 +67,10 @@ def test_consents_in_spanish_then_a_signed_summary_reaches_the_school(page, sett
 
     # The therapist completes, signs and sends the summary the school asked for.
     doc = actions.create_request(actor=front_desk, patient=patient, requester="school", kind="progress_summary",
-                                 due_on=timezone.localdate() + dt.timedelta(days=5), assignee=therapist)
+                                 due_on=patient.practice.local_now().date() + dt.timedelta(days=5), assignee=therapist)
     summary = actions.create_summary(actor=front_desk, patient=patient, therapist=therapist, doc=doc,
-                                     period_from=timezone.localdate() - dt.timedelta(days=60),
-                                     period_to=timezone.localdate())
+                                     period_from=patient.practice.local_now().date() - dt.timedelta(days=60),
+                                     period_to=patient.practice.local_now().date())
     page.set_viewport_size({"width": 1280, "height": 900})
     page.context.clear_cookies()
     _sign_in(page, therapist)

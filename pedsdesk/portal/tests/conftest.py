@@ -2,7 +2,6 @@ import datetime as dt
 
 import pytest
 from django.core.cache import cache
-from django.utils import timezone
 
 from pedsdesk.portal.actions import create_family_link
 
@@ -19,7 +18,7 @@ def _fresh_throttle():
 def current_plan(patient):
     """Ava's OT plan of care, moved so that it is current whatever today is."""
     plan = patient.plans_of_care.get()
-    today = timezone.localdate()
+    today = patient.practice.local_now().date()  # the practice's calendar, not UTC's
     plan.start_date, plan.end_date = today - dt.timedelta(days=30), today + dt.timedelta(days=150)
     plan.save()
     return plan

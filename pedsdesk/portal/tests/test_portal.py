@@ -71,7 +71,7 @@ def test_one_visit_a_week_is_singular(current_plan, patient, rosa, make_link):
 
 
 def test_only_current_plans_of_care_are_shown(patient, rosa, make_link, current_plan):
-    current_plan.end_date = timezone.localdate() - dt.timedelta(days=1)
+    current_plan.end_date = patient.practice.local_now().date() - dt.timedelta(days=1)
     current_plan.save()
     _, url = make_link(rosa, patient)
     body = Client().get(path_of(url)).content.decode()
