@@ -84,9 +84,11 @@ class Patient(Searchable):
         return self.pk
 
     def clean(self) -> None:
-        if self.date_of_birth and self.date_of_birth > timezone.localdate():
+        # The practice's calendar, not UTC's: a US evening is already tomorrow in UTC.
+        today = self.practice.local_now().date() if self.practice_id else timezone.localdate()
+        if self.date_of_birth and self.date_of_birth > today:
             raise ValidationError({"date_of_birth": "Date of birth cannot be in the future."})
-        if self.date_of_birth and (timezone.localdate() - self.date_of_birth).days > 22 * 366:
+        if self.date_of_birth and (today - self.date_of_birth).days > 22 * 366:
             raise ValidationError({"date_of_birth": "pedsdesk is for children and young adults up to 21."})
         if self.school_id and self.practice_id and self.school.practice_id != self.practice_id:
             raise ValidationError({"school": "Choose one of this practice's schools."})

@@ -272,8 +272,11 @@ class DisclosureAuthorization(ConsentBase):
             errors["purpose"] = "Say why the records are disclosed (e.g. 'IEP planning at the family's request')."
         if not self.expires_on and not (self.expiry_event or "").strip():
             errors["expires_on"] = "Give an expiry date or an expiry event."
-        signed_on = self.signed_at.astimezone(self.practice.zone).date() if self.signed_at and self.practice_id \
-            else timezone.localdate()
+        if self.practice_id:
+            signed_on = (self.signed_at.astimezone(self.practice.zone).date() if self.signed_at
+                         else self.practice.local_now().date())
+        else:
+            signed_on = timezone.localdate()
         if self.expires_on and self.expires_on < signed_on:
             errors["expires_on"] = _("The end date %(end)s is before the signature date %(signed)s.") % {
                 "end": self.expires_on, "signed": signed_on}

@@ -172,7 +172,7 @@ def task_resource(task: Task) -> dict:
 
 
 def patient_resources(patient: Patient, today: dt.date | None = None) -> list[dict]:
-    today = today or timezone.localdate()
+    today = today or patient.practice.local_now().date()
     resources = [patient_resource(patient)]
     resources += [related_person(link) for link in GuardianOf.objects.filter(patient=patient).select_related(
         "guardian").order_by("pk")]
