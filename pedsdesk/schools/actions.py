@@ -31,7 +31,7 @@ from pedsdesk.people.models import Guardian, GuardianOf, Patient
 from pedsdesk.practices.models import Role, StaffMember
 from pedsdesk.schools import documents
 from pedsdesk.schools.consent_text import TEMPLATES
-from pedsdesk.schools.gate import GateResult, check_disclosure
+from pedsdesk.schools.gate import GateResult, check_disclosure, day_label
 from pedsdesk.schools.invites import invitation_ics, meeting_title
 from pedsdesk.schools.models import (
     REQUEST_CATEGORY,
@@ -252,10 +252,7 @@ def revoke_authorization(*, actor: StaffMember | str, authorization: DisclosureA
         locked.state, locked.revoked_at = ConsentState.REVOKED, now
         locked.revoked_by, locked.revoke_reason = _actor_label(actor)[:200], (reason or "").strip()[:300]
         locked.save(update_fields=["state", "revoked_at", "revoked_by", "revoke_reason"])
-        for disclosure in Disclosure.objects.filter(authorization=locked, state=DisclosureState.QUEUED):
-            withdrawn = withdraw_messages(about=disclosure, reason="the disclosure authorization was revoked")
-            if withdrawn:
-                _stop(disclosure, "the disclosure authorization was revoked")
+        _stop_waiting_sends(locked, "the disclosure authorization was revoked")
         record_event(actor=actor, action="school_authorization_revoked", obj=locked, request=request,
                      detail={"reason": locked.revoke_reason})
     authorization.refresh_from_db()
@@ -267,17 +264,55 @@ def _stop(disclosure: Disclosure, reason: str) -> None:
         state=DisclosureState.STOPPED, stopped_reason=reason[:300])
 
 
-def record_expiry_event(*, actor: StaffMember, authorization: DisclosureAuthorization,
-                        request: HttpRequest | None = None) -> None:
-    """The event the authorization ends with has happened (e.g. the school year ended)."""
+def _stop_waiting_sends(authorization: DisclosureAuthorization, reason: str) -> None:
+    """Emails still queued under an authorization that just ended are withdrawn (one the
+    worker already holds is stopped by its pre-send gate check)."""
+    for disclosure in Disclosure.objects.filter(authorization=authorization, state=DisclosureState.QUEUED):
+        if withdraw_messages(about=disclosure, reason=reason):
+            _stop(disclosure, reason)
+
+
+def record_expiry_event(*, actor: StaffMember, authorization: DisclosureAuthorization, happened_on: dt.date,
+                        request: HttpRequest | None = None) -> DisclosureAuthorization:
+    """The event the authorization ends with has happened (e.g. the school year ended, the
+    child left the school): from now on the gate refuses every send and download under it,
+    and sends still waiting stop. Refused, with the reason, when it has ended already, was
+    never signed, ends on a date only, or ``happened_on`` is in the future or before the
+    signature."""
     _same_practice(actor, authorization)
+    zone = authorization.practice.zone
+    today = authorization.practice.local_now().date()
+    if happened_on > today:
+        raise SchoolError({"happened_on": [f"The event date {day_label(happened_on)} is in the future; record the "
+                                           "event once it has happened."]})
     with transaction.atomic():
-        changed = DisclosureAuthorization.objects.filter(
-            pk=authorization.pk, expiry_event_at__isnull=True).exclude(expiry_event="").update(
-            expiry_event_at=timezone.now())
-        if not changed:
-            raise SchoolError("This authorization has no expiry event, or it was recorded already.")
-        record_event(actor=actor, action="school_authorization_expired", obj=authorization, request=request)
+        locked = DisclosureAuthorization.objects.select_for_update().get(pk=authorization.pk)
+        if locked.state == ConsentState.REVOKED:
+            revoked_on = day_label(locked.revoked_at.astimezone(zone).date())
+            raise SchoolError(f"This authorization was revoked on {revoked_on}; it has ended already.")
+        if locked.state != ConsentState.SIGNED:
+            raise SchoolError("The family has not signed this authorization yet; there is nothing to end.")
+        if not locked.expiry_event:
+            raise SchoolError("This authorization ends on a date, not on an event; revoke it if the family "
+                              "withdrew it.")
+        if locked.expiry_event_at is not None:
+            raise SchoolError(f"Its end ({locked.expiry_event}) was recorded already, by "
+                              f"{locked.expiry_event_by or 'staff'}: it happened on "
+                              f"{day_label(locked.expiry_event_on or locked.expiry_event_at.astimezone(zone).date())}.")
+        if locked.expires_on and locked.expires_on < today:
+            raise SchoolError(f"This authorization expired on {day_label(locked.expires_on)}; it has ended already.")
+        signed_on = locked.signed_at.astimezone(zone).date()
+        if happened_on < signed_on:
+            raise SchoolError({"happened_on": [f"The event date {day_label(happened_on)} is before the family signed "
+                                               f"({day_label(signed_on)}); check the date."]})
+        locked.expiry_event_at, locked.expiry_event_on = timezone.now(), happened_on
+        locked.expiry_event_by = _actor_label(actor)[:200]
+        locked.save(update_fields=["expiry_event_at", "expiry_event_on", "expiry_event_by"])
+        _stop_waiting_sends(locked, f"the authorization ended ({locked.expiry_event})"[:300])
+        record_event(actor=actor, action="school_authorization_expired", obj=locked, request=request,
+                     detail={"event": locked.expiry_event, "happened_on": happened_on.isoformat()})
+    authorization.refresh_from_db()
+    return locked
 
 
 # --- FERPA consent ---------------------------------------------------------------------

@@ -31,6 +31,7 @@ from pedsdesk.schools.schemas import (
     DisclosureAuthorizationIn,
     DisclosureAuthorizationOut,
     DisclosureOut,
+    ExpiryEventIn,
     MeetingIn,
     MeetingOut,
     RequestIn,
@@ -138,6 +139,20 @@ def revoke_authorization(request: HttpRequest, school_authorization_id: int, pay
     authorization = get_or_404(request, DisclosureAuthorization.objects.all(), school_authorization_id)
     actions.revoke_authorization(actor=request.auth, authorization=authorization, reason=payload.reason,
                                  request=request)
+    return _authorization_out(authorization)
+
+
+@router.post("/school-authorizations/{school_authorization_id}/end", response=DisclosureAuthorizationOut,
+             summary="Record that an authorization's expiry event happened")
+@requires("schools.consents")
+def end_authorization(request: HttpRequest, school_authorization_id: int, payload: ExpiryEventIn):
+    """For an authorization that ends on an event (e.g. the end of the school year): from
+    then on the gate refuses sends and downloads under it. 422 when it has ended already,
+    is revoked or unsigned, ends on a date only, or the date is in the future or before
+    the signature."""
+    authorization = get_or_404(request, DisclosureAuthorization.objects.all(), school_authorization_id)
+    actions.record_expiry_event(actor=request.auth, authorization=authorization, happened_on=payload.happened_on,
+                                request=request)
     return _authorization_out(authorization)
 
 

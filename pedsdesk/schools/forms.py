@@ -1,6 +1,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from pedsdesk.fields import DateFormField
 from pedsdesk.files.actions import IMAGE, PDF, check_upload
 from pedsdesk.practices.forms import PracticeModelForm
 from pedsdesk.practices.models import Role, StaffMember
@@ -126,6 +127,12 @@ class ScanForm(forms.Form):
 
     def clean_scan(self):
         return check_upload(self.cleaned_data["scan"], accept={IMAGE, PDF})
+
+
+class ExpiryEventForm(forms.Form):
+    """Staff record that the event an authorization ends with has happened."""
+
+    happened_on = DateFormField(widget=_DateInput, label="The event happened on")
 
 
 class RequestForm(forms.Form):

@@ -39,16 +39,18 @@ class GateResult:
         return " ".join(self.missing)
 
 
-def _day(value: dt.date) -> str:
+def day_label(value: dt.date) -> str:
+    """A date as the office writes it: Dec 2, 2026."""
     return f"{value:%b} {value.day}, {value.year}"
 
 
 def is_expired(authorization: DisclosureAuthorization, today: dt.date) -> str:
     """Why ``authorization`` has run out ('' while it runs)."""
     if authorization.expiry_event_at is not None:
-        return f"its expiry event ({authorization.expiry_event}) has happened"
+        on = f" on {day_label(authorization.expiry_event_on)}" if authorization.expiry_event_on else ""
+        return f"its expiry event ({authorization.expiry_event}) happened{on}"
     if authorization.expires_on and authorization.expires_on < today:
-        return f"it expired on {_day(authorization.expires_on)}"
+        return f"it expired on {day_label(authorization.expires_on)}"
     return ""
 
 
@@ -64,14 +66,15 @@ def names_recipient(authorization: DisclosureAuthorization, contact: SchoolConta
 
 def _problems(authorization: DisclosureAuthorization, *, contact: SchoolContact, category: str, address: str,
               attachment: bool, today: dt.date) -> list[str]:
-    when = _day(authorization.signed_at.date()) if authorization.signed_at else "unsigned"
+    when = day_label(authorization.signed_at.date()) if authorization.signed_at else "unsigned"
     label = f"The authorization signed {when}"
     problems = []
     if authorization.state == ConsentState.REVOKED:
-        revoked = _day(authorization.revoked_at.date()) if authorization.revoked_at else "?"
+        revoked = day_label(authorization.revoked_at.date()) if authorization.revoked_at else "?"
         return [f"{label} was revoked on {revoked}."]
     if authorization.state != ConsentState.SIGNED:
-        return [f"The family has not signed the authorization drafted {_day(authorization.created_at.date())} yet."]
+        drafted = day_label(authorization.created_at.date())
+        return [f"The family has not signed the authorization drafted {drafted} yet."]
     expired = is_expired(authorization, today)
     if expired:
         problems.append(f"{label} no longer holds: {expired}.")

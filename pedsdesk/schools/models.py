@@ -243,6 +243,8 @@ class DisclosureAuthorization(ConsentBase):
     expires_on = models.DateField(null=True, blank=True)
     expiry_event = models.CharField(max_length=200, blank=True, help_text="e.g. 'End of the 2026-27 school year'.")
     expiry_event_at = models.DateTimeField(null=True, blank=True, help_text="When staff recorded the event.")
+    expiry_event_on = models.DateField(null=True, blank=True, help_text="The day the event happened.")
+    expiry_event_by = models.CharField(max_length=200, blank=True, help_text="Who recorded the event.")
     delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.LINK)
     # {category: initials}: the template's sensitive categories the family initialled.
     sensitive_initials = models.JSONField(default=dict, blank=True)

@@ -84,6 +84,7 @@ class DisclosureAuthorizationOut(Schema):
     recipient_contact_ids: list[int]
     expires_on: dt.date | None
     expiry_event: str
+    expiry_event_on: dt.date | None = Field(description="The day the expiry event happened, once staff recorded it.")
     delivery: str
     signer_name: str
     signer_authority: str
@@ -94,6 +95,11 @@ class DisclosureAuthorizationOut(Schema):
 
 class RevokeIn(Schema):
     reason: str = ""
+
+
+class ExpiryEventIn(Schema):
+    happened_on: SaneDate = Field(description="The day the authorization's expiry event happened (not in the "
+                                              "future, not before the signature).")
 
 
 class RequestIn(Schema):

@@ -22,6 +22,7 @@ urlpatterns = [
     path("patients/<int:pk>/school/disclosures/", views.disclosures, name="school_disclosures"),
     path("school-authorizations/<int:pk>/", views.authorization_detail, name="school_authorization_detail"),
     path("school-authorizations/<int:pk>/revoke/", views.authorization_revoke, name="school_authorization_revoke"),
+    path("school-authorizations/<int:pk>/end/", views.authorization_end, name="school_authorization_end"),
     path("school-authorizations/<int:pk>/scan/", views.authorization_scan, name="school_authorization_scan"),
     path("school-ferpa/<int:pk>/", views.ferpa_detail, name="school_ferpa_detail"),
     path("school-ferpa/<int:pk>/revoke/", views.ferpa_revoke, name="school_ferpa_revoke"),

@@ -27,6 +27,7 @@ from pedsdesk.schools import actions, documents, queries
 from pedsdesk.schools.consent_text import TEMPLATES
 from pedsdesk.schools.forms import (
     AuthorizationForm,
+    ExpiryEventForm,
     FerpaForm,
     MeetingForm,
     RequestForm,
@@ -224,6 +225,7 @@ def authorization_detail(request, pk: int):
                       for key, label in TEMPLATES[authorization.template].sensitive],
         "categories": [InfoCategory(c).label for c in authorization.categories],
         "scan_form": ScanForm(patient=authorization.patient),
+        "end_form": ExpiryEventForm(initial={"happened_on": request.user.practice.local_now().date()}),
         "disclosures": queries.with_status(authorization.disclosures.select_related("contact__school", "message",
                                                                                    "practice")),
         "zone": authorization.practice.zone})
@@ -249,6 +251,26 @@ def authorization_revoke(request, pk: int):
     else:
         if revoked:
             messages.success(request, "Revoked. Nothing more goes out under it, and its links stop opening.")
+    return redirect(authorization)
+
+
+@require_POST
+@requires("schools.consents")
+def authorization_end(request, pk: int):
+    """Staff record that the event the authorization ends with has happened."""
+    authorization = _authorization(request, pk)
+    form = ExpiryEventForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.record_expiry_event(actor=request.user, authorization=authorization,
+                                        happened_on=form.cleaned_data["happened_on"], request=request)
+        except actions.SchoolError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"Ended: {authorization.expiry_event}. Nothing more goes out under it, and its "
+                                      "links stop opening.")
+            return redirect(authorization)
+    messages.error(request, "Not recorded: " + " ".join(e for errors in form.errors.values() for e in errors))
     return redirect(authorization)
 
 
