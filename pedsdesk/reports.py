@@ -1,15 +1,17 @@
 """The registry of ``pedsdesk report <subject>`` reports other apps add.
 
 A report is a function ``rows(practice) -> list[dict]`` and its column names; the
-command prints the rows as JSON (values as they are), CSV or an aligned table.
+command prints the rows as JSON (values as they are), CSV (through ``pedsdesk.sheets``,
+formula-like cells neutralised) or an aligned table.
 Workflow apps register theirs from AppConfig.ready, so the command imports none.
 """
 
-import csv
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
+
+from pedsdesk.sheets import write_csv
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,9 @@ def write(spec: Report, rows: list[dict], fmt: str, out: IO[str]) -> None:
     if fmt == "json":
         out.write(json.dumps(rows, indent=2, default=str) + "\n")
     elif fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=list(spec.columns), extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({c: _cell(row.get(c)) for c in spec.columns} for row in rows)
+        # Booleans as JSON spells them; the shared writer neutralises formula-like cells.
+        write_csv(list(spec.columns), ({c: _cell(v) if isinstance(v := row.get(c), bool) else v
+                                        for c in spec.columns} for row in rows), out)
     else:
         cells = [list(spec.columns)] + [[_cell(row.get(c))[:32] for c in spec.columns] for row in rows]
         widths = [max(len(r[i]) for r in cells) for i in range(len(spec.columns))]

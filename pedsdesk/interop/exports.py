@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from pedsdesk.audit.actions import record_event
 from pedsdesk.interop.models import ExternalId
-from pedsdesk.interop.sheets import csv_bytes, xlsx_bytes
 from pedsdesk.practices.models import Practice, StaffMember
 from pedsdesk.scheduling.models import Appointment, Opening
+from pedsdesk.sheets import csv_bytes, xlsx_bytes
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from conftest import make_patient, next_weekday
 from pedsdesk.audit.models import AuditEvent
 from pedsdesk.interop.exports import export_file, visits_ics
 from pedsdesk.interop.models import ExternalId
-from pedsdesk.interop.sheets import csv_bytes, neutralize, xlsx_bytes
 from pedsdesk.scheduling.actions import book_appointment, cancel_appointment
 from pedsdesk.scheduling.models import Opening
 from pedsdesk.scheduling.timeslots import local_to_utc
+from pedsdesk.sheets import csv_bytes, neutralize, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 

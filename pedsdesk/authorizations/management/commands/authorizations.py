@@ -9,7 +9,6 @@
 The figures are the board's: the same query (``queries.board``) over the same schedule.
 """
 
-import csv
 import datetime as dt
 import json
 
@@ -17,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from pedsdesk.authorizations.queries import BOARD_SHOWS, FLAGS, AuthorizationSummary, board
 from pedsdesk.practices.models import Practice
+from pedsdesk.sheets import write_csv
 
 COLUMNS = ["patient", "payer", "number", "discipline", "status", "unit", "authorized", "used", "scheduled",
            "remaining", "start", "end", "days_left", "projected_exhaustion", "flags", "renewal_state",
@@ -78,9 +78,7 @@ class Command(BaseCommand):
         if format == "json":
             self.stdout.write(json.dumps(rows, indent=2))
         elif format == "csv":
-            writer = csv.DictWriter(self.stdout, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(_flat(row) for row in rows)
+            write_csv(COLUMNS, (_flat(row) for row in rows), self.stdout)
         else:
             self._table([_flat(row) for row in rows])
             self.stdout.write(f"{len(rows)} authorization{'' if len(rows) == 1 else 's'} of {chosen} as of "

@@ -1,5 +1,8 @@
 """Writing rows for a spreadsheet (CSV or XLSX), with every cell safe to open (no Django).
 
+Every CSV or XLSX pedsdesk writes goes through here: the exports back to the EMR, the
+``pedsdesk report ... --format csv`` reports and ``pedsdesk authorizations report``.
+
 A cell that starts with =, +, -, @, a tab or a carriage return would run as a formula in
 Excel or LibreOffice (OWASP "CSV injection"), so it is written with a leading apostrophe,
 which spreadsheets show as text. Numbers stay numbers.
@@ -7,6 +10,7 @@ which spreadsheets show as text. Numbers stay numbers.
 
 import csv
 import datetime as dt
+import decimal
 import io
 from collections.abc import Iterable
 from typing import IO, Any
@@ -15,15 +19,18 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralize(value: Any) -> Any:
+    """The value as a spreadsheet cell: text starting like a formula gets an apostrophe."""
     if isinstance(value, bool) or value is None:
         return "" if value is None else ("yes" if value else "no")
-    if isinstance(value, int | float | dt.date):
+    if isinstance(value, int | float | decimal.Decimal | dt.date):
         return value
     text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def write_csv(columns: list[str], rows: Iterable[dict], handle: IO[str]) -> int:
+    """The rows' ``columns`` (others ignored) as CSV, neutralised; returns how many rows.
+    Lines end in CRLF (RFC 4180), which also makes the writer quote a cell holding a lone CR."""
     writer = csv.writer(handle, lineterminator="\r\n")
     writer.writerow([neutralize(c) for c in columns])
     count = 0
