@@ -470,6 +470,40 @@ def board(practice: Practice, *, today: dt.date, payer: int | None = None, disci
     return sorted(rows, key=BOARD_SORTS.get(sort, BOARD_SORTS["days_left"]))
 
 
+# The report (`pedsdesk report authorizations`, and interop's export back): the board's figures.
+
+REPORT_COLUMNS = ["patient", "payer", "number", "discipline", "status", "unit", "authorized", "used",
+                  "scheduled", "remaining", "start", "end", "days_left", "projected_exhaustion", "flags",
+                  "renewal_state", "renewal_due"]
+
+
+def report_row(s: AuthorizationSummary) -> dict:
+    """One authorization as ``pedsdesk report authorizations`` prints it as JSON: the top-level
+    figures are the lines' sums."""
+    a, renewal = s.authorization, s.renewal
+    return {
+        "id": a.pk, "patient": str(s.patient), "payer": str(s.payer), "number": a.number,
+        "discipline": a.discipline, "status": a.status, "unit": s.unit_type, "authorized": s.authorized,
+        "used": s.used, "scheduled": s.scheduled, "remaining": s.remaining, "start": a.start_date.isoformat(),
+        "end": a.end_date.isoformat(), "days_left": s.days_left,
+        "projected_exhaustion": s.exhausted_on.isoformat() if s.exhausted_on else None, "flags": s.flags,
+        "renewal": {"state": renewal.state, "due_date": renewal.due_date.isoformat()} if renewal else None,
+        "lines": [{"cpt_codes": line.cpt_codes, "unit": line.unit_type, "authorized": line.quantity,
+                   "used": f.used if f else 0, "scheduled": f.scheduled if f else 0,
+                   "remaining": f.remaining if f else line.quantity,
+                   "projected_exhaustion": f.exhausted_on.isoformat() if f and f.exhausted_on else None}
+                  for line, f in s.line_rows],
+    }
+
+
+def flat_report_row(row: dict) -> dict:
+    """A report row for CSV and tables: flags joined, the renewal as two columns."""
+    renewal = row["renewal"] or {}
+    return {**{k: row[k] for k in REPORT_COLUMNS if k in row}, "flags": " ".join(row["flags"]),
+            "projected_exhaustion": row["projected_exhaustion"] or "",
+            "renewal_state": renewal.get("state", ""), "renewal_due": renewal.get("due_date", "")}
+
+
 def authorization_for(user: StaffMember, pk: int) -> Authorization:
     """One of the user's practice's authorizations, else 404."""
     return get_object_or_404(

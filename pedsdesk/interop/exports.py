@@ -43,10 +43,10 @@ def reports() -> dict[str, ExportReport]:
 @export_report("authorizations", "Authorizations")
 def authorization_report(*, practice: Practice, since: dt.date, today: dt.date) -> tuple[list[str], list[dict]]:
     """The board's figures for every authorization (the same query as the report command)."""
-    from pedsdesk.authorizations.management.commands.authorizations import COLUMNS, _flat, report_row
-    from pedsdesk.authorizations.queries import board
+    from pedsdesk.authorizations.queries import REPORT_COLUMNS, board, flat_report_row, report_row
 
-    return COLUMNS, [_flat(report_row(s)) for s in board(practice, today=today, show="all", sort="patient")]
+    return REPORT_COLUMNS, [flat_report_row(report_row(s))
+                            for s in board(practice, today=today, show="all", sort="patient")]
 
 
 SCHEDULE_COLUMNS = ["change", "date", "start", "end", "patient", "therapist", "emr_appointment_id",
@@ -99,19 +99,15 @@ def export_file(*, practice: Practice, name: str, file_format: str, actor: Staff
 def visits_ics(*, practice: Practice, start: dt.date, end: dt.date, actor: StaffMember | str) -> bytes:
     """Every visit of the practice between two dates, in the therapist feed's words (child's
     first name and last initial, no clinical detail), cancelled ones STATUS:CANCELLED."""
-    from pedsdesk.scheduling.calendar import _calendar, _event, child_label
+    from pedsdesk.scheduling.calendar import visits_calendar
 
     zone = practice.zone
-    calendar = _calendar()
-    calendar.add("x-wr-calname", f"{practice.name} visits")
-    visits = Appointment.objects.filter(
+    visits = list(Appointment.objects.filter(
         practice=practice, start_at__gte=dt.datetime.combine(start, dt.time(), tzinfo=zone),
         start_at__lt=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=zone),
-    ).select_related("patient").order_by("start_at")
-    count = 0
-    for visit in visits:
-        calendar.add_component(_event(visit, summary=child_label(visit), stamp=visit.updated_at))
-        count += 1
+    ).select_related("patient").order_by("start_at"))
+    calendar = visits_calendar(visits, name=f"{practice.name} visits")
     record_event(actor=actor, action="export", object_type="interop.report", object_id="visits",
-                 practice_id=practice.pk, detail={"format": "ics", "rows": count, "at": timezone.now().isoformat()})
+                 practice_id=practice.pk,
+                 detail={"format": "ics", "rows": len(visits), "at": timezone.now().isoformat()})
     return calendar.to_ical()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core import signing
@@ -88,17 +89,24 @@ def _event(appointment: Appointment, *, summary: str, stamp: dt.datetime) -> Eve
 # A therapist's feed
 
 
-def feed_ics(therapist: StaffMember, *, now: dt.datetime | None = None) -> bytes:
-    now = now or timezone.now()
+def visits_calendar(visits: Iterable[Appointment], *, name: str) -> Calendar:
+    """Visits as a calendar named ``name``, in the feed's words (the child's first name and
+    last initial), cancelled ones STATUS:CANCELLED; the therapist feed and interop's export."""
     calendar = _calendar()
-    calendar.add("x-wr-calname", f"{therapist.practice.name} visits")
-    calendar.add("x-published-ttl", vDuration(dt.timedelta(minutes=15)))
-    visits = (Appointment.objects.filter(therapist=therapist, start_at__gte=now - FEED_PAST,
-                                         start_at__lt=now + FEED_AHEAD)
-              .select_related("patient").order_by("start_at"))
+    calendar.add("x-wr-calname", name)
     for visit in visits:
         # Without METHOD, DTSTAMP is when the visit last changed (RFC 5545 3.8.7.2).
         calendar.add_component(_event(visit, summary=child_label(visit), stamp=visit.updated_at))
+    return calendar
+
+
+def feed_ics(therapist: StaffMember, *, now: dt.datetime | None = None) -> bytes:
+    now = now or timezone.now()
+    visits = (Appointment.objects.filter(therapist=therapist, start_at__gte=now - FEED_PAST,
+                                         start_at__lt=now + FEED_AHEAD)
+              .select_related("patient").order_by("start_at"))
+    calendar = visits_calendar(visits, name=f"{therapist.practice.name} visits")
+    calendar.add("x-published-ttl", vDuration(dt.timedelta(minutes=15)))
     return calendar.to_ical()
 
 

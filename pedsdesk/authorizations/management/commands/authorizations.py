@@ -14,38 +14,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from pedsdesk.authorizations.queries import BOARD_SHOWS, FLAGS, AuthorizationSummary, board
+from pedsdesk.authorizations.queries import BOARD_SHOWS, FLAGS, REPORT_COLUMNS, board, flat_report_row, report_row
 from pedsdesk.practices.models import Practice
 from pedsdesk.sheets import write_csv
-
-COLUMNS = ["patient", "payer", "number", "discipline", "status", "unit", "authorized", "used", "scheduled",
-           "remaining", "start", "end", "days_left", "projected_exhaustion", "flags", "renewal_state",
-           "renewal_due"]
-
-
-def report_row(s: AuthorizationSummary) -> dict:
-    """One authorization as the report prints it: the top-level figures are the lines' sums."""
-    a, renewal = s.authorization, s.renewal
-    return {
-        "id": a.pk, "patient": str(s.patient), "payer": str(s.payer), "number": a.number,
-        "discipline": a.discipline, "status": a.status, "unit": s.unit_type, "authorized": s.authorized,
-        "used": s.used, "scheduled": s.scheduled, "remaining": s.remaining, "start": a.start_date.isoformat(),
-        "end": a.end_date.isoformat(), "days_left": s.days_left,
-        "projected_exhaustion": s.exhausted_on.isoformat() if s.exhausted_on else None, "flags": s.flags,
-        "renewal": {"state": renewal.state, "due_date": renewal.due_date.isoformat()} if renewal else None,
-        "lines": [{"cpt_codes": line.cpt_codes, "unit": line.unit_type, "authorized": line.quantity,
-                   "used": f.used if f else 0, "scheduled": f.scheduled if f else 0,
-                   "remaining": f.remaining if f else line.quantity,
-                   "projected_exhaustion": f.exhausted_on.isoformat() if f and f.exhausted_on else None}
-                  for line, f in s.line_rows],
-    }
-
-
-def _flat(row: dict) -> dict:
-    renewal = row["renewal"] or {}
-    return {**{k: row[k] for k in COLUMNS if k in row}, "flags": " ".join(row["flags"]),
-            "projected_exhaustion": row["projected_exhaustion"] or "",
-            "renewal_state": renewal.get("state", ""), "renewal_due": renewal.get("due_date", "")}
 
 
 class Command(BaseCommand):
@@ -78,9 +49,9 @@ class Command(BaseCommand):
         if format == "json":
             self.stdout.write(json.dumps(rows, indent=2))
         elif format == "csv":
-            write_csv(COLUMNS, (_flat(row) for row in rows), self.stdout)
+            write_csv(REPORT_COLUMNS, (flat_report_row(row) for row in rows), self.stdout)
         else:
-            self._table([_flat(row) for row in rows])
+            self._table([flat_report_row(row) for row in rows])
             self.stdout.write(f"{len(rows)} authorization{'' if len(rows) == 1 else 's'} of {chosen} as of "
                               f"{today:%Y-%m-%d}.")
 
