@@ -8,7 +8,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -227,7 +228,7 @@ def team_tasks(practice: Practice, filters: TeamFilters, now: dt.datetime | None
     # A list stands for its rows, except when asking for one kind: then its rows, one by one.
     rows = rows.filter(kind=filters.kind) if filters.kind else rows.filter(parent__isnull=True)
     if filters.role:
-        rows = rows.filter(role=filters.role)
+        rows = rows.annotate(queue=QUEUE_ROLE).filter(queue=filters.role)
     if filters.assignee:
         rows = rows.filter(assignee_id=filters.assignee)
     if filters.unclaimed:
@@ -243,14 +244,19 @@ def team_tasks(practice: Practice, filters: TeamFilters, now: dt.datetime | None
     return task_rows(rows)
 
 
+# A task given to a person (a family's question to the treating therapist) counts in that
+# person's role, not under "no role".
+QUEUE_ROLE = Coalesce(NullIf(F("role"), Value("")), F("assignee__role"), Value(""))
+
+
 def team_overview(practice: Practice, now: dt.datetime | None = None) -> list[dict]:
     """Per role queue: open, unclaimed, overdue and escalated tasks. One query."""
     now = now or timezone.now()
     active = Q(status__in=ACTIVE)
     counts = {
-        row["role"]: row
+        row["queue"]: row
         for row in Task.objects.filter(practice=practice, status__in=OPEN_STATUSES, parent__isnull=True)
-        .values("role").annotate(
+        .annotate(queue=QUEUE_ROLE).values("queue").annotate(
             open=Count("pk", filter=active),
             unclaimed=Count("pk", filter=active & Q(assignee__isnull=True)),
             overdue=Count("pk", filter=active & Q(due_at__lt=now)),

@@ -213,6 +213,16 @@ def test_team_queue_filters(practice, staff):
     assert client.get("/tasks/team/?assignee=nonsense&page=9").status_code == 200
 
 
+def test_a_task_given_to_a_therapist_counts_in_the_therapists_queue_not_under_no_role(practice, staff):
+    # The family's question goes to the treating therapist by name, with no role queue.
+    make_task(practice, "question", role="", assignee=staff["therapist"])
+    client = signed_in(staff["office_manager"])
+    today = client.get("/").content.decode()
+    assert "No role" not in today
+    page = client.get("/tasks/team/?role=therapist").content.decode()
+    assert "Call family question" in page
+
+
 def _queries(client, url: str) -> int:
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
