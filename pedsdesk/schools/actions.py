@@ -27,6 +27,7 @@ from pedsdesk.files.actions import PDF, Checked, check_upload, store_file
 from pedsdesk.files.models import StoredFile
 from pedsdesk.files.storage import private_storage
 from pedsdesk.messaging.actions import Attachment, queue_message, withdraw_messages
+from pedsdesk.messaging.models import Message, MessageState
 from pedsdesk.people.models import Guardian, GuardianOf, Patient
 from pedsdesk.practices.models import Role, StaffMember
 from pedsdesk.schools import documents
@@ -265,10 +266,14 @@ def _stop(disclosure: Disclosure, reason: str) -> None:
 
 
 def _stop_waiting_sends(authorization: DisclosureAuthorization, reason: str) -> None:
-    """Emails still queued under an authorization that just ended are withdrawn (one the
-    worker already holds is stopped by its pre-send gate check)."""
+    """Emails still queued under an authorization that just ended (the caller holds its
+    lock) are withdrawn. One a worker has claimed is left to the worker's last gate check,
+    which takes the same lock: that check either ran before this change, and the email
+    goes and is recorded as sent, or runs after it and stops the email. Withdrawing it
+    here as well would record "stopped" for an email that leaves anyway."""
     for disclosure in Disclosure.objects.filter(authorization=authorization, state=DisclosureState.QUEUED):
-        if withdraw_messages(about=disclosure, reason=reason):
+        waiting = Message.objects.select_for_update().filter(pk=disclosure.message_id, state=MessageState.QUEUED)
+        if waiting.exists() and withdraw_messages(about=disclosure, reason=reason):
             _stop(disclosure, reason)
 
 
@@ -528,22 +533,29 @@ def pre_send_check(message) -> str:
         return ""
     if message.about_type_id != ContentType.objects.get_for_model(Disclosure).pk:
         return "an email to an outside contact must be a recorded disclosure"
-    disclosure = (Disclosure.objects.select_related("patient__practice", "contact", "authorization")
-                  .filter(pk=message.about_id).first())
-    if disclosure is None:
+    authorization_id = Disclosure.objects.filter(pk=message.about_id).values_list("authorization_id", flat=True).first()
+    if authorization_id is None:
         return "its disclosure record is gone"
-    if disclosure.state == DisclosureState.STOPPED:
-        return disclosure.stopped_reason or "the disclosure was stopped"
-    result = check_disclosure(patient=disclosure.patient, contact=disclosure.contact, category=disclosure.category,
-                              address=message.to_address, authorization=disclosure.authorization,
-                              # The invitation's own .ics is the message, not a document attached to it.
-                              attachment=message.attachments.filter(alternative=False)
-                              .exclude(content_type=ICS_TYPE).exists())
-    if result.ok:
-        return ""
-    _stop(disclosure, result.reason)
-    record_event(actor="messaging worker", action="school_disclosure_stopped", obj=disclosure,
-                 detail={"reason": result.reason[:300], "message_id": message.pk})
+    with transaction.atomic():
+        # Under the authorization's lock, as revoking and ending take it: a change that
+        # committed first is seen here; one that comes later waits and leaves this email,
+        # which passed, to go (it is then recorded as sent).
+        DisclosureAuthorization.objects.select_for_update().filter(pk=authorization_id).exists()
+        disclosure = (Disclosure.objects.select_related("patient__practice", "contact", "authorization")
+                      .get(pk=message.about_id))
+        if disclosure.state == DisclosureState.STOPPED:
+            return disclosure.stopped_reason or "the disclosure was stopped"
+        result = check_disclosure(patient=disclosure.patient, contact=disclosure.contact,
+                                  category=disclosure.category, address=message.to_address,
+                                  authorization=disclosure.authorization,
+                                  # The invitation's own .ics is the message, not a document attached to it.
+                                  attachment=message.attachments.filter(alternative=False)
+                                  .exclude(content_type=ICS_TYPE).exists())
+        if result.ok:
+            return ""
+        _stop(disclosure, result.reason)
+        record_event(actor="messaging worker", action="school_disclosure_stopped", obj=disclosure,
+                     detail={"reason": result.reason[:300], "message_id": message.pk})
     return result.reason
 
 
