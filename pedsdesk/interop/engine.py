@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from pedsdesk.audit.actions import record_event
@@ -218,23 +219,43 @@ class Importer:
                                                  f"({label.split(' ', 1)[-1]} {external_id}); delete one of them.")
                 seen.setdefault(key(values), number)
         return groups
-        label = self.bound.where("external_id")
-        for external_id, members in groups.items():
-            first_row, first = members[0]
-            seen = {(key or fingerprint)(first): first_row}
-            for number, values in members[1:]:
-                print_ = (key or fingerprint)(values)
-                if print_ in seen:
-                    report.reject(number, label, f"Row {number} repeats row {seen[print_]} "
-                                                 f"({label.split(' ', 1)[-1]} {external_id}); delete one of them.")
-                elif key is None:
-                    differing = [self.bound.where(k) for k in values if values[k] != first.get(k)]
-                    report.reject(number, label,
-                                  f"Rows {first_row} and {number} both have {label.split(' ', 1)[-1]} "
-                                  f"{external_id} but different {', '.join(differing)}; keep the right one.")
-                else:
-                    seen[print_] = number
-        return groups
+
+    def _unchanged(self, entry: Known | None, print_: str, report: Report) -> bool:
+        """Whether the record is as this source's last import left it (counted as unchanged)."""
+        if entry is not None and entry.fingerprint == print_:
+            report.counts["unchanged"] += 1
+            return True
+        return False
+
+    def _changed(self, report: Report, rows: Iterable[tuple[int, dict]], known: dict[str, Known]
+                 ) -> Iterator[tuple[str, int, dict, str, Known | None]]:
+        """The rows whose record is new or differs from what this source's last import left, each
+        with its external id's entry (None when new)."""
+        for external_id, row, values, print_ in self._unique(report, rows):
+            entry = known.get(external_id)
+            if not self._unchanged(entry, print_, report):
+                yield external_id, row, values, print_, entry
+
+    @staticmethod
+    def _existing(entry: Known | None, queryset: QuerySet) -> Any:
+        """The record a known external id points at, within ``queryset`` (the practice's), or
+        None for a new one (or one deleted in pedsdesk since)."""
+        return queryset.filter(pk=entry.object_id).first() if entry else None
+
+    def _saved(self, record_type: str, external_id: str, obj: Any, created: bool, print_: str,
+               known: dict[str, Known], report: Report) -> None:
+        """A record written: audited, its external id remembered, counted."""
+        self._audit("create" if created else "update", obj)
+        self._remember(record_type, external_id, obj.pk, print_, known)
+        report.counts["created" if created else "updated"] += 1
+
+    def _patient_and(self, kind: str, names: dict, values: dict, row: int, report: Report,
+                     patients: dict[str, Known]) -> tuple[int, Any] | None:
+        """The row's patient (pedsdesk id) and its therapist or payer (``kind``), or None when
+        either is unknown: both are looked up, so the dry run reports both."""
+        patient_id = self._patient(values, row, report, patients)
+        other = self._resolve(kind, values[kind], names, row, report)
+        return None if patient_id is None or other is None else (patient_id, other)
 
     # Names the EMR uses for therapists and payers
 
@@ -331,12 +352,8 @@ class Importer:
     def _import_patients(self, rows: Iterable[tuple[int, dict]], report: Report) -> None:
         known = self._known("patients")
         guardians = self._known("guardians")
-        for external_id, row, values, print_ in self._unique(report, rows):
-            entry = known.get(external_id)
-            if entry and entry.fingerprint == print_:
-                report.counts["unchanged"] += 1
-                continue
-            patient = Patient.objects.filter(pk=entry.object_id, practice=self.practice).first() if entry else None
+        for external_id, row, values, print_, entry in self._changed(report, rows, known):
+            patient = self._existing(entry, Patient.objects.filter(practice=self.practice))
             created = patient is None
             patient = patient or Patient(practice=self.practice)
             patient.first_name, patient.last_name = values["first_name"], values["last_name"]
@@ -360,8 +377,7 @@ class Importer:
             row, values = members[0]
             print_ = fingerprint([v for _, v in members])
             entry = known.get(external_id)
-            if entry and entry.fingerprint == print_:
-                report.counts["unchanged"] += 1
+            if self._unchanged(entry, print_, report):
                 continue
             children = [self._patient(v, n, report, patients) for n, v in members]
             if None in children:
@@ -373,7 +389,7 @@ class Importer:
     def _save_guardian(self, patient: Patient, external_id: str, row: int, values: dict, report: Report,
                        known: dict[str, Known], print_: str = "", also: list[int] = ()) -> bool:
         entry = known.get(external_id)
-        guardian = Guardian.objects.filter(pk=entry.object_id, practice=self.practice).first() if entry else None
+        guardian = self._existing(entry, Guardian.objects.filter(practice=self.practice))
         created = guardian is None
         guardian = guardian or Guardian(practice=self.practice)
         guardian.first_name = values["guardian_first_name"]
@@ -399,17 +415,12 @@ class Importer:
 
     def _import_coverages(self, rows: Iterable[tuple[int, dict]], report: Report) -> None:
         known, patients, payers = self._known("coverages"), self._known("patients"), self._payers()
-        for external_id, row, values, print_ in self._unique(report, rows):
-            entry = known.get(external_id)
-            if entry and entry.fingerprint == print_:
-                report.counts["unchanged"] += 1
+        for external_id, row, values, print_, entry in self._changed(report, rows, known):
+            found = self._patient_and("payer", payers, values, row, report, patients)
+            if found is None:
                 continue
-            patient_id = self._patient(values, row, report, patients)
-            payer = self._resolve("payer", values["payer"], payers, row, report)
-            if patient_id is None or payer is None:
-                continue
-            coverage = Coverage.objects.filter(pk=entry.object_id, patient__practice=self.practice).first() \
-                if entry else None
+            patient_id, payer = found
+            coverage = self._existing(entry, Coverage.objects.filter(patient__practice=self.practice))
             created = coverage is None
             coverage = coverage or Coverage(patient_id=patient_id)
             coverage.payer, coverage.member_id = payer, values["member_id"]
@@ -419,9 +430,7 @@ class Importer:
             if not self._validated(coverage, row, report, {}):
                 continue
             coverage.save()
-            self._audit("create" if created else "update", coverage)
-            self._remember("coverages", external_id, coverage.pk, print_, known)
-            report.counts["created" if created else "updated"] += 1
+            self._saved("coverages", external_id, coverage, created, print_, known, report)
 
     # Authorizations and their service lines
 
@@ -451,13 +460,12 @@ class Importer:
                 continue
             print_ = fingerprint([v for _, v in members])
             entry = known.get(external_id)
-            if entry and entry.fingerprint == print_:
-                report.counts["unchanged"] += 1
+            if self._unchanged(entry, print_, report):
                 continue
-            patient_id = self._patient(head, row, report, patients)
-            payer = self._resolve("payer", head["payer"], payers, row, report)
-            if patient_id is None or payer is None:
+            found = self._patient_and("payer", payers, head, row, report, patients)
+            if found is None:
                 continue
+            patient_id, payer = found
             if head["end_date"] < head["start_date"]:
                 report.reject(row, self.bound.where("end_date"),
                               f"The end date {head['end_date']:%m/%d/%Y} is before the start date "
@@ -466,8 +474,8 @@ class Importer:
             coverage = self._coverage_for(patient_id, payer, head, row, report)
             if coverage is None:
                 continue
-            authorization = Authorization.objects.filter(
-                pk=entry.object_id, coverage__patient__practice=self.practice).first() if entry else None
+            authorization = self._existing(entry, Authorization.objects.filter(
+                coverage__patient__practice=self.practice))
             created = authorization is None
             authorization = authorization or Authorization()
             authorization.coverage = coverage
@@ -480,9 +488,7 @@ class Importer:
             authorization.save()
             if not self._lines(authorization, members, report):
                 continue
-            self._audit("create" if created else "update", authorization)
-            self._remember("authorizations", external_id, authorization.pk, print_, known)
-            report.counts["created" if created else "updated"] += 1
+            self._saved("authorizations", external_id, authorization, created, print_, known, report)
 
     def _coverage_for(self, patient_id: int, payer: Payer, values: dict, row: int, report: Report) -> Coverage | None:
         coverages = Coverage.objects.filter(patient_id=patient_id, payer=payer)
@@ -520,17 +526,12 @@ class Importer:
 
     def _import_plans_of_care(self, rows: Iterable[tuple[int, dict]], report: Report) -> None:
         known, patients, therapists = self._known("plans_of_care"), self._known("patients"), self._therapists()
-        for external_id, row, values, print_ in self._unique(report, rows):
-            entry = known.get(external_id)
-            if entry and entry.fingerprint == print_:
-                report.counts["unchanged"] += 1
+        for external_id, row, values, print_, entry in self._changed(report, rows, known):
+            found = self._patient_and("therapist", therapists, values, row, report, patients)
+            if found is None:
                 continue
-            patient_id = self._patient(values, row, report, patients)
-            therapist = self._resolve("therapist", values["therapist"], therapists, row, report)
-            if patient_id is None or therapist is None:
-                continue
-            plan = PlanOfCare.objects.filter(pk=entry.object_id, patient__practice=self.practice).first() \
-                if entry else None
+            patient_id, therapist = found
+            plan = self._existing(entry, PlanOfCare.objects.filter(patient__practice=self.practice))
             created = plan is None
             plan = plan or PlanOfCare(patient_id=patient_id)
             for name in ("frequency_per_week", "minutes", "start_date", "end_date"):
@@ -549,21 +550,15 @@ class Importer:
                 if not self._validated(service, row, report, {"cpt_code": "cpt_codes"}, exclude=["plan_of_care"]):
                     break
                 service.save()
-            self._audit("create" if created else "update", plan)
-            self._remember("plans_of_care", external_id, plan.pk, print_, known)
-            report.counts["created" if created else "updated"] += 1
+            self._saved("plans_of_care", external_id, plan, created, print_, known, report)
 
     # Staff
 
     def _import_staff(self, rows: Iterable[tuple[int, dict]], report: Report) -> None:
         """Staff come in without a login: the office manager turns each one on from the staff page."""
         known = self._known("staff")
-        for external_id, row, values, print_ in self._unique(report, rows):
-            entry = known.get(external_id)
-            if entry and entry.fingerprint == print_:
-                report.counts["unchanged"] += 1
-                continue
-            member = StaffMember.objects.filter(pk=entry.object_id, practice=self.practice).first() if entry else None
+        for external_id, row, values, print_, entry in self._changed(report, rows, known):
+            member = self._existing(entry, StaffMember.objects.filter(practice=self.practice))
             created = member is None
             if member is None:
                 member = StaffMember(username=f"{self.source}-{fingerprint({'id': external_id})[:12]}",
@@ -592,9 +587,7 @@ class Importer:
                 profile.save()
             else:
                 member.save()
-            self._audit("create" if created else "update", member)
-            self._remember("staff", external_id, member.pk, print_, known)
-            report.counts["created" if created else "updated"] += 1
+            self._saved("staff", external_id, member, created, print_, known, report)
 
     # Appointments
 
@@ -636,23 +629,19 @@ class Importer:
     def _import_appointments(self, rows: Iterable[tuple[int, dict]], report: Report) -> None:
         known, patients, therapists = self._known("appointments"), self._known("patients"), self._therapists()
         pending: list[tuple[Appointment, str, str]] = []
-        for external_id, row, values, print_ in self._unique(report, rows):
-            entry = known.get(external_id)
-            if entry and entry.fingerprint == print_:
-                report.counts["unchanged"] += 1
-                continue
-            appointment = Appointment.objects.filter(pk=entry.object_id, practice=self.practice).select_related(
-                "patient", "therapist").first() if entry else None
+        for external_id, row, values, print_, entry in self._changed(report, rows, known):
+            appointment = self._existing(entry, Appointment.objects.filter(practice=self.practice).select_related(
+                "patient", "therapist"))
             if values.get("export_flag") == "3":
                 self._withdraw(appointment, row, values, report)
                 if appointment is not None:
                     self._remember("appointments", external_id, appointment.pk, print_, known)
                 continue
-            patient_id = self._patient(values, row, report, patients)
-            therapist = self._resolve("therapist", values["therapist"], therapists, row, report)
+            found = self._patient_and("therapist", therapists, values, row, report, patients)
             when = self._when(values, row, report)
-            if patient_id is None or therapist is None or when is None:
+            if found is None or when is None:
                 continue
+            patient_id, therapist = found
             status = values.get("status") or AppointmentStatus.BOOKED
             if appointment is None:
                 values["plan_of_care"] = self._plan(patient_id, therapist, when[0])

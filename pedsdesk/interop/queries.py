@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from django.core.management.base import CommandError
+
 from pedsdesk.interop.mapping import Mapping, load_mapping, mapping_from_dict, presets
 from pedsdesk.interop.models import ImportRun, SavedMapping
 from pedsdesk.practices.models import Practice
@@ -25,13 +27,14 @@ def import_history(practice: Practice, limit: int = 50) -> list[ImportRun]:
 
 
 def command_practice(practice_id: int | None) -> Practice:
-    """The practice a command means: the one named, or the only one there is."""
+    """The practice a command (``pedsdesk import``, ``pedsdesk export``) means: the one named,
+    or the only one there is; else a CommandError that says what to pass."""
     if practice_id:
         practice = Practice.objects.filter(pk=practice_id).first()
         if practice is None:
-            raise LookupError(f"No practice {practice_id}.")
+            raise CommandError(f"No practice {practice_id}.")
         return practice
     practices = list(Practice.objects.order_by("pk")[:2])
     if len(practices) != 1:
-        raise LookupError("Say which practice with --practice ID." if practices else "There is no practice yet.")
+        raise CommandError("Say which practice with --practice ID." if practices else "There is no practice yet.")
     return practices[0]

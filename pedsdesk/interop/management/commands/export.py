@@ -15,7 +15,6 @@ from pedsdesk.interop.exports import export_file, reports, visits_ics
 from pedsdesk.interop.fhir.export import patient_bundle
 from pedsdesk.interop.queries import command_practice
 from pedsdesk.people.models import Patient
-from pedsdesk.practices.models import Practice
 
 ACTOR = "pedsdesk export (command line)"
 
@@ -42,23 +41,17 @@ class Command(BaseCommand):
                 raise CommandError(f"No patient {options['patient']}.")
             data = json.dumps(patient_bundle(patient=patient, actor=ACTOR), indent=2, ensure_ascii=False).encode()
         elif what == "visits":
-            practice = self._practice(options["practice"])
+            practice = command_practice(options["practice"])
             today = practice.local_now().date()
             data = visits_ics(practice=practice, start=options["start"] or today,
                               end=options["end"] or today + dt.timedelta(days=30), actor=ACTOR)
         else:
             if options["format"] == "xlsx" and not options["output"]:
                 raise CommandError("An XLSX file is binary: write it with --output FILE.")
-            data = export_file(practice=self._practice(options["practice"]), name=what,
+            data = export_file(practice=command_practice(options["practice"]), name=what,
                                file_format=options["format"], actor=ACTOR, since=options["since"])
         if options["output"]:
             with open(options["output"], "wb") as handle:
                 handle.write(data)
         else:
             self.stdout.write(data.decode("utf-8-sig"), ending="")
-
-    def _practice(self, practice_id: int | None) -> Practice:
-        try:
-            return command_practice(practice_id)
-        except LookupError as exc:
-            raise CommandError(str(exc)) from None

@@ -68,7 +68,7 @@ class Command(BaseCommand):
                                  'payer:"BCBS TX"=3 or payer:"BCBS TX"=create.')
 
     def handle(self, *args, **options):
-        practice = self._practice(options["practice"])
+        practice = command_practice(options["practice"])
         actor: StaffMember | str = "pedsdesk import (command line)"
         if options["username"]:
             actor = StaffMember.objects.filter(practice=practice, username=options["username"]).first()
@@ -128,12 +128,6 @@ class Command(BaseCommand):
         record_event(actor=actor, action="update", obj=entry, practice_id=practice.pk,
                      detail={"path": folder, "mapping": preset, "active": on})
         self.stdout.write(f"{folder}: {'imported every day with ' + preset if on else 'no longer imported'}.")
-
-    def _practice(self, practice_id: int | None) -> Practice:
-        try:
-            return command_practice(practice_id)
-        except LookupError as exc:
-            raise CommandError(str(exc)) from None
 
     def _print(self, report) -> None:
         verb = "Applied" if report.applied else ("Dry run" if report.dry_run else "Nothing applied")
