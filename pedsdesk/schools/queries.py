@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from pedsdesk.people.models import Patient, PlanOfCare
 from pedsdesk.reports import report
@@ -75,6 +75,17 @@ def prefill(patient: Patient, period_from: dt.date, period_to: dt.date) -> dict:
 def outstanding_requests(practice) -> QuerySet:
     return (DocumentRequest.objects.filter(practice=practice, state__in=OUTSTANDING_REQUEST_STATES)
             .select_related("patient", "assignee", "contact__school").order_by("due_on", "pk"))
+
+
+def authorizations_ending(practice, today: dt.date, days: int) -> QuerySet:
+    """Signed authorizations that end by date within ``days`` with no later one for the
+    same child signed or sent for signature: the ones to renew."""
+    later = DisclosureAuthorization.objects.filter(patient=OuterRef("patient"), created_at__gt=OuterRef("created_at"),
+                                                   state__in=[ConsentState.DRAFT, ConsentState.SIGNED])
+    return (DisclosureAuthorization.objects.filter(
+        practice=practice, state=ConsentState.SIGNED, expires_on__gte=today,
+        expires_on__lte=today + dt.timedelta(days=days), expiry_event_at__isnull=True)
+        .filter(~Exists(later)).select_related("patient").order_by("expires_on", "pk"))
 
 
 def consents_of(patient: Patient) -> dict:

@@ -16,8 +16,6 @@ from django.db.models import Exists, OuterRef
 from pedsdesk.practices.models import Practice, Role
 from pedsdesk.schools.models import (
     OUTSTANDING_REQUEST_STATES,
-    ConsentState,
-    DisclosureAuthorization,
     DocumentRequest,
     Meeting,
     MeetingState,
@@ -26,6 +24,7 @@ from pedsdesk.schools.models import (
     Summary,
     SummaryState,
 )
+from pedsdesk.schools.queries import authorizations_ending
 from pedsdesk.workqueue.actions import TaskSpec
 from pedsdesk.workqueue.models import Priority
 from pedsdesk.workqueue.rules import task_rule
@@ -84,13 +83,7 @@ def school_authorization_renewal(practice: Practice, now: dt.datetime) -> Iterat
     """Front desk: a signed authorization ends within 30 days and no later one for the
     same child has been signed or sent for signature."""
     today = _today(practice, now)
-    later = DisclosureAuthorization.objects.filter(patient=OuterRef("patient"), created_at__gt=OuterRef("created_at"),
-                                                   state__in=[ConsentState.DRAFT, ConsentState.SIGNED])
-    ending = (DisclosureAuthorization.objects.filter(
-        practice=practice, state=ConsentState.SIGNED, expires_on__gte=today,
-        expires_on__lte=today + dt.timedelta(days=RENEWAL_LEAD_DAYS), expiry_event_at__isnull=True)
-        .filter(~Exists(later)).select_related("patient").order_by("expires_on", "pk"))
-    for authorization in ending:
+    for authorization in authorizations_ending(practice, today, RENEWAL_LEAD_DAYS):
         yield TaskSpec(
             dedupe_key=f"school_authorization_renewal:{authorization.pk}",
             title=(f"Renew {_child(authorization.patient)}'s school authorization "
