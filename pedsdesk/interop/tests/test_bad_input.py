@@ -16,9 +16,11 @@ PATIENTS_HEADER = "Patient ID,First Name,Last Name,Date of Birth,Guardian First 
 
 
 def rejected(practice, actor, preset, tmp_path, text, name="file.csv", **kwargs):
-    """Import ``text``, check nothing changed, and return the rejections as (row, column, message)."""
+    """Import ``text`` (None: the file ``name`` already made), check nothing changed, and return
+    the rejections as (row, column, message)."""
     path = tmp_path / name
-    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    if text is not None:
+        path.write_bytes(text.encode() if isinstance(text, str) else text)
     before = snapshot()
     run, report = run_import(practice=practice, mapping=presets()[preset], path=str(path), actor=actor,
                              dry_run=False, **kwargs)
@@ -158,3 +160,51 @@ def test_staff_import_without_logins_and_a_bad_npi_rejected(practice, office_man
     dana = StaffMember.objects.get(last_name="Whitfield")
     assert not dana.is_active and not dana.has_usable_password() and dana.therapist_profile.discipline == "OT"
     assert StaffMember.objects.get(last_name="Mendez").role == "front_desk"
+
+
+def test_a_200_mb_file_a_zip_bomb_and_an_entity_bomb_change_nothing(practice, office_manager, tmp_path):
+    from pedsdesk.interop.tests.test_reading import _xlsx_with
+
+    with open(tmp_path / "everything.csv", "wb") as handle:
+        handle.truncate(200 * 1024 * 1024)  # sparse: nothing is written
+    assert rejected(practice, office_manager, "generic-patients", tmp_path, None, name="everything.csv") == [
+        (0, "file", "everything.csv is 200 MB; imports take files up to 100 MB. Export a shorter date range, or one "
+                    "table at a time.")]
+    padding = b"<!-- " + b"0" * (12 * 1024 * 1024) + b" -->"
+    _xlsx_with(tmp_path, "bomb.xlsx", lambda name, data: data + padding if name.endswith("sheet1.xml") else data)
+    [(row, column, message)] = rejected(practice, office_manager, "generic-patients", tmp_path, None,
+                                        name="bomb.xlsx")
+    assert (row, column) == (0, "file") and message.startswith("bomb.xlsx is refused: xl/worksheets/sheet1.xml "
+                                                               "would expand ")
+    assert message.endswith(" times (a zip bomb). Export the report again from the EMR.")
+    entities = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
+                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+                b'<row r="1"><c r="A1" t="inlineStr"><is><t>&lol2;</t></is></c></row></sheetData></worksheet>')
+    _xlsx_with(tmp_path, "lol.xlsx", lambda name, data: entities if name.endswith("sheet1.xml") else data)
+    [(row, column, message)] = rejected(practice, office_manager, "generic-patients", tmp_path, None, name="lol.xlsx")
+    assert (row, column) == (0, "file") and "xl/worksheets/sheet1.xml declares XML entities (an entity bomb)" in message
+
+
+def test_a_200_mb_fhir_bundle_changes_nothing(practice, office_manager, tmp_path):
+    from pedsdesk.interop.fhir.importing import import_bundle_file
+
+    path = tmp_path / "bundle.json"
+    with open(path, "wb") as handle:
+        handle.truncate(200 * 1024 * 1024)
+    before = snapshot()
+    run, report = import_bundle_file(practice=practice, path=str(path), actor=office_manager, dry_run=False)
+    assert snapshot() == before and run.status == ImportRun.Status.REJECTED
+    assert [(p.row, p.column, p.message) for p in report.problems] == [
+        (0, "file", "The bundle is 200 MB; send at most 50 MB at a time.")]
+
+
+def test_the_imports_page_refuses_a_200_mb_upload_before_storing_it(practice):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from pedsdesk.interop.forms import UploadForm
+
+    upload = SimpleUploadedFile("everything.csv", b"Patient ID\n1\n")
+    upload.size = 200 * 1024 * 1024  # what Django reports for a 200 MB upload, without making one
+    form = UploadForm(practice, {"mapping": "generic-patients"}, {"file": upload})
+    assert not form.is_valid() and form.errors["file"] == [
+        "The file is 200 MB; imports take up to 100 MB. Export a shorter date range."]

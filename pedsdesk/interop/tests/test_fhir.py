@@ -214,6 +214,19 @@ def test_the_command_imports_a_bundle_file_and_exports_one(practice, staff, offi
     assert "rejected file: The file is not FHIR JSON" in capsys.readouterr().out
 
 
+def test_the_command_answers_a_bundles_unknown_payer_with_map(practice, staff, office_manager, tmp_path, capsys):
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(emr_bundle(next_weekday(1))))
+    before = snapshot()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("import", "fhir", str(path))
+    assert exit_.value.code == 2 and snapshot() == before
+    assert "is not one of this practice's payers: map it to an existing one or create it." in capsys.readouterr().out
+    call_command("import", "fhir", str(path), "--map", 'payer:"Lone Star Medicaid"=create')
+    assert "Applied: FHIR R4 Bundle" in capsys.readouterr().out
+    assert Coverage.objects.get(patient__first_name="Lucas").payer.name == "Lone Star Medicaid"
+
+
 def _state(practice):
     """The practice's records in words, to compare two practices."""
     name = {p.pk: f"{p.first_name} {p.last_name} {p.date_of_birth}" for p in Patient.objects.filter(practice=practice)}

@@ -88,7 +88,7 @@ class Command(BaseCommand):
             from pedsdesk.interop.fhir.importing import import_bundle_file
 
             run, report = import_bundle_file(practice=practice, path=options["file"], actor=actor,
-                                             dry_run=options["dry_run"])
+                                             dry_run=options["dry_run"], resolutions=resolutions)
         else:
             try:
                 mapping = find_mapping(practice, options["preset"])
