@@ -12,7 +12,7 @@ class SchoolsConfig(AppConfig):
         from pedsdesk.messaging.delivery import PRE_SEND_CHECKS
         from pedsdesk.people.chart import chart_section
         from pedsdesk.portal.sections import portal_section
-        from pedsdesk.schools import demo, messages, rules, sections  # noqa: F401
+        from pedsdesk.schools import demo, interop, messages, rules, sections  # noqa: F401
         from pedsdesk.schools.actions import pre_send_check
         from pedsdesk.schools.family import consent_section
         from pedsdesk.schools.queries import chart_summary
