@@ -194,10 +194,15 @@ def patient_resources(patient: Patient, today: dt.date | None = None) -> list[di
 def patient_bundle(*, patient: Patient, actor: StaffMember | str) -> dict:
     """The child's Bundle (type collection), each resource checked, the export audited."""
     resources = patient_resources(patient)
+    seen: set[str] = set()
     for resource in resources:
+        name = f"{resource['resourceType']}/{resource.get('id')}"
         problems = check(resource)
         if problems:
-            raise ExportInvalid(f"{resource['resourceType']}/{resource.get('id')}: {'; '.join(problems)}")
+            raise ExportInvalid(f"{name}: {'; '.join(problems)}")
+        if name in seen:  # two contributors (or one and the export) chose the same id
+            raise ExportInvalid(f"{name}: two resources have this type and id.")
+        seen.add(name)
     record_event(actor=actor, action="export", obj=patient, practice_id=patient.practice_id,
                  detail={"format": "fhir", "resources": len(resources)})
     return {"resourceType": "Bundle", "meta": META, "type": "collection", "timestamp": _instant(timezone.now()),

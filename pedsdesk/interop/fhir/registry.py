@@ -9,7 +9,10 @@ disclosure authorizations as Consent), so the export never imports those apps.
 
 Register from your AppConfig.ready. Each resource is checked against FHIR R4 (both
 layers, see validation.py) before it leaves; stamp ``meta`` with
-``pedsdesk.interop.fhir.export.META``. A Consent for a disclosure authorization carries
+``pedsdesk.interop.fhir.export.META``. Point at the child with
+``{"reference": f"Patient/{patient.pk}"}`` (the export's Patient id), and give ids your
+own prefix (``hep-12``): the export's own CarePlans are ``plan-<pk>``, and a bundle with two
+resources of one type and id is refused. A Consent for a disclosure authorization carries
 policyRule ``hipaa-auth``, the period, the recipient as an actor, and status ``inactive``
 once revoked.
 """

@@ -13,7 +13,7 @@ from conftest import make_payer, make_practice, make_staff, next_weekday
 from pedsdesk.audit.models import AuditEvent
 from pedsdesk.authorizations.models import Authorization, Coverage
 from pedsdesk.interop.fhir import registry
-from pedsdesk.interop.fhir.export import META, patient_bundle
+from pedsdesk.interop.fhir.export import META, ExportInvalid, care_plan, patient_bundle
 from pedsdesk.interop.fhir.importing import import_bundle
 from pedsdesk.interop.fhir.validation import check
 from pedsdesk.interop.tests.conftest import snapshot
@@ -67,6 +67,11 @@ def test_other_apps_add_resources_through_the_registry_and_they_are_checked(pati
         assert bundle["entry"][-1]["resource"]["policyRule"]["coding"][0]["code"] == "hipaa-auth"
         registry._CONTRIBUTORS["test.consents"] = lambda *, patient: [{"resourceType": "Consent", "status": "x"}]
         with pytest.raises(Exception, match=r"Consent/None: .*Consent.scope: Field required"):
+            patient_bundle(patient=patient, actor=office_manager)
+        plan = patient.plans_of_care.get()
+        registry._CONTRIBUTORS["test.consents"] = lambda *, patient: [
+            {**care_plan(plan, patient.practice.local_now().date()), "title": "Home program"}]
+        with pytest.raises(ExportInvalid, match=rf"CarePlan/plan-{plan.pk}: two resources have this type and id"):
             patient_bundle(patient=patient, actor=office_manager)
     finally:
         registry._CONTRIBUTORS.pop("test.consents")

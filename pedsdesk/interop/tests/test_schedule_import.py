@@ -101,7 +101,10 @@ def test_export_flag_3_withdraws_a_visit_as_staff_would(practice, caseload, offi
     assert report.counts["withdrawn"] == 1
     visit.refresh_from_db()
     assert visit.status == "cancelled" and visit.cancelled_by == "clinic" and visit.cancel_reason == "Removed in WebPT"
-    assert Opening.objects.filter(freed_by=visit).exists()
+    # As if the front desk had pressed Cancel: the time is offered to Ben, who has a visit to make up.
+    opening = Opening.objects.get(freed_by=visit, source="cancellation")
+    assert Offer.objects.get(opening=opening).patient == caseload["ben"]
+    assert Message.objects.filter(kind="opening_offer", guardian__children__patient=caseload["ben"]).exists()
 
 
 def test_the_command_exits_2_with_rejections_and_0_when_clean(practice, caseload, tmp_path, capsys):
