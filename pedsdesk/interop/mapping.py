@@ -7,6 +7,7 @@ Pure Python: a mapping turns one row of cells into typed values, or into
 problems that name the row, the column and what to fix.
 """
 
+import codecs
 import datetime as dt
 import re
 import tomllib
@@ -206,6 +207,12 @@ def mapping_from_dict(data: dict, preset: str = "") -> Mapping:
         for fmt in data.get(spec, []):
             if "%" not in fmt:
                 raise MappingError(f'{spec}: "{fmt}" is not a date format; write it like %m/%d/%Y.')
+    if data.get("encoding"):
+        try:
+            codecs.lookup(str(data["encoding"]))
+        except LookupError:
+            raise MappingError(f'encoding: "{data["encoding"]}" is not an encoding pedsdesk knows; leave it empty '
+                               "(UTF-8, else Windows-1252) or write one like cp1252.") from None
     has_start = {"start"} & set(columns) or {"date", "start_time"} <= set(columns)
     if record_type == "appointments" and not has_start:
         raise MappingError("An appointments mapping needs start, or date and start_time.")

@@ -186,3 +186,6 @@ def test_a_broken_mapping_names_the_key_to_fix():
         mapping_from_dict({**base, "translate": {"status": {"Gone": "gone"}}})
     with pytest.raises(MappingError, match=r'record_type "visits" is not one of'):
         mapping_from_dict({**base, "record_type": "visits"})
+    with pytest.raises(MappingError, match=r'encoding: "klingon" is not an encoding pedsdesk knows; leave it empty'):
+        mapping_from_dict({**base, "encoding": "klingon"})
+    assert mapping_from_dict({**base, "encoding": "cp1252"}).encoding == "cp1252"
