@@ -53,9 +53,24 @@ def consent_section(page: PortalPage) -> dict | None:
     return {"waiting": waiting, "signed": len(authorizations) + len(ferpa) - waiting}
 
 
+def _ended(authorization: DisclosureAuthorization, practice) -> str:
+    """Why a signed form no longer holds, in the guardian's language ('' while it does)."""
+    if authorization.state != ConsentState.SIGNED:
+        return ""
+    day_format = pgettext("date with year, Django date format", "F j, Y")
+    if authorization.expiry_event_on:
+        return _("This form ended on %(date)s (%(event)s). Nothing more is shared under it.") % {
+            "date": date_format(authorization.expiry_event_on, day_format), "event": authorization.expiry_event}
+    if authorization.expires_on and authorization.expires_on < practice.local_now().date():
+        return _("This form ended on %(date)s. Nothing more is shared under it.") % {
+            "date": date_format(authorization.expires_on, day_format)}
+    return ""
+
+
 def _authorization_view(authorization: DisclosureAuthorization, practice) -> dict:
     template = TEMPLATES[authorization.template]
     return {
+        "ended": _ended(authorization, practice),
         "object": authorization, "kind": "authorization", "title": template.title,
         "categories": [InfoCategory(c).label for c in authorization.categories],
         "recipients": authorization.recipient_label,

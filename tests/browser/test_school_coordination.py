@@ -102,3 +102,39 @@ def test_consents_in_spanish_then_a_signed_summary_reaches_the_school(page, sett
     expect(row).to_contain_text("Clinical summary")
     expect(row).to_contain_text("opened")
     assert_accessible(page)
+
+
+def test_the_front_desk_sees_schools_on_today_and_records_an_authorizations_end(page, settings, patient,
+                                                                                front_desk, therapist):
+    from pedsdesk.schools.models import DocumentRequest, StudentPlan
+
+    settings.PEDSDESK_MESSAGING_KICK = False
+    today = patient.practice.local_now().date()
+    draft = actions.create_authorization(
+        actor=front_desk, patient=patient, categories=["progress_summaries"], purpose="IEP planning",
+        recipient_school=patient.school, expiry_event="When Ava leaves Maple Elementary")
+    authorization = actions.sign_authorization(authorization=draft, guardian=patient.guardians.get(),
+                                               typed_name="Rosa Lopez", agreed=True)
+    DocumentRequest.objects.create(practice=patient.practice, patient=patient, requester="school",
+                                   kind="progress_summary", due_on=today - dt.timedelta(days=2), assignee=therapist)
+    StudentPlan.objects.create(patient=patient, plan_type="iep", annual_review_on=today + dt.timedelta(days=9))
+
+    _sign_in(page, front_desk)
+    schools = page.get_by_role("region", name="Schools")
+    expect(schools.get_by_text("Overdue")).to_be_visible()
+    expect(schools.get_by_role("link", name="IEP annual review")).to_be_visible()
+    assert_accessible(page)
+
+    page.goto(authorization.get_absolute_url())
+    page.get_by_text("Record that it ended: When Ava leaves Maple Elementary").click()
+    page.get_by_label("The event happened on").fill((today + dt.timedelta(days=1)).isoformat())
+    page.get_by_role("button", name="Record the end").click()
+    expect(page.get_by_role("status")).to_contain_text("is in the future")
+    page.get_by_text("Record that it ended: When Ava leaves Maple Elementary").click()
+    page.get_by_label("The event happened on").fill(today.isoformat())
+    page.get_by_role("button", name="Record the end").click()
+    expect(page.get_by_text("Nothing more goes out under it")).to_be_visible()
+    expect(page.get_by_text("recorded by Fran Tester")).to_be_visible()
+    assert_accessible(page)
+    authorization.refresh_from_db()
+    assert authorization.expiry_event_on == today

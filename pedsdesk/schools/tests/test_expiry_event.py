@@ -137,3 +137,18 @@ def test_the_api_records_the_end_once_and_refuses_bad_input(event_authorization,
     again = client.post(url, {"happened_on": today}, content_type="application/json")
     assert again.status_code == 422 and "was recorded already" in again.json()["message"]
     assert AuditEvent.objects.filter(action="school_authorization_expired").count() == 1
+
+
+def test_the_family_page_says_in_spanish_that_the_form_ended(event_authorization, patient, front_desk):
+    from pedsdesk.portal.actions import create_family_link
+
+    rosa = patient.guardians.get()
+    rosa.language = "es"
+    rosa.save()
+    _, url = create_family_link(actor=front_desk, guardian=rosa, patient=patient)
+    page = "/" + url.split("/", 3)[3] + "school-consents/"
+    assert "Revocar este formulario" in Client().get(page).content.decode()
+    actions.record_expiry_event(actor=front_desk, authorization=event_authorization, happened_on=practice_today())
+    shown = Client().get(page).content.decode()
+    assert "Este formulario terminó el" in shown and EVENT in shown and "Ya no se comparte nada más" in shown
+    assert "Revocar este formulario" not in shown
