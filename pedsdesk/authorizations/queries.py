@@ -119,13 +119,30 @@ class _Schedule:
             self.series[series.plan_of_care.patient_id].append(series)
             plan_ids.add(series.plan_of_care_id)
         self.services: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        self._services_read: set[int | None] = set()
+        self.read_services(plan_ids)
+        self.closed = set(Closure.objects.filter(practice=practice).values_list("date", flat=True))
+
+    def read_services(self, plan_ids: set[int | None]) -> None:
         for plan_id, code, units in PlanOfCareService.objects.filter(plan_of_care_id__in=plan_ids).order_by(
             "pk"
         ).values_list("plan_of_care_id", "cpt_code", "units"):
             self.services[plan_id].append((code, units))
-        self.closed = set(Closure.objects.filter(practice=practice).values_list("date", flat=True))
+        self._services_read |= plan_ids
 
-    def visits(self, patient_id: int, discipline: str, rounding: str) -> list[Visit]:
+    def add(self, appointment: Appointment, discipline: str) -> None:
+        """A visit booked since the schedule was read (its plan's codes read if new)."""
+        if appointment.plan_of_care_id is not None and appointment.plan_of_care_id not in self._services_read:
+            self.read_services({appointment.plan_of_care_id})
+        self.appointments[appointment.patient_id].append(_Booked(
+            appointment.pk, appointment.plan_of_care_id, discipline, appointment.kind,
+            appointment.status == AppointmentStatus.COMPLETED, appointment.start_at,
+            int((appointment.end_at - appointment.start_at).total_seconds() // 60)))
+
+    def visits(self, patient_id: int, discipline: str, rounding: str, since: dt.date | None = None) -> list[Visit]:
+        """The child's visits of ``discipline``: booked ones (from ``since`` only, when
+        given: a schedule read from earlier serves a later question), then the
+        occurrences its series will book."""
         result = []
         for a in self.appointments[patient_id]:
             if a.discipline != discipline:
@@ -134,6 +151,8 @@ class _Schedule:
             if a.kind in (AppointmentKind.EVALUATION, AppointmentKind.RE_EVALUATION):
                 services = [(EVALUATION_CODE[discipline], 1)]
             local = a.start_at.astimezone(self.zone)
+            if since is not None and local.date() < since:
+                continue
             result.append(Visit(f"a{a.pk}", local.date(), visit_units(services, a.minutes, rounding), done=a.done,
                                 label=f"The visit on {local:%a %b %-d}"))
         for s in self.series[patient_id]:
@@ -168,11 +187,7 @@ def _allocations(practice: Practice, authorizations: Iterable[Authorization] | N
     if not keys:
         return
     patient_ids = {p for p, _ in keys}
-    lines = list(
-        ServiceLine.objects.filter(authorization__coverage__patient_id__in=patient_ids,
-                                   authorization__status__in=USABLE_STATUSES)
-        .select_related("authorization__coverage__payer")
-    )
+    lines = _usable_lines(patient_ids)
     if not lines and extra_visit is None:
         return
     since = min((ln.authorization.start_date for ln in lines), default=practice.local_now().date())
@@ -183,12 +198,28 @@ def _allocations(practice: Practice, authorizations: Iterable[Authorization] | N
     for key, group in grouped.items():
         if key not in keys:
             continue
-        rounding = group[0].authorization.coverage.payer.rounding_rule
-        visits = [v for v in schedule.visits(key[0], key[1], rounding) if v.key != f"a{exclude_appointment}"]
-        if extra_visit is not None and extra_visit[:2] == key:
-            visits.append(extra_visit[2])
-        records = [_line(ln) for ln in group]
-        yield records, allocate(records, visits, keep_charges)
+        extra = extra_visit[2] if extra_visit is not None and extra_visit[:2] == key else None
+        yield _allocate_group(key, group, schedule, extra, exclude_appointment, keep_charges)
+
+
+def _allocate_group(key: tuple[int, str], group: list[ServiceLine], schedule: _Schedule, extra: Visit | None,
+                    exclude_appointment: int | None = None, keep_charges: bool = False,
+                    since: dt.date | None = None) -> tuple[list[Line], Allocation]:
+    """How one child's visits of one discipline (and ``extra``) draw on its usable lines."""
+    rounding = group[0].authorization.coverage.payer.rounding_rule
+    visits = [v for v in schedule.visits(key[0], key[1], rounding, since) if v.key != f"a{exclude_appointment}"]
+    if extra is not None:
+        visits.append(extra)
+    records = [_line(ln) for ln in group]
+    return records, allocate(records, visits, keep_charges)
+
+
+def _usable_lines(patient_ids: set[int]) -> list[ServiceLine]:
+    return list(
+        ServiceLine.objects.filter(authorization__coverage__patient_id__in=patient_ids,
+                                   authorization__status__in=USABLE_STATUSES)
+        .select_related("authorization__coverage__payer")
+    )
 
 
 def unused_rule(practice: Practice, today: dt.date | None = None) -> UnusedRule:
@@ -230,33 +261,104 @@ def active_coverage(patient_id: int, day: dt.date) -> Coverage | None:
         Coverage.objects.filter(patient_id=patient_id, start_date__lte=day)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
         .select_related("payer")
-        .order_by("priority")
+        .order_by("priority", "pk")
         .first()
     )
+
+
+#: How far back a benefit bucket's visits are read: a plan year and a few days.
+_BUCKET_DAYS = 370
 
 
 def buckets_for(coverage: Coverage, day: dt.date, extra: Visit | None = None, extra_discipline: str = "",
                 exclude_appointment: int | None = None) -> list[tuple[BenefitBucket, object]]:
     """Each benefit bucket of ``coverage`` counted over the plan year containing ``day``."""
-    result = []
-    practice = coverage.patient.practice
     buckets = list(coverage.benefit_buckets.all())
     if not buckets:
-        return result
-    schedule = _Schedule({coverage.patient_id}, day - dt.timedelta(days=370), practice)
+        return []
+    since = day - dt.timedelta(days=_BUCKET_DAYS)
+    schedule = _Schedule({coverage.patient_id}, since, coverage.patient.practice)
+    return _bucket_uses(coverage, buckets, schedule, day, extra, extra_discipline, exclude_appointment, since)
+
+
+def _bucket_uses(coverage: Coverage, buckets: list[BenefitBucket], schedule: _Schedule, day: dt.date,
+                 extra: Visit | None, extra_discipline: str, exclude_appointment: int | None,
+                 since: dt.date) -> list[tuple[BenefitBucket, object]]:
+    result = []
     rounding = coverage.payer.rounding_rule
     for bucket in buckets:
         if bucket.reset == BenefitBucket.Reset.PLAN_YEAR:
             period = plan_year(day, coverage.plan_year_start_month, coverage.plan_year_start_day)
         else:
             period = plan_year(day)
-        visits = [v for d in bucket.disciplines for v in schedule.visits(coverage.patient_id, d, rounding)
+        visits = [v for d in bucket.disciplines for v in schedule.visits(coverage.patient_id, d, rounding, since)
                   if v.key != f"a{exclude_appointment}"]
         if extra is not None and extra_discipline in bucket.disciplines:
             visits.append(extra)
         result.append((bucket, bucket_use(limit=bucket.limit, unit_type=bucket.unit_type, period=period,
                                           visits=visits)))
     return result
+
+
+class ChildProjection:
+    """One child's coverages, usable authorization lines, benefit buckets and schedule,
+    read once and kept up to date with the visits booked since (``add``): what the
+    booking guard checks each visit of a series against, instead of reading it all again
+    for every visit. Its answers are those of ``project_authorizations``,
+    ``active_coverage`` and ``buckets_for`` as long as nothing else changes the child's
+    schedule or authorizations meanwhile (one caller's run of bookings)."""
+
+    def __init__(self, practice: Practice, patient_id: int, day: dt.date) -> None:
+        self.practice, self.patient_id = practice, patient_id
+        self.coverages = list(Coverage.objects.filter(patient_id=patient_id).select_related("payer")
+                              .order_by("priority", "pk"))
+        self.buckets: dict[int, list[BenefitBucket]] = defaultdict(list)
+        for bucket in BenefitBucket.objects.filter(coverage__in=[c.pk for c in self.coverages]).order_by("pk"):
+            self.buckets[bucket.coverage_id].append(bucket)
+        self.lines: dict[str, list[ServiceLine]] = defaultdict(list)
+        usable = _usable_lines({patient_id})
+        for line in usable:
+            self.lines[line.authorization.discipline].append(line)
+        # As _allocations reads it: from the first line's start (today without lines).
+        self.since = min((ln.authorization.start_date for ln in usable), default=practice.local_now().date())
+        self.services: dict[int, list[tuple[str, int]]] = {}
+        self._read_schedule(day)
+
+    def _read_schedule(self, day: dt.date) -> None:
+        self.read_from = min(self.since, day - dt.timedelta(days=_BUCKET_DAYS))
+        self.schedule = _Schedule({self.patient_id}, self.read_from, self.practice)
+
+    def coverage_on(self, day: dt.date) -> Coverage | None:
+        return next((c for c in self.coverages
+                     if c.start_date <= day and (c.end_date is None or c.end_date >= day)), None)
+
+    def plan_services(self, plan: PlanOfCare) -> list[tuple[str, int]]:
+        if plan.pk not in self.services:
+            self.services[plan.pk] = [(s.cpt_code, s.units) for s in plan.services.all()]
+        return self.services[plan.pk]
+
+    def project(self, discipline: str, extra: Visit) -> dict[int, Projection]:
+        """``project_authorizations(practice, [], extra_visit=(child, discipline, extra))``."""
+        group = self.lines.get(discipline)
+        if not group:
+            return {}
+        records, allocation = _allocate_group((self.patient_id, discipline), group, self.schedule, extra,
+                                              since=self.since)
+        return project(records, allocation, unused_rule(self.practice))
+
+    def buckets_for(self, coverage: Coverage, day: dt.date, extra: Visit,
+                    extra_discipline: str) -> list[tuple[BenefitBucket, object]]:
+        buckets = self.buckets.get(coverage.pk)
+        if not buckets:
+            return []
+        since = day - dt.timedelta(days=_BUCKET_DAYS)
+        if since < self.read_from:
+            self._read_schedule(day)
+        return _bucket_uses(coverage, buckets, self.schedule, day, extra, extra_discipline, None, since)
+
+    def add(self, appointment: Appointment, discipline: str) -> None:
+        if appointment.patient_id == self.patient_id and appointment.kind != AppointmentKind.MEETING:
+            self.schedule.add(appointment, discipline)
 
 
 # What the board, the detail page, the chart, the API and the report show.

@@ -7,6 +7,7 @@ IMMEDIATE transactions serialize writers the same way.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -60,6 +61,30 @@ class BookingRefused(Exception):
 
 # Guards other domains add (the authorization booking guard): each returns problems.
 BOOKING_GUARDS: list = []
+
+
+class BookingBatch:
+    """One caller's run of bookings, such as a series booked weeks ahead.
+
+    A guard may keep what it read for the batch's first visit in ``memo`` and hear of
+    each visit booked through ``on_booked``, so it checks the next visit against what
+    it holds instead of reading the child's schedule again. Its answers must be those
+    it would give without the batch: only the batch's own bookings may change what it
+    read while the batch lasts (one caller, under the sweep's lease).
+    """
+
+    def __init__(self) -> None:
+        self.memo: dict = {}
+        self._listeners: list[Callable[[Appointment], None]] = []
+
+    def on_booked(self, listener: Callable[[Appointment], None]) -> None:
+        self._listeners.append(listener)
+
+    def booked(self, appointment: Appointment) -> None:
+        for listener in self._listeners:
+            listener(appointment)
+
+
 # Called after a cancellation commits (refilling the time): each takes the cancelled visit.
 AFTER_CANCELLATION: list = []
 
@@ -68,13 +93,14 @@ def check_booking(*, practice: Practice, therapist: StaffMember, patient: Patien
                   end_at: dt.datetime, kind: str = AppointmentKind.TREATMENT,
                   plan_of_care: PlanOfCare | None = None, exclude: Appointment | None = None,
                   now: dt.datetime | None = None, therapist_checked: bool = False,
-                  first_problem_only: bool = False) -> BookingCheck:
+                  first_problem_only: bool = False, batch: BookingBatch | None = None) -> BookingCheck:
     """Everything a front-desk person must know before this visit is booked or moved.
 
     ``therapist_checked``: the caller already checked this therapist and time (closure,
     clashes, time off, hours) once for many children, so only the child's side is checked.
     ``first_problem_only``: screening many families, one reason is enough to pass one by,
     so the costlier checks (the authorization guard) are skipped once one is found.
+    ``batch``: the visit is one of a run of bookings (see BookingBatch).
     """
     check = BookingCheck()
     now = now or timezone.now()
@@ -123,7 +149,7 @@ def check_booking(*, practice: Practice, therapist: StaffMember, patient: Patien
         return check
     for guard in BOOKING_GUARDS:
         guard_check = guard(practice=practice, therapist=therapist, patient=patient, start_at=start_at,
-                            end_at=end_at, kind=kind, plan_of_care=plan_of_care, exclude=exclude)
+                            end_at=end_at, kind=kind, plan_of_care=plan_of_care, exclude=exclude, batch=batch)
         check.blocks += guard_check.blocks
         check.warnings += guard_check.warnings
     return check
@@ -154,15 +180,17 @@ def book_appointment(*, actor: StaffMember | str, practice: Practice, therapist:
                      patient: Patient | None, start_at: dt.datetime, minutes: int,
                      kind: str = AppointmentKind.TREATMENT, plan_of_care: PlanOfCare | None = None,
                      series=None, makeup_for: Appointment | None = None, title: str = "",
-                     override_reason: str = "", request: HttpRequest | None = None) -> Appointment:
-    """Book one visit, or raise BookingRefused saying why (and whether a reason may override it)."""
+                     override_reason: str = "", request: HttpRequest | None = None,
+                     batch: BookingBatch | None = None) -> Appointment:
+    """Book one visit, or raise BookingRefused saying why (and whether a reason may override it).
+    ``batch``: one of a run of bookings whose guards keep what they read (BookingBatch)."""
     if not 5 <= minutes <= 480:
         raise BookingRefused(BookingCheck(blocks=[Problem("bad_length", "A visit is 5 to 480 minutes long.")]))
     end_at = start_at + dt.timedelta(minutes=minutes)
     with transaction.atomic():
         _lock_people(therapist, patient)
         check = check_booking(practice=practice, therapist=therapist, patient=patient, start_at=start_at,
-                              end_at=end_at, kind=kind, plan_of_care=plan_of_care)
+                              end_at=end_at, kind=kind, plan_of_care=plan_of_care, batch=batch)
         _refuse_unless_allowed(check, override_reason)
         appointment = Appointment.objects.create(
             practice=practice, patient=patient, therapist=therapist, plan_of_care=plan_of_care, series=series,
@@ -173,6 +201,8 @@ def book_appointment(*, actor: StaffMember | str, practice: Practice, therapist:
         record_event(actor=actor, action="create", obj=appointment, practice_id=practice.pk,
                      detail={"warnings_overridden": [w.code for w in check.warnings]}, request=request)
         _reminders_follow(appointment, "booked", actor)
+    if batch is not None:  # only once it committed
+        batch.booked(appointment)
     return appointment
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from pedsdesk.audit.actions import record_event
 from pedsdesk.people.models import PlanOfCare
 from pedsdesk.practices.models import StaffMember
-from pedsdesk.scheduling.actions import BookingRefused, book_appointment
+from pedsdesk.scheduling.actions import BookingBatch, BookingRefused, book_appointment
 from pedsdesk.scheduling.models import Appointment, AppointmentKind, SchedulingPolicy, Series, SeriesSkip
 from pedsdesk.scheduling.timeslots import local_to_utc
 from pedsdesk.workqueue.actions import TaskSpec, open_task
@@ -53,7 +53,8 @@ def extend_series(*, series: Series, through: dt.date | None = None, actor: Staf
     """Book the occurrences up to ``through`` (default: the practice's weeks ahead).
 
     Returns (booked, skipped). Safe to run again: dates already booked or skipped are
-    left alone.
+    left alone. The occurrences are one batch of bookings: the guards read the child's
+    schedule once, not once a visit.
     """
     plan = series.plan_of_care
     patient = plan.patient
@@ -65,6 +66,7 @@ def extend_series(*, series: Series, through: dt.date | None = None, actor: Staf
     start = max(series.generated_through + dt.timedelta(days=1) if series.generated_through else series.start_date,
                 today)
     booked = skipped = 0
+    batch = BookingBatch()
     for day in occurrence_dates(series, start, through):
         start_at = local_to_utc(day, series.start_time, practice.zone)
         if start_at <= now:
@@ -76,7 +78,7 @@ def extend_series(*, series: Series, through: dt.date | None = None, actor: Staf
         try:
             book_appointment(actor=actor, practice=practice, therapist=plan.therapist, patient=patient,
                              start_at=start_at, minutes=series.minutes, kind=AppointmentKind.TREATMENT,
-                             plan_of_care=plan, series=series)
+                             plan_of_care=plan, series=series, batch=batch)
             booked += 1
         except BookingRefused as refused:
             problem = (refused.check.blocks or refused.check.warnings)[0]

@@ -1,13 +1,16 @@
 """The booking guard and projections from the real schedule, as the front desk meets them."""
 
 import datetime as dt
+from unittest import mock
 
 import pytest
+from django.db import transaction
 
 from conftest import make_authorization, next_weekday
-from pedsdesk.authorizations.models import Authorization, BookingRule
+from pedsdesk.authorizations.guard import authorization_guard
+from pedsdesk.authorizations.models import Authorization, BenefitBucket, BookingRule
 from pedsdesk.authorizations.queries import project_authorizations, visit_units
-from pedsdesk.scheduling.actions import BookingRefused, book_appointment, cancel_appointment
+from pedsdesk.scheduling.actions import BookingBatch, BookingRefused, book_appointment, cancel_appointment
 from pedsdesk.scheduling.models import Closure
 from pedsdesk.scheduling.series import create_series, extend_series
 from pedsdesk.scheduling.timeslots import local_to_utc
@@ -133,3 +136,64 @@ def test_units_follow_the_eight_minute_rule_or_the_session():
     assert visit_units(services, 30, "cms_8_minute") == (("97530", 2), ("97110", 0), ("92526", 1))
     assert visit_units(services, 45, "per_session") == (("97530", 1), ("97110", 1), ("92526", 1))
     assert visit_units([("92507", 1)], 60, "cms_8_minute") == (("92507", 1),)
+
+
+def _series_bookings(front_desk, patient, therapist, weeks, batch):
+    """Book Tuesdays 1..weeks ahead one after another: what each booking answered, and
+    the queries the guard made."""
+    from django.db import connection
+
+    from pedsdesk.scheduling import actions
+
+    guard_queries = []
+
+    def counted(**kwargs):
+        with connection.execute_wrapper(lambda execute, *args: guard_queries.append(1) or execute(*args)):
+            return authorization_guard(**kwargs)
+
+    answers = {}
+    with mock.patch.object(actions, "BOOKING_GUARDS", [counted]):
+        for week in range(1, weeks + 1):
+            try:
+                book(front_desk, patient, therapist, next_weekday(1, weeks_ahead=week), batch=batch)
+                answers[week] = "booked"
+            except BookingRefused as refused:
+                answers[week] = codes(refused)
+    return answers, len(guard_queries)
+
+
+UNITS_RUN_OUT = {1: "booked", 2: "booked", 3: "booked", 4: ["authorization_beyond_units"],
+                 5: ["authorization_beyond_units"], **{w: ["authorization_after_end"] for w in (6, 7, 8)}}
+LIMIT_USED_UP = {1: "booked", 2: "booked", **{w: ["benefit_limit"] for w in range(3, 9)}}
+
+
+@pytest.mark.parametrize("rule", [BookingRule.WARN, BookingRule.BLOCK])
+@pytest.mark.parametrize(("quantity", "ends", "limit", "expected"),
+                         [(3, 5, 60, UNITS_RUN_OUT), (20, 10, 2, LIMIT_USED_UP)])
+def test_a_batch_of_bookings_gets_the_answers_of_one_by_one_with_the_guard_reading_once(
+        front_desk, patient, working_week, short_authorization, rule, quantity, ends, limit, expected):
+    """A series booked ahead as one batch: the guard reads the child's schedule for the
+    first visit and keeps the visits it books, so each answer is the one booking them one
+    by one gives (units run out, then the authorization ends; or the plan year's limit is
+    used up), and the guard's queries do not grow with the number of visits."""
+    payer = short_authorization.coverage.payer
+    payer.booking_rule = rule
+    payer.save()
+    coverage = patient.coverages.get()
+    plan_year_starts = next_weekday(0, weeks_ahead=0)  # all eight weeks in one plan year
+    coverage.plan_year_start_month, coverage.plan_year_start_day = plan_year_starts.month, plan_year_starts.day
+    coverage.save()
+    coverage.benefit_buckets.update(limit=limit, reset=BenefitBucket.Reset.PLAN_YEAR)
+    short_authorization.end_date = next_weekday(4, weeks_ahead=ends)
+    short_authorization.save()
+    short_authorization.lines.update(quantity=quantity)
+    answers, guard_queries = {}, {}
+    for weeks in (3, 8):
+        for batch in (None, BookingBatch()):
+            with transaction.atomic():
+                answers[(weeks, batch is None)], guard_queries[(weeks, batch is None)] = _series_bookings(
+                    front_desk, patient, working_week, weeks, batch=batch)
+                transaction.set_rollback(True)
+    assert answers[(8, True)] == answers[(8, False)] == expected
+    assert answers[(3, True)] == answers[(3, False)] == {w: expected[w] for w in (1, 2, 3)}
+    assert guard_queries[(8, False)] == guard_queries[(3, False)] < guard_queries[(3, True)]
