@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from ninja import Query, Router, Status
 
 from pedsdesk.people.models import Patient
@@ -19,9 +20,11 @@ from pedsdesk.schools.models import (
     Disclosure,
     DisclosureAuthorization,
     DocumentRequest,
+    FerpaConsent,
     Meeting,
     School,
     SchoolContact,
+    StudentPlan,
     Summary,
 )
 from pedsdesk.schools.schemas import (
@@ -32,15 +35,23 @@ from pedsdesk.schools.schemas import (
     DisclosureAuthorizationOut,
     DisclosureOut,
     ExpiryEventIn,
+    FerpaConsentIn,
+    FerpaConsentOut,
     MeetingIn,
     MeetingOut,
+    MeetingRescheduleIn,
     RequestIn,
     RequestOut,
     RevokeIn,
     SchoolDetailOut,
     SchoolOut,
     SendIn,
+    StudentPlanIn,
+    StudentPlanOut,
+    SummaryIn,
     SummaryOut,
+    SummarySignIn,
+    SummaryTextIn,
 )
 
 router = Router(tags=["schools"])
@@ -58,7 +69,7 @@ def list_schools(request: HttpRequest, params: Query[Search]) -> dict[str, Any]:
     return paginate(rows.order_by("name", "pk"), params)
 
 
-@router.get("/schools/{school_id}", response=SchoolDetailOut, summary="Get a school with its calendar")
+@router.get("/schools/{int:school_id}", response=SchoolDetailOut, summary="Get a school with its calendar")
 @requires("schools.view")
 def get_school(request: HttpRequest, school_id: int, dates: Query[CalendarRange]) -> dict[str, Any]:
     school = get_or_404(request, _schools(request), school_id)
@@ -93,6 +104,39 @@ def create_contact(request: HttpRequest, payload: ContactIn):
     return Status(201, contact)
 
 
+# --- A child's IEP/504 status ----------------------------------------------------------------
+
+@router.get("/patients/{patient_id}/school-plan", response=StudentPlanOut, summary="Get a child's IEP/504 status")
+@requires("schools.view")
+def get_student_plan(request: HttpRequest, patient_id: int):
+    patient = get_or_404(request, Patient.objects.all(), patient_id)
+    plan = StudentPlan.objects.filter(patient=patient).first() or StudentPlan(patient=patient)
+    audit(request, "view", plan if plan.pk else patient, detail={"page": "school plan"})
+    return plan
+
+
+@router.put("/patients/{patient_id}/school-plan", response=StudentPlanOut,
+            summary="Set a child's IEP/504 status, case manager and review dates")
+@requires("schools.edit")
+def put_student_plan(request: HttpRequest, patient_id: int, payload: StudentPlanIn):
+    """Review dates need a plan (``iep``, ``504`` or ``evaluating``); the case manager is
+    one of the practice's school contacts. A task reaches the front desk 30 days before
+    each date."""
+    patient = get_or_404(request, Patient.objects.all(), patient_id)
+    manager = (related_or_invalid(request, SchoolContact.objects.all(), payload.case_manager_id, "case_manager_id")
+               if payload.case_manager_id else None)
+    with transaction.atomic():
+        plan = StudentPlan.objects.select_for_update().filter(patient=patient).first() or StudentPlan(patient=patient)
+        plan.plan_type, plan.case_manager = payload.plan_type, manager
+        plan.annual_review_on, plan.reevaluation_on = payload.annual_review_on, payload.reevaluation_on
+        plan.updated_at = timezone.now()
+        clean(plan, exclude=["patient"])
+        plan.save()
+        audit(request, "update", plan, detail={"fields": ["plan_type", "case_manager", "annual_review_on",
+                                                          "reevaluation_on"]})
+    return plan
+
+
 # --- Authorizations ------------------------------------------------------------------------
 
 def _authorization_out(authorization: DisclosureAuthorization) -> dict[str, Any]:
@@ -104,7 +148,7 @@ def _authorization_out(authorization: DisclosureAuthorization) -> dict[str, Any]
 @router.get("/patients/{patient_id}/school-authorizations", response=list[DisclosureAuthorizationOut],
             summary="List a child's authorizations to disclose")
 @requires("schools.view")
-def list_authorizations(request: HttpRequest, patient_id: int) -> list[dict]:
+def list_school_authorizations(request: HttpRequest, patient_id: int) -> list[dict]:
     patient = get_or_404(request, Patient.objects.all(), patient_id)
     rows = queries.consents_of(patient)["authorizations"]
     audit(request, "list", object_type="schools.disclosureauthorization", patient_id=patient.pk)
@@ -114,7 +158,7 @@ def list_authorizations(request: HttpRequest, patient_id: int) -> list[dict]:
 @router.post("/school-authorizations", response={201: DisclosureAuthorizationOut},
              summary="Draft an authorization for the family to sign")
 @requires("schools.consents")
-def create_authorization(request: HttpRequest, payload: DisclosureAuthorizationIn):
+def create_school_authorization(request: HttpRequest, payload: DisclosureAuthorizationIn):
     """The same field rules as the form: recipient, purpose, expiry date or event, and an
     expiry not before today. The family signs it on their family link."""
     patient = related_or_invalid(request, Patient.objects.all(), payload.patient_id, "patient_id")
@@ -156,6 +200,38 @@ def end_authorization(request: HttpRequest, school_authorization_id: int, payloa
     return _authorization_out(authorization)
 
 
+# --- FERPA consents ---------------------------------------------------------------------------
+
+@router.get("/patients/{patient_id}/ferpa-consents", response=list[FerpaConsentOut],
+            summary="List a child's FERPA consents (the school sends records to the practice)")
+@requires("schools.view")
+def list_ferpa_consents(request: HttpRequest, patient_id: int) -> list[FerpaConsent]:
+    patient = get_or_404(request, Patient.objects.all(), patient_id)
+    audit(request, "list", object_type="schools.ferpaconsent", patient_id=patient.pk)
+    return queries.consents_of(patient)["ferpa_consents"]
+
+
+@router.post("/ferpa-consents", response={201: FerpaConsentOut},
+             summary="Draft a FERPA consent for the family to sign")
+@requires("schools.consents")
+def create_ferpa_consent(request: HttpRequest, payload: FerpaConsentIn):
+    """The family signs it on their family link, beside the authorization to disclose."""
+    patient = related_or_invalid(request, Patient.objects.all(), payload.patient_id, "patient_id")
+    school = related_or_invalid(request, School.objects.all(), payload.school_id, "school_id")
+    consent = actions.create_ferpa_consent(actor=request.auth, patient=patient, school=school,
+                                           records=payload.records, purpose=payload.purpose, request=request)
+    return Status(201, consent)
+
+
+@router.post("/ferpa-consents/{ferpa_consent_id}/revoke", response=FerpaConsentOut,
+             summary="Revoke a FERPA consent (the family told the office)")
+@requires("schools.consents")
+def revoke_ferpa_consent(request: HttpRequest, ferpa_consent_id: int, payload: RevokeIn):
+    consent = get_or_404(request, FerpaConsent.objects.all(), ferpa_consent_id)
+    actions.revoke_ferpa_consent(actor=request.auth, consent=consent, reason=payload.reason, request=request)
+    return consent
+
+
 # --- Requests, summaries, sends ---------------------------------------------------------------
 
 def _request_out(doc: DocumentRequest, today) -> dict[str, Any]:
@@ -187,6 +263,57 @@ def create_request(request: HttpRequest, payload: RequestIn):
                                  requested_by=payload.requested_by, contact=contact, note=payload.note,
                                  request=request)
     return Status(201, _request_out(doc, request.auth.practice.local_now().date()))
+
+
+@router.get("/school-requests/{request_id}", response=RequestOut, summary="Get a documentation request")
+@requires("schools.view")
+def get_request(request: HttpRequest, request_id: int) -> dict[str, Any]:
+    doc = get_or_404(request, DocumentRequest.objects.all(), request_id)
+    audit(request, "view", doc)
+    return _request_out(doc, request.auth.practice.local_now().date())
+
+
+@router.post("/school-requests/{request_id}/close", response=RequestOut, summary="Close a documentation request")
+@requires("schools.work")
+def close_request(request: HttpRequest, request_id: int) -> dict[str, Any]:
+    doc = get_or_404(request, DocumentRequest.objects.all(), request_id)
+    actions.close_request(actor=request.auth, doc=doc, request=request)
+    return _request_out(doc, request.auth.practice.local_now().date())
+
+
+@router.post("/schools/summaries", response={201: SummaryOut}, summary="Start a school summary, pre-filled")
+@requires("schools.work")
+def create_summary(request: HttpRequest, payload: SummaryIn):
+    """Pre-filled from the records (demographics, diagnoses, goals, attendance, home-program
+    adherence); its therapist writes progress and recommendations and signs it."""
+    patient = related_or_invalid(request, Patient.objects.all(), payload.patient_id, "patient_id")
+    therapist = related_or_invalid(request, StaffMember.objects.all(), payload.therapist_id, "therapist_id")
+    doc = (related_or_invalid(request, DocumentRequest.objects.filter(patient=patient), payload.request_id,
+                              "request_id") if payload.request_id else None)
+    meeting = (related_or_invalid(request, Meeting.objects.filter(patient=patient), payload.meeting_id,
+                                  "meeting_id") if payload.meeting_id else None)
+    summary = actions.create_summary(actor=request.auth, patient=patient, therapist=therapist,
+                                     period_from=payload.period_from, period_to=payload.period_to, doc=doc,
+                                     meeting=meeting, request=request)
+    return Status(201, summary)
+
+
+@router.put("/schools/summaries/{summary_id}", response=SummaryOut,
+            summary="Save the therapist's sections of a draft summary")
+@requires("schools.work")
+def save_summary(request: HttpRequest, summary_id: int, payload: SummaryTextIn) -> Summary:
+    """Only the summary's therapist, and only while it is a draft (422 otherwise)."""
+    summary = get_or_404(request, Summary.objects.all(), summary_id)
+    return actions.save_summary(actor=request.auth, summary=summary, progress=payload.progress,
+                                recommendations=payload.recommendations, request=request)
+
+
+@router.post("/schools/summaries/{summary_id}/sign", response=SummaryOut, summary="Sign a summary (its therapist)")
+@requires("schools.work")
+def sign_summary(request: HttpRequest, summary_id: int, payload: SummarySignIn) -> Summary:
+    """The signed PDF is made now, and is what is sent."""
+    summary = get_or_404(request, Summary.objects.all(), summary_id)
+    return actions.sign_summary(actor=request.auth, summary=summary, typed_name=payload.typed_name, request=request)
 
 
 @router.get("/schools/summaries/{summary_id}", response=SummaryOut, summary="Get a school summary")
@@ -265,6 +392,36 @@ def create_meeting(request: HttpRequest, payload: MeetingIn):
         location=payload.location, video_link=payload.video_link, attendee_roles=payload.attendee_roles,
         invitees=invitees, summary_due_days=payload.summary_due_days, request=request)
     return Status(201, _meeting_out(meeting))
+
+
+@router.get("/patients/{patient_id}/school-meetings", response=list[MeetingOut],
+            summary="List a child's IEP/504 meetings")
+@requires("schools.view")
+def list_meetings(request: HttpRequest, patient_id: int) -> list[dict]:
+    patient = get_or_404(request, Patient.objects.all(), patient_id)
+    audit(request, "list", object_type="schools.meeting", patient_id=patient.pk)
+    return [_meeting_out(m) for m in patient.school_meetings.order_by("start_at", "pk")]
+
+
+@router.get("/school-meetings/{meeting_id}", response=MeetingOut, summary="Get a meeting")
+@requires("schools.view")
+def get_meeting(request: HttpRequest, meeting_id: int) -> dict[str, Any]:
+    meeting = get_or_404(request, Meeting.objects.all(), meeting_id)
+    audit(request, "view", meeting)
+    return _meeting_out(meeting)
+
+
+@router.post("/school-meetings/{meeting_id}/reschedule", response=MeetingOut, summary="Move a meeting")
+@requires("schools.work")
+def reschedule_meeting(request: HttpRequest, meeting_id: int, payload: MeetingRescheduleIn) -> dict[str, Any]:
+    """Same UID, SEQUENCE + 1: everyone invited gets the update; new clashes are cancelled
+    by the clinic. Times without an offset are the practice's local time."""
+    meeting = get_or_404(request, Meeting.objects.select_related("practice"), meeting_id)
+    zone = meeting.practice.zone
+    start = payload.start_at if payload.start_at.tzinfo else payload.start_at.replace(tzinfo=zone)
+    end = payload.end_at if payload.end_at.tzinfo else payload.end_at.replace(tzinfo=zone)
+    return _meeting_out(actions.reschedule_meeting(actor=request.auth, meeting=meeting, start_at=start, end_at=end,
+                                                   location=payload.location, request=request))
 
 
 @router.post("/school-meetings/{meeting_id}/cancel", response=MeetingOut, summary="Cancel a meeting")

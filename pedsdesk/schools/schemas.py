@@ -4,7 +4,7 @@ import datetime as dt
 
 from ninja import Field, Schema
 
-from pedsdesk.fields import SaneDate
+from pedsdesk.fields import Id, Line, Note, SaneDate, SaneDateTime
 
 
 class SchoolOut(Schema):
@@ -185,3 +185,63 @@ class MeetingOut(Schema):
     video_link: str
     uid: str
     sequence: int
+
+
+class FerpaConsentIn(Schema):
+    patient_id: Id
+    school_id: Id
+    records: list[str] = Field(description="iep, 504, evaluations, progress")
+    purpose: Line(300) = ""
+
+
+class FerpaConsentOut(Schema):
+    id: int
+    patient_id: int
+    school_id: int
+    state: str = Field(description="draft, signed or revoked")
+    records: list[str]
+    purpose: str
+    signer_name: str
+    signer_authority: str
+    signed_at: dt.datetime | None
+    signed_via: str
+    revoked_at: dt.datetime | None
+
+
+class StudentPlanIn(Schema):
+    plan_type: str = Field(description="none, iep, 504 or evaluating")
+    case_manager_id: Id | None = None
+    annual_review_on: SaneDate | None = None
+    reevaluation_on: SaneDate | None = None
+
+
+class StudentPlanOut(Schema):
+    patient_id: int
+    plan_type: str
+    case_manager_id: int | None
+    annual_review_on: dt.date | None
+    reevaluation_on: dt.date | None
+
+
+class SummaryIn(Schema):
+    patient_id: Id
+    therapist_id: Id
+    period_from: SaneDate
+    period_to: SaneDate
+    request_id: Id | None = Field(None, description="The documentation request it answers.")
+    meeting_id: Id | None = Field(None, description="The IEP/504 meeting it is for.")
+
+
+class SummaryTextIn(Schema):
+    progress: Note(20000) = ""
+    recommendations: Note(20000) = ""
+
+
+class SummarySignIn(Schema):
+    typed_name: Line(200) = Field(description="The therapist's name, typed to sign.")
+
+
+class MeetingRescheduleIn(Schema):
+    start_at: SaneDateTime
+    end_at: SaneDateTime
+    location: Line(200) | None = Field(None, description="A new place; leave out to keep it.")

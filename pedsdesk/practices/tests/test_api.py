@@ -136,11 +136,12 @@ def _hep_ids(patient) -> dict[str, int]:
 
 
 def _school_ids(patient) -> dict[str, int]:
-    """A signed authorization to disclose, a draft school summary and a school meeting."""
+    """A signed authorization to disclose and FERPA consent, a draft school summary, a
+    documentation request and a school meeting."""
     import datetime as dt
 
     from pedsdesk.practices.models import StaffMember
-    from pedsdesk.schools.models import DisclosureAuthorization, Meeting, Summary
+    from pedsdesk.schools.models import DisclosureAuthorization, DocumentRequest, FerpaConsent, Meeting, Summary
 
     therapist = StaffMember.objects.get(practice=patient.practice, role="therapist")
     authorization = DisclosureAuthorization.objects.create(
@@ -151,7 +152,12 @@ def _school_ids(patient) -> dict[str, int]:
     meeting = Meeting.objects.create(practice=patient.practice, patient=patient, school=patient.school,
                                      therapist=therapist, start_at=dt.datetime(2030, 1, 10, 15, tzinfo=dt.UTC),
                                      end_at=dt.datetime(2030, 1, 10, 16, tzinfo=dt.UTC), location="Room 4")
-    return {"school_authorization_id": authorization.pk, "summary_id": summary.pk, "meeting_id": meeting.pk}
+    ferpa = FerpaConsent.objects.create(practice=patient.practice, patient=patient, school=patient.school,
+                                        records=["iep"], purpose="IEP", state="signed")
+    doc = DocumentRequest.objects.create(practice=patient.practice, patient=patient, requester="school",
+                                         kind="progress_summary", due_on=dt.date(2030, 1, 1), assignee=therapist)
+    return {"school_authorization_id": authorization.pk, "summary_id": summary.pk, "meeting_id": meeting.pk,
+            "ferpa_consent_id": ferpa.pk, "request_id": doc.pk}
 
 
 def _authorization_ids(patient) -> dict[str, int]:
