@@ -70,6 +70,7 @@ def run(args, clock: dict) -> None:
     if args.seeded and Path(args.seeded).exists():
         connection.close()
         shutil.copyfile(args.seeded, database)
+        call_command("migrate", verbosity=0)  # migrations added since it was seeded
     else:
         call_command("migrate", verbosity=0)
         seed_demo(size=args.size, seed=7, today=demo_today(), simulate_week=False)

@@ -118,7 +118,8 @@ def check_booking(*, practice: Practice, therapist: StaffMember, patient: Patien
         check.blocks.append(Problem("other_practice", "That child is not a patient of this practice."))
     if plan_of_care is not None and patient is not None and plan_of_care.patient_id != patient.pk:
         check.blocks.append(Problem("wrong_plan", "That plan of care belongs to another child."))
-    closure = None if therapist_checked else closure_on(practice, local_day)
+    memo = batch.memo if batch is not None else None
+    closure = None if therapist_checked else closure_on(practice, local_day, memo)
     if closure:
         check.blocks.append(Problem("closed", f"The practice is closed on {local_day:%b %-d} ({closure.name})."))
     others = Appointment.objects.filter(status__in=HOLDING_STATUSES, start_at__lt=end_at, end_at__gt=start_at)
@@ -138,10 +139,10 @@ def check_booking(*, practice: Practice, therapist: StaffMember, patient: Patien
         check.blocks.append(Problem("time_off", f"{therapist} is off then{f' ({off.reason})' if off.reason else ''}."))
     if check.blocks:
         return check
-    if not therapist_checked and not contains(therapist_windows(therapist, local_day), (start_at, end_at)):
+    if not therapist_checked and not contains(therapist_windows(therapist, local_day, memo), (start_at, end_at)):
         check.warnings.append(Problem("outside_hours", f"{when} is outside {therapist}'s working hours."))
     if patient is not None and kind != AppointmentKind.MEETING and not contains(
-        child_windows(patient, local_day), (start_at, end_at)
+        child_windows(patient, local_day, memo), (start_at, end_at)
     ):
         check.warnings.append(Problem(
             "outside_child_windows", f"{when} is outside the times {patient.first_name} can usually come."))

@@ -9,20 +9,36 @@ from pedsdesk.scheduling.timeslots import Interval, local_day_bounds, local_to_u
 from pedsdesk.schools.models import SchoolDay
 
 
-def closure_on(practice: Practice, day: dt.date) -> Closure | None:
-    return Closure.objects.filter(practice=practice, date=day).first()
+def closure_on(practice: Practice, day: dt.date, memo: dict | None = None) -> Closure | None:
+    """The closure on ``day``; with ``memo`` (a batch of bookings' memo, BookingBatch) the
+    practice's closures are read once for the batch."""
+    if memo is None:
+        return Closure.objects.filter(practice=practice, date=day).first()
+    key = ("closures", practice.pk)
+    if key not in memo:
+        memo[key] = {c.date: c for c in Closure.objects.filter(practice=practice).order_by("pk")}
+    return memo[key].get(day)
 
 
-def therapist_windows(therapist: StaffMember, day: dt.date) -> list[Interval]:
-    """Working hours on ``day`` minus time off; nothing on a closure day."""
+def _remembered(memo: dict | None, key: tuple, read):
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
+def therapist_windows(therapist: StaffMember, day: dt.date, memo: dict | None = None) -> list[Interval]:
+    """Working hours on ``day`` minus time off; nothing on a closure day. With ``memo``
+    the closures and weekly hours are read once for a batch of bookings (time off is
+    read for each day)."""
     practice = therapist.practice
     zone = practice.zone
-    if closure_on(practice, day):
+    if closure_on(practice, day, memo):
         return []
-    windows = [
-        (local_to_utc(day, h.start, zone), local_to_utc(day, h.end, zone))
-        for h in WorkingHours.objects.filter(therapist=therapist, weekday=day.weekday())
-    ]
+    hours = _remembered(memo, ("hours", therapist.pk, day.weekday()),
+                        lambda: list(WorkingHours.objects.filter(therapist=therapist, weekday=day.weekday())))
+    windows = [(local_to_utc(day, h.start, zone), local_to_utc(day, h.end, zone)) for h in hours]
     day_start, day_end = local_day_bounds(day, zone)
     off = TimeOff.objects.filter(therapist=therapist, start_at__lt=day_end, end_at__gt=day_start)
     return subtract(windows, [(t.start_at, t.end_at) for t in off])
@@ -43,12 +59,13 @@ def is_school_day(patient: Patient, day: dt.date) -> tuple[bool, dt.time | None]
     return True, school.dismissal_time
 
 
-def child_windows(patient: Patient, day: dt.date) -> list[Interval]:
+def child_windows(patient: Patient, day: dt.date, memo: dict | None = None) -> list[Interval]:
     """When the child can be at the clinic on ``day``.
 
     Derived from school (after dismissal plus travel on school days, daytime
     otherwise), then widened by windows the family says work and narrowed by those
-    that never work.
+    that never work. With ``memo`` the family's weekly windows are read once for a
+    batch of bookings.
     """
     practice = patient.practice
     zone = practice.zone
@@ -62,7 +79,8 @@ def child_windows(patient: Patient, day: dt.date) -> list[Interval]:
             base = [(local_to_utc(day, after, zone), local_to_utc(day, policy.evening_end, zone))]
         else:
             base = [(local_to_utc(day, policy.daytime_start, zone), local_to_utc(day, policy.daytime_end, zone))]
-    stated = list(FamilyAvailability.objects.filter(patient=patient, weekday=day.weekday()))
+    stated = _remembered(memo, ("family", patient.pk, day.weekday()),
+                         lambda: list(FamilyAvailability.objects.filter(patient=patient, weekday=day.weekday())))
     extra = [(local_to_utc(day, s.start, zone), local_to_utc(day, s.end, zone))
              for s in stated if s.kind == FamilyAvailability.Kind.AVAILABLE]
     never = [(local_to_utc(day, s.start, zone), local_to_utc(day, s.end, zone))

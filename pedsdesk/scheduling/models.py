@@ -4,6 +4,7 @@ Rows exist only for busy time (appointments, time off, closures); free time is
 computed from working hours minus those.
 """
 
+import copy
 import datetime as dt
 import uuid
 
@@ -15,6 +16,7 @@ from django.utils import timezone
 from pedsdesk.fields import FieldRules
 from pedsdesk.local_time import staff_clock, staff_when
 from pedsdesk.people.models import Patient, PlanOfCare
+from pedsdesk.practices.memo import PracticeMemo
 from pedsdesk.practices.models import Discipline, Practice, StaffMember, zone_of
 
 
@@ -275,6 +277,10 @@ class SchedulingPolicy(FieldRules, models.Model):
     def __str__(self) -> str:
         return f"Scheduling policy of {self.practice}"
 
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        scheduling_policies.forget(self.practice_id)
+
     def clean(self) -> None:
         if self.offer_expiry_minutes is not None and not 5 <= self.offer_expiry_minutes <= 1440:
             raise ValidationError({"offer_expiry_minutes": (
@@ -282,8 +288,13 @@ class SchedulingPolicy(FieldRules, models.Model):
 
     @classmethod
     def for_practice(cls, practice: Practice) -> "SchedulingPolicy":
-        policy, _ = cls.objects.get_or_create(practice=practice)
-        return policy
+        """The practice's policy, read at most once a minute per process (a copy: a form
+        that changes it without saving changes nobody else's)."""
+        return copy.copy(scheduling_policies.get(practice.pk))
+
+
+scheduling_policies: PracticeMemo[SchedulingPolicy] = PracticeMemo(
+    lambda practice_id: SchedulingPolicy.objects.get_or_create(practice_id=practice_id)[0])
 
 
 class SeriesSkip(FieldRules, models.Model):
@@ -521,10 +532,19 @@ class ConfirmationPolicy(FieldRules, models.Model):
     def __str__(self) -> str:
         return f"Confirmation policy of {self.practice}"
 
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        confirmation_policies.forget(self.practice_id)
+
     @classmethod
     def for_practice(cls, practice: Practice) -> "ConfirmationPolicy":
-        policy, _ = cls.objects.get_or_create(practice=practice, defaults={"reminder_hours": [48, 2]})
-        return policy
+        """Read at most once a minute per process, as the scheduling policy."""
+        return copy.deepcopy(confirmation_policies.get(practice.pk))
+
+
+confirmation_policies: PracticeMemo[ConfirmationPolicy] = PracticeMemo(
+    lambda practice_id: ConfirmationPolicy.objects.get_or_create(practice_id=practice_id,
+                                                                 defaults={"reminder_hours": [48, 2]})[0])
 
 
 class CalendarFeed(FieldRules, models.Model):

@@ -67,13 +67,14 @@ def extend_series(*, series: Series, through: dt.date | None = None, actor: Staf
                 today)
     booked = skipped = 0
     batch = BookingBatch()
-    for day in occurrence_dates(series, start, through):
+    days = occurrence_dates(series, start, through)
+    # What is handled already, read once (the sweep's lease keeps others from adding to it;
+    # a refusal below is checked again before it is recorded).
+    handled = set(Appointment.objects.filter(series=series, start_at__gte=now).values_list("start_at", flat=True))
+    skipped_days = set(series.skips.filter(date__gte=days[0]).values_list("date", flat=True)) if days else set()
+    for day in days:
         start_at = local_to_utc(day, series.start_time, practice.zone)
-        if start_at <= now:
-            continue
-        if Appointment.objects.filter(series=series, start_at=start_at).exists() or series.skips.filter(
-            date=day
-        ).exists():
+        if start_at <= now or start_at in handled or day in skipped_days:
             continue
         try:
             book_appointment(actor=actor, practice=practice, therapist=plan.therapist, patient=patient,
@@ -82,6 +83,8 @@ def extend_series(*, series: Series, through: dt.date | None = None, actor: Staf
             booked += 1
         except BookingRefused as refused:
             problem = (refused.check.blocks or refused.check.warnings)[0]
+            if problem.code == "child_busy" and Appointment.objects.filter(series=series, start_at=start_at).exists():
+                continue  # booked by someone else a moment ago
             _skip(series, day, problem.code, str(refused))
             skipped += 1
     Series.objects.filter(pk=series.pk).update(generated_through=covered_through(series, through))
