@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from pedsdesk import local_time
 from pedsdesk.audit.checkpoints import checkpoint_document, write_checkpoint
 from pedsdesk.audit.models import NO_PRACTICE_CHAIN, AuditChainHead
-from pedsdesk.messaging.kinds import MessageKind, Rendered, RenderInput, register_kind
+from pedsdesk.messaging.kinds import MessageKind, Rendered, RenderInput, email_letter, register_kind
 from pedsdesk.practices.models import Practice, Role, StaffMember
 from pedsdesk.sweeps import sweep
 
@@ -23,18 +23,15 @@ def _checkpoint_email(data: RenderInput) -> Rendered:
     head = document["chains"][0]
     subject = _("Audit checkpoint for %(practice)s: entry #%(seq)s") % {"practice": data.practice.name,
                                                                          "seq": head["seq"]}
-    body = "\n\n".join([
-        _("Hello %(name)s,") % {"name": data.recipient.first_name},
+    return email_letter(
+        data, subject,
         _("On %(when)s your practice's audit log held %(seq)s entries.") % {
             "when": local_time.when(dt.datetime.fromisoformat(document["written_at"])), "seq": head["seq"]},
         _("This is today's signed checkpoint of your practice's audit log. Keep this email: whoever runs "
           "pedsdesk can prove with it that no entry written before it was removed or rewritten later "
           "(save the text between the lines as a file and run: pedsdesk audit verify --practice %(practice_id)s "
           "--checkpoint FILE).") % {"practice_id": data.practice.pk},
-        "-----\n" + json.dumps(document, indent=1, sort_keys=True) + "\n-----",
-        data.practice.name,
-    ])
-    return Rendered(subject, body)
+        "-----\n" + json.dumps(document, indent=1, sort_keys=True) + "\n-----")
 
 
 register_kind(MessageKind(CHECKPOINT_KIND, _checkpoint_email, exempt_from_cap=True, for_staff=True,

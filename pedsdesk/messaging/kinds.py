@@ -104,9 +104,11 @@ def _sign_off(data: RenderInput) -> str:
     return data.practice.name
 
 
-def _email(data: RenderInput, subject: str, *paragraphs: str) -> Rendered:
+def email_letter(data: RenderInput, subject: str, *paragraphs: str) -> Rendered:
+    """An email as a letter: the recipient greeted by name, the paragraphs that are not
+    empty, the practice's name and phone. Every kind's email is written through it."""
     greeting = _("Hello %(name)s,") % {"name": data.recipient.first_name}
-    body = "\n\n".join([greeting, *paragraphs, _sign_off(data)])
+    body = "\n\n".join([greeting, *[p for p in paragraphs if p], _sign_off(data)])
     return Rendered(subject, body)
 
 
@@ -133,7 +135,7 @@ def _contact_test(data: RenderInput) -> Rendered:
         text = _("%(practice)s: this is a test message to check we can reach you. No reply is needed.") % {
             "practice": data.practice.name}
         return Rendered(_("Test message"), text)
-    return _email(data, _("A test message from %(practice)s") % {"practice": data.practice.name},
+    return email_letter(data, _("A test message from %(practice)s") % {"practice": data.practice.name},
                   _("This is a test message to check that we can reach you by email. No reply is needed."))
 
 
@@ -142,7 +144,7 @@ def _notice(data: RenderInput) -> Rendered:
         text = _("%(practice)s has a message for you. Please call us at %(phone)s.") % {
             "practice": data.practice.name, "phone": data.practice_phone or _("the office")}
         return Rendered(_("A message from %(practice)s") % {"practice": data.practice.name}, text)
-    return _email(data, _("A message from %(practice)s") % {"practice": data.practice.name},
+    return email_letter(data, _("A message from %(practice)s") % {"practice": data.practice.name},
                   _("We have a message for you. Please call us at %(phone)s.") % {
                       "phone": data.practice_phone or _("the office")})
 
@@ -154,7 +156,7 @@ def _portal_link(data: RenderInput) -> Rendered:
         return Rendered(_("Your child's page is ready"), text)
     child = data.context.get("child_first_name") or ""
     subject = (_("%(child)s's page is ready") % {"child": child}) if child else _("Your child's page is ready")
-    return _email(data, subject,
+    return email_letter(data, subject,
                   _("Your child's page from %(practice)s is ready. Open it on your phone or computer:") % {
                       "practice": data.practice.name},
                   url,

@@ -21,7 +21,7 @@ import optimizer as solver
 from pedsdesk import local_time
 from pedsdesk.audit.actions import record_event
 from pedsdesk.messaging.actions import await_reply, cancel_reply_waits, queue_message, withdraw_messages
-from pedsdesk.messaging.kinds import MessageKind, Rendered, RenderInput, register_kind
+from pedsdesk.messaging.kinds import MessageKind, Rendered, RenderInput, email_letter, register_kind
 from pedsdesk.messaging.replies import Reply, register_reply_handler
 from pedsdesk.portal.actions import create_family_link
 from pedsdesk.practices.models import StaffMember
@@ -136,13 +136,22 @@ def find_makeup_slot(*, plan, week_of: dt.date, earliest: dt.datetime,
         therapist_profile__discipline=plan.discipline) if t.pk != plan.therapist_id]
     length = dt.timedelta(minutes=plan.minutes)
     day = max(monday, earliest.astimezone(zone).date())
+    # The family has just said they cannot come at the cancelled time, and time already
+    # offered to other families is not free to offer again (one slot, one opening).
+    refused = [(exclude.start_at, exclude.end_at)] if exclude is not None else []
+    offered = defaultdict(list)
+    for therapist_id, start, end in Opening.objects.filter(
+            therapist__in=therapists, status__in=(Opening.Status.OPEN, Opening.Status.OFFERING),
+            start_at__date__gte=day - dt.timedelta(days=1), start_at__date__lte=last + dt.timedelta(days=1),
+    ).values_list("therapist_id", "start_at", "end_at"):
+        offered[therapist_id].append((start, end))
     checks = 0  # full checks are costly; a child nothing fits (e.g. no authorization) stops early
     while day <= last:
-        child = child_windows(plan.patient, day)
+        child = subtract(child_windows(plan.patient, day), refused)
         for therapist in therapists:
             busy = [(a.start_at, a.end_at) for a in Appointment.objects.filter(
                 therapist=therapist, status__in=HOLDING_STATUSES, start_at__date__gte=day - dt.timedelta(days=1),
-                start_at__date__lte=day + dt.timedelta(days=1))]
+                start_at__date__lte=day + dt.timedelta(days=1))] + offered[therapist.pk]
             for start, end in subtract(therapist_windows(therapist, day), busy):
                 cursor = max(start, earliest)
                 cursor += dt.timedelta(minutes=(-cursor.minute) % 15, seconds=-cursor.second,
@@ -430,9 +439,16 @@ def _offer_text(data: RenderInput) -> Rendered:
     c = data.context
     values = {"practice": data.practice.name, "child": c["child"], "when": local_time.when(c["start"]),
               "until": local_time.when(c["expires"]), "url": c["url"]}
-    text = _("%(practice)s: a visit for %(child)s opened %(when)s. Reply YES to take it (first come, first "
-             "served) or NO to pass, by %(until)s. Details: %(url)s") % values
-    return Rendered(_("A visit time opened for %(child)s") % values, text)
+    subject = _("A visit time opened for %(child)s") % values
+    if data.channel == "sms":
+        return Rendered(subject, _("%(practice)s: a visit for %(child)s opened %(when)s. Reply YES to take it "
+                                   "(first come, first served) or NO to pass, by %(until)s. Details: %(url)s") % values)
+    # Email replies are not read, so the email asks for the page, not for a YES.
+    return email_letter(
+        data, subject, _("A visit time opened for %(child)s at %(practice)s: %(when)s.") % values,
+        _("It goes to the first family who takes it. To take it or pass, open this page by %(until)s:") % values
+        + "\n" + values["url"],
+        _("The link is for you alone; please do not forward it."))
 
 
 def _booked_text(data: RenderInput) -> Rendered:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import gettext as _
 
 from pedsdesk import local_time
-from pedsdesk.messaging.kinds import MessageKind, Rendered, RenderInput, register_kind
+from pedsdesk.messaging.kinds import MessageKind, Rendered, RenderInput, email_letter, register_kind
 
 REMINDER = "visit_reminder"
 CANCELLED = "visit_cancelled"
@@ -89,12 +89,6 @@ def _subject(p: dict) -> str:
     return _("Your child's visit")
 
 
-def _email(data: RenderInput, subject: str, *paragraphs: str) -> Rendered:
-    greeting = _("Hello %(name)s,") % {"name": data.recipient.first_name}
-    sign_off = data.practice.name + (f" · {data.practice_phone}" if data.practice_phone else "")
-    return Rendered(subject, "\n\n".join([greeting, *[p for p in paragraphs if p], sign_off]))
-
-
 def _reminder(data: RenderInput) -> Rendered:
     p = _parts(data)
     confirmed = bool(data.context.get("confirmed"))
@@ -113,7 +107,7 @@ def _reminder(data: RenderInput) -> Rendered:
     action = (_("To cancel or ask for another time, open:") if confirmed
               else _("Please confirm the visit, cancel it, or ask for another time here:"))
     calendar = (_("Add the visit to your calendar:") + "\n" + p["ics_url"]) if p["ics_url"] else ""
-    return _email(data, subject, first, action + "\n" + p["url"], _also(data, "email"), calendar,
+    return email_letter(data, subject, first, action + "\n" + p["url"], _also(data, "email"), calendar,
                   _("The link is for you alone; please do not forward it."))
 
 
@@ -126,7 +120,7 @@ def _cancelled(data: RenderInput) -> Rendered:
     subject = (_("%(child)s's visit on %(when)s is cancelled") % p) if p["child"] and p["when"] else _(
         "Visit cancelled")
     calendar = (_("Remove it from your calendar:") + "\n" + p["ics_url"]) if p["ics_url"] else ""
-    return _email(data, subject, _("%(child)s's visit at %(practice)s on %(when)s is cancelled.") % p,
+    return email_letter(data, subject, _("%(child)s's visit at %(practice)s on %(when)s is cancelled.") % p,
                   _("To find another time, call us at %(phone)s or open:") % p + "\n" + p["url"], calendar)
 
 
@@ -146,7 +140,7 @@ def _answer(data: RenderInput) -> Rendered:
     text = texts.get(outcome, texts[CONFIRMED]) % p
     if data.channel == "sms":
         return Rendered(_("About your visit"), text)
-    return _email(data, _("About your visit"), text.split(": ", 1)[-1])
+    return email_letter(data, _("About your visit"), text.split(": ", 1)[-1])
 
 
 # None of these may wait for tomorrow's allowance: a reminder deferred by the daily cap

@@ -211,6 +211,20 @@ def test_two_families_accepting_at_once_book_once(practice, staff, patient, work
     assert Appointment.objects.filter(start_at=opening.start_at, status="booked").count() == 1
 
 
+def test_an_offer_by_email_is_a_letter_that_asks_for_the_page_not_for_a_reply(week, front_desk, cancel):
+    # Nobody reads replies to emails, so "Reply YES" would leave the family waiting.
+    guardian = week["ben"].guardians.get()
+    guardian.preferred_channel, guardian.language = "email", "es"
+    guardian.save()
+    cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
+    message = Message.objects.get(kind="opening_offer", guardian=guardian)
+    assert message.channel == "email"
+    assert message.body.startswith(f"Hola {guardian.first_name}:")
+    assert "Responda" not in message.body and "/offers/" in message.body
+    assert "Es para la primera familia que lo tome" in message.body
+    assert message.body.rstrip().splitlines()[-1].startswith(week["ava_visit"].practice.name)
+
+
 def test_a_spanish_family_gets_the_offer_in_spanish(week, front_desk, cancel, client):
     guardian = week["ben"].guardians.get()
     guardian.language = "es"
@@ -235,6 +249,25 @@ def test_the_child_who_cancelled_is_offered_a_makeup_in_the_same_week(week, fron
     assert accept_offer(offer=makeup, actor="family") == "booked"
     booked = Appointment.objects.get(patient=week["ava_visit"].patient, kind=AppointmentKind.MAKEUP)
     assert booked.makeup_for == week["ava_visit"]
+
+
+def test_a_late_makeup_search_never_offers_the_cancelled_time_or_time_already_on_offer(week, front_desk, practice,
+                                                                                        cancel):
+    from pedsdesk.scheduling.offers import find_makeup_slot
+
+    visit = week["ava_visit"]
+    cancel(front_desk, visit, by="family", reason="Sick")
+    freed = Opening.objects.get(source="cancellation")
+    assert freed.status == Opening.Status.OFFERING
+    # Searched as a cancellation an hour ahead is: the freed time is the first free time.
+    slot = find_makeup_slot(plan=visit.plan_of_care, week_of=week["tuesday"], earliest=visit.start_at,
+                            exclude=visit)
+    assert slot is not None
+    therapist, start = slot
+    end = start + dt.timedelta(minutes=visit.plan_of_care.minutes)
+    assert not (start < visit.end_at and visit.start_at < end)
+    live = Opening.objects.filter(therapist=therapist, status__in=("open", "offering"))
+    assert not any(o.start_at < end and start < o.end_at for o in live)
 
 
 def test_a_discharge_offers_the_weekly_slot_to_a_child_who_needs_a_regular_time(
