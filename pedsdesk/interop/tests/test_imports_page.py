@@ -20,6 +20,20 @@ def upload(client, name, content, mapping):
     return client.post(reverse("imports"), {"mapping": mapping, "file": SimpleUploadedFile(name, content)})
 
 
+def uploaded(client, capture, preset: str) -> ImportRun:
+    """Upload a preset's sample file on the page (the worker runs on commit): the run it made."""
+    with capture(execute=True):
+        upload(client, f"{preset}.csv", (SAMPLES / f"{preset}.csv").read_bytes(), preset)
+    return ImportRun.objects.latest("pk")
+
+
+def pressed(client, capture, run: ImportRun, mode: str, **answers: str) -> ImportRun:
+    """Press "Check again" (check) or "Apply this import" (apply) with answers for unknown names."""
+    with capture(execute=True):
+        client.post(reverse("import_run_apply", args=[run.pk]), {"mode": mode, **answers})
+    return ImportRun.objects.latest("pk")
+
+
 def test_upload_dry_run_then_apply(office_manager, client_for, django_capture_on_commit_callbacks):
     client = client_for(office_manager)
     with django_capture_on_commit_callbacks(execute=True):
@@ -40,26 +54,17 @@ def test_upload_dry_run_then_apply(office_manager, client_for, django_capture_on
 
 def test_unknown_therapist_answered_on_the_page(office_manager, therapist, client_for,
                                                 django_capture_on_commit_callbacks):
-    client = client_for(office_manager)
-    with django_capture_on_commit_callbacks(execute=True):
-        upload(client, "p.csv", (SAMPLES / "webpt-patients.csv").read_bytes(), "webpt-patients")
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("import_run_apply", args=[ImportRun.objects.get().pk]), {"mode": "apply"})
-    with django_capture_on_commit_callbacks(execute=True):
-        upload(client, "extract.csv", (SAMPLES / "webpt-extract-appointments.csv").read_bytes(),
-               "webpt-extract-appointments")
-    run = ImportRun.objects.latest("pk")
+    client, capture = client_for(office_manager), django_capture_on_commit_callbacks
+    pressed(client, capture, uploaded(client, capture, "webpt-patients"), "apply")
+    run = uploaded(client, capture, "webpt-extract-appointments")
     assert run.status == "rejected"
     page = client.get(run.get_absolute_url()).content.decode()
     assert "Therapist “T17” (rows 2, 3, 4, 5)" in page and f'<option value="{therapist.pk}">Map to Theo Tester' in page
     assert "&quot;T17&quot; is not one of this practice&#x27;s therapists" in page
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("import_run_apply", args=[run.pk]), {"mode": "check", "therapist:T17": str(therapist.pk)})
-    checked = ImportRun.objects.latest("pk")
+    checked = pressed(client, capture, run, "check", **{"therapist:T17": str(therapist.pk)})
     assert checked.status == "clean", checked.rejections
     assert checked.resolutions == {"therapist": {"T17": str(therapist.pk)}}
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("import_run_apply", args=[checked.pk]), {"mode": "apply"})
+    pressed(client, capture, checked, "apply")
     assert Appointment.objects.filter(therapist=therapist).count() == 4
 
 
@@ -173,34 +178,23 @@ def test_a_folder_is_registered_for_the_daily_import_from_the_command_line(pract
 def test_the_readmes_webpt_import_step_by_step(office_manager, therapist, client_for,
                                                django_capture_on_commit_callbacks):
     """README, "Importing a WebPT export, step by step", as the office manager does it."""
-    client = client_for(office_manager)
-
-    def send(name, preset):
-        with django_capture_on_commit_callbacks(execute=True):
-            upload(client, f"{name}.csv", (SAMPLES / f"{preset}.csv").read_bytes(), preset)
-        return ImportRun.objects.latest("pk")
-
-    def press(run, mode, **answers):
-        with django_capture_on_commit_callbacks(execute=True):
-            client.post(reverse("import_run_apply", args=[run.pk]), {"mode": mode, **answers})
-        return ImportRun.objects.latest("pk")
-
+    client, capture = client_for(office_manager), django_capture_on_commit_callbacks
     # Steps 1-2: the patient list, checked, then applied.
-    patients = send("patients", "webpt-patients")
+    patients = uploaded(client, capture, "webpt-patients")
     assert patients.status == "clean" and "3 new" in client.get(patients.get_absolute_url()).content.decode()
-    assert press(patients, "apply").status == "applied" and Patient.objects.count() == 3
+    assert pressed(client, capture, patients, "apply").status == "applied" and Patient.objects.count() == 3
     # Steps 3-4: the Scheduled Visits report; its therapist's name is unknown, mapped, checked again, applied.
-    visits = send("visits", "webpt-scheduled-visits")
+    visits = uploaded(client, capture, "webpt-scheduled-visits")
     assert visits.status == "rejected" and not Appointment.objects.exists()
     page = client.get(visits.get_absolute_url()).content.decode()
     assert "Therapist “Dana Whitfield” (rows 2, 3, 4, 5, 6, 7)" in page and "Check again" in page
     assert "Apply this import" not in page
-    checked = press(visits, "check", **{"therapist:Dana Whitfield": str(therapist.pk)})
+    checked = pressed(client, capture, visits, "check", **{"therapist:Dana Whitfield": str(therapist.pk)})
     assert checked.status == "clean" and "Apply this import" in client.get(checked.get_absolute_url()).content.decode()
-    assert press(checked, "apply").status == "applied"
+    assert pressed(client, capture, checked, "apply").status == "applied"
     assert Appointment.objects.filter(therapist=therapist).count() == 6
     # Step 5: the next day's export, unchanged: left alone, and the answer is remembered.
-    again = send("visits-tomorrow", "webpt-scheduled-visits")
+    again = uploaded(client, capture, "webpt-scheduled-visits")
     assert again.status == "clean" and again.counts["unchanged"] == 6 and not again.unknown["therapist"]
 
 
@@ -208,26 +202,17 @@ def test_an_unknown_payer_is_offered_as_map_or_create_on_the_page(practice, offi
                                                                   django_capture_on_commit_callbacks):
     from pedsdesk.authorizations.models import Authorization, Payer
 
-    client = client_for(office_manager)
+    client, capture = client_for(office_manager), django_capture_on_commit_callbacks
     Payer.objects.create(practice=practice, name="Lone Star Medicaid", payer_type="medicaid_mco")
-    with django_capture_on_commit_callbacks(execute=True):
-        upload(client, "p.csv", (SAMPLES / "webpt-patients.csv").read_bytes(), "webpt-patients")
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("import_run_apply", args=[ImportRun.objects.get().pk]), {"mode": "apply"})
-    with django_capture_on_commit_callbacks(execute=True):
-        upload(client, "auth.csv", (SAMPLES / "webpt-extract-authorizations.csv").read_bytes(),
-               "webpt-extract-authorizations")
-    run = ImportRun.objects.latest("pk")
+    pressed(client, capture, uploaded(client, capture, "webpt-patients"), "apply")
+    run = uploaded(client, capture, "webpt-extract-authorizations")
     assert run.status == "rejected" and set(run.unknown["payer"]) == {"Blue Shield Texas"}
     before = {k: v for k, v in snapshot().items() if k != "audit"}  # the page's reads are audited
     page = client.get(run.get_absolute_url()).content.decode()
     assert "Payer “Blue Shield Texas”" in page and '<option value="create">Create this payer</option>' in page
     assert "Map to Lone Star Medicaid" in page
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("import_run_apply", args=[run.pk]), {"mode": "check", "payer:Blue Shield Texas": "create"})
-    checked = ImportRun.objects.latest("pk")
+    checked = pressed(client, capture, run, "check", **{"payer:Blue Shield Texas": "create"})
     assert checked.status == "clean" and {k: v for k, v in snapshot().items() if k != "audit"} == before
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("import_run_apply", args=[checked.pk]), {"mode": "apply"})
+    pressed(client, capture, checked, "apply")
     assert Payer.objects.filter(practice=practice, name="Blue Shield Texas").exists()
     assert Authorization.objects.filter(coverage__patient__practice=practice).count() == 3
