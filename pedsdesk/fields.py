@@ -14,12 +14,15 @@ The rules:
   no NUL and no lone surrogate (neither can be stored or sent as UTF-8);
 - a value that is typed is not only spaces; a phone number has its digits;
 - multi-line text (notes, goals) has a length limit per field, said in the message;
-- dates lie between ``DATE_MIN`` and ``DATE_MAX``, said in the message.
+- dates lie between ``DATE_MIN`` and ``DATE_MAX``, said in the message;
+- numbers listed in ``NUMBER_LIMITS`` lie in their range, said in the message (plain
+  forms: ``NumberFormField``; API schemas: ``Ranged``).
 """
 
 import datetime as dt
 import re
 import unicodedata
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from django import forms
@@ -41,6 +44,18 @@ TEXT_LIMITS = {
     "question": 2000,
 }
 _MULTILINE_OK = {"\n", "\r", "\t"}
+# Ranges of numbers, by "app_label.Model.field": the same limits for the model, its
+# forms and the API. A home program's dose is the same whether from the library or a program.
+_DOSE = {"repetitions": (1, 200), "sets": (1, 20), "minutes": (1, 120), "days_per_week": (1, 7)}
+NUMBER_LIMITS: dict[str, tuple[int | Decimal, int | Decimal]] = {
+    **{f"hep.{model}.{name}": limits for model in ("Activity", "ProgramItem", "TemplateItem")
+       for name, limits in _DOSE.items()},
+    "hep.ReviewTime.minutes": (1, 240),
+    "hep.HepPolicy.open_within_hours": (1, 336),
+    "hep.HepPolicy.low_adherence": (Decimal("0.05"), Decimal("1.00")),
+    "hep.HepPolicy.feedback_days_before": (1, 14),
+    "hep.HepPolicy.nudge_days": (1, 30),
+}
 
 
 def _unstorable(char: str) -> str | None:
@@ -132,8 +147,27 @@ def text_limit(field_name: str) -> int:
     return TEXT_LIMITS.get(field_name, TEXT_MAX)
 
 
+def number_limits(model: Any, field_name: str) -> tuple[Any, Any] | None:
+    """The range ``NUMBER_LIMITS`` gives ``model``'s field (a model class or instance), if any."""
+    return NUMBER_LIMITS.get(f"{model._meta.label}.{field_name}")
+
+
+def number_problem(value: Any, limits: tuple[Any, Any]) -> str | None:
+    low, high = limits
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return f"Use a number from {low} to {high}."
+    if not low <= number <= high:
+        return f"Use a number from {low} to {high}; {value} is outside that range."
+    return None
+
+
 def field_problem(field: models.Field, value: Any) -> str | None:
     """What is wrong with ``value`` for the model field ``field``, by the rules above."""
+    if isinstance(value, int | Decimal | float) and not isinstance(value, bool):
+        limits = number_limits(field.model, field.name)
+        return number_problem(value, limits) if limits else None
     if isinstance(value, str):
         if isinstance(field, models.TextField):
             return text_problem(value, text_limit(field.name))
@@ -209,6 +243,17 @@ def Note(limit: int = TEXT_MAX) -> Any:
     return Annotated[str, Field(max_length=limit), _pydantic(lambda v: text_problem(v, limit))]
 
 
+def Ranged(model: Any, field_name: str, kind: type = int) -> Any:
+    """A number in the range ``NUMBER_LIMITS`` gives the model's field; the spec declares it."""
+    limits = number_limits(model, field_name)
+    if limits is None:
+        raise KeyError(f"no NUMBER_LIMITS entry for {model._meta.label}.{field_name}")
+    low, high = limits
+    return Annotated[kind, Field(json_schema_extra={"minimum": float(low) if kind is not int else low,
+                                                    "maximum": float(high) if kind is not int else high}),
+                     _pydantic(lambda v: number_problem(v, limits))]
+
+
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
@@ -252,6 +297,19 @@ class DateFormField(forms.DateField):
 
 class LineFormField(forms.CharField):
     default_validators = [validate_line]
+
+
+class NumberFormField(forms.IntegerField):
+    """A whole number in the range ``NUMBER_LIMITS`` gives ``model``'s field, for a plain form."""
+
+    def __init__(self, *, model: Any, field_name: str, **kwargs: Any) -> None:
+        limits = number_limits(model, field_name)
+        if limits is None:
+            raise KeyError(f"no NUMBER_LIMITS entry for {model._meta.label}.{field_name}")
+        kwargs.setdefault("widget", forms.NumberInput(attrs={"inputmode": "numeric", "min": limits[0],
+                                                             "max": limits[1]}))
+        super().__init__(**kwargs)
+        self.validators.append(_django(lambda value: number_problem(value, limits)))
 
 
 class TextFormField(forms.CharField):

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pedsdesk.audit.actions import record_event
+from pedsdesk.fields import number_limits, number_problem
 from pedsdesk.files.actions import Checked, discard_file, store_file
 from pedsdesk.hep import adherence
 from pedsdesk.hep import messages as texts
@@ -56,8 +57,8 @@ SYSTEM_ACTOR = "pedsdesk (home programs)"
 LINK_PURPOSE = "home-program"
 #: A program's link lasts this long; it is reused by every later version while it works.
 LINK_DAYS = 180
-#: Dose limits, shared by the builder form and the API.
-DOSE_LIMITS = {"repetitions": (1, 200), "sets": (1, 20), "minutes": (1, 120), "days_per_week": (1, 7)}
+#: The dose of an item; their ranges are field rules (pedsdesk/fields.py), for form, API and model alike.
+DOSE_FIELDS = ("repetitions", "sets", "minutes", "days_per_week")
 MAX_ITEMS = 12
 NOTE_MAX = 2000
 QUESTION_MAX = 1000
@@ -127,6 +128,34 @@ def copy_activity(*, actor: StaffMember, activity: Activity, request: HttpReques
     return save_activity(actor=actor, values={name: getattr(activity, name) for name in fields}, request=request)
 
 
+# The practice's follow-up rules
+
+POLICY_FIELDS = ("open_within_hours", "low_adherence", "feedback_days_before", "nudge_days")
+
+
+def set_policy(*, actor: StaffMember, values: dict, request: HttpRequest | None = None) -> HepPolicy:
+    """Change the practice's home-program thresholds (owner, office manager). Checked by
+    the field rules under the row's lock; nothing is saved when one value is wrong."""
+    unknown = set(values) - set(POLICY_FIELDS)
+    if unknown:
+        raise HepError(f"Not a home-program setting: {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        HepPolicy.objects.get_or_create(practice_id=actor.practice_id)
+        policy = HepPolicy.objects.select_for_update().get(practice_id=actor.practice_id)
+        before = {name: getattr(policy, name) for name in values}
+        for name, value in values.items():
+            setattr(policy, name, value)
+        policy.full_clean(exclude=["practice"])
+        changed = {name: {"from": str(before[name]), "to": str(getattr(policy, name))} for name in values
+                   if before[name] != getattr(policy, name)}
+        if changed:
+            policy.save()
+            record_event(actor=actor, action="hep_policy_changed", obj=policy, request=request,
+                         practice_id=actor.practice_id, detail={"changed": changed})
+    actor.practice.__dict__.pop("_hep_policy", None)
+    return policy
+
+
 # Building a program
 
 
@@ -140,14 +169,12 @@ class ItemInput:
 
 
 def check_dose(name: str, value: int | None, title: str) -> None:
-    low, high = DOSE_LIMITS[name]
     if value is None:
         if name == "days_per_week":
             raise ValidationError(f"Say how many days a week for “{title}” (1 to 7).")
         return
-    if not low <= value <= high:
-        label = name.replace("_", " ")
-        raise ValidationError(f"{label.capitalize()} for “{title}” must be {low} to {high}, not {value}.")
+    if problem := number_problem(value, number_limits(ProgramItem, name)):
+        raise ValidationError(f"{name.replace('_', ' ').capitalize()} for “{title}”: {problem}")
 
 
 def check_items(practice: Practice, items: list[ItemInput]) -> dict[int, Activity]:
@@ -165,7 +192,7 @@ def check_items(practice: Practice, items: list[ItemInput]) -> dict[int, Activit
         raise ValidationError("One of the activities is no longer in the library; remove it and choose another.")
     for item in items:
         title = activities[item.activity_id].title_en
-        for name in DOSE_LIMITS:
+        for name in DOSE_FIELDS:
             check_dose(name, getattr(item, name), title)
     return activities
 
@@ -580,8 +607,8 @@ def log_review(*, actor: StaffMember, patient: Patient, minutes: int, real_time_
     """Minutes spent reviewing the family's reported data (kept for remote-monitoring counts)."""
     if patient.practice_id != actor.practice_id:
         raise HepError("This child belongs to another practice.")
-    if not 1 <= minutes <= 240:
-        raise ValidationError(f"Review minutes must be 1 to 240, not {minutes}.")
+    if problem := number_problem(minutes, number_limits(ReviewTime, "minutes")):
+        raise ValidationError(f"Review minutes: {problem}")
     with transaction.atomic():
         review = ReviewTime.objects.create(practice_id=patient.practice_id, patient=patient, staff_member=actor,
                                            minutes=minutes, real_time_interaction=real_time_interaction)

@@ -10,8 +10,9 @@ from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from pedsdesk.fields import Ranged
 from pedsdesk.hep import actions
-from pedsdesk.hep.actions import DOSE_LIMITS, MAX_ITEMS, NOTE_MAX
+from pedsdesk.hep.actions import MAX_ITEMS, NOTE_MAX
 from pedsdesk.hep.models import Delivery, Feedback, FeedbackItem, HomeProgram, ProgramItem, ProgramVersion
 from pedsdesk.people.models import Guardian, Patient
 from pedsdesk.practices.api import audit, get_or_404, paginate, related_or_invalid, requires
@@ -20,17 +21,12 @@ from pedsdesk.practices.schemas import InputSchema, Page, Paging
 router = Router(tags=["home programs"])
 
 
-def _dose(name: str, default=None):
-    low, high = DOSE_LIMITS[name]
-    return Field(default, ge=low, le=high)
-
-
 class ItemIn(InputSchema):
     activity_id: int
-    repetitions: int | None = _dose("repetitions")
-    sets: int | None = _dose("sets")
-    minutes: int | None = _dose("minutes")
-    days_per_week: int = _dose("days_per_week", 5)
+    repetitions: Ranged(ProgramItem, "repetitions") | None = None
+    sets: Ranged(ProgramItem, "sets") | None = None
+    minutes: Ranged(ProgramItem, "minutes") | None = None
+    days_per_week: Ranged(ProgramItem, "days_per_week") = 5
 
 
 class VersionIn(InputSchema):

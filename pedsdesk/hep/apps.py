@@ -11,6 +11,10 @@ class HepConfig(AppConfig):
         # registered with the registries the platform reads (it never imports hep).
         from pedsdesk.hep import demo, followups, messages, rules, sections, sweeps  # noqa: F401
         from pedsdesk.hep.queries import summary_adherence
+        from pedsdesk.practices.settings_pages import settings_page
         from pedsdesk.schools.queries import register_adherence_source
 
         register_adherence_source(summary_adherence)
+        settings_page("Home programs", "hep_settings", permission="hep_policy.edit",
+                      description="When unopened programs are followed up, when families are asked how practice "
+                                  "went, and what counts as low practice.")

@@ -1,19 +1,18 @@
-"""Forms of the staff pages. Their limits come from actions.DOSE_LIMITS, the rules the
-actions (and so the API) check too."""
+"""Forms of the staff pages. Their limits are the field rules (pedsdesk/fields.py) the
+models, the actions and the API check too."""
 
 from django import forms
 
+from pedsdesk.fields import NumberFormField
 from pedsdesk.files.actions import IMAGE, check_upload
-from pedsdesk.hep.actions import DOSE_LIMITS, NOTE_MAX
-from pedsdesk.hep.models import Activity
+from pedsdesk.hep.actions import NOTE_MAX
+from pedsdesk.hep.models import Activity, HepPolicy, ProgramItem
 from pedsdesk.hep.skills import SKILLS
 
 
 def _dose(name: str, required: bool = False) -> forms.IntegerField:
-    low, high = DOSE_LIMITS[name]
-    return forms.IntegerField(min_value=low, max_value=high, required=required,
-                              label=name.replace("_", " ").capitalize(),
-                              widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+    return NumberFormField(model=ProgramItem, field_name=name, required=required,
+                           label=name.replace("_", " ").capitalize())
 
 
 class ItemRowForm(forms.Form):
@@ -52,10 +51,16 @@ class ActivityForm(forms.ModelForm):
         upload = self.cleaned_data.get("picture_upload")
         return check_upload(upload, accept={IMAGE}) if upload else None
 
-    def clean(self):
-        data = super().clean()
-        for name, (low, high) in DOSE_LIMITS.items():
-            value = data.get(name)
-            if value is not None and not low <= value <= high:
-                self.add_error(name, f"Use {low} to {high}.")
-        return data
+
+class PolicyForm(forms.ModelForm):
+    """The practice's follow-up rules; the ranges are field rules, checked by the model."""
+
+    class Meta:
+        model = HepPolicy
+        fields = ["open_within_hours", "feedback_days_before", "nudge_days", "low_adherence"]
+        labels = {"open_within_hours": "Follow up an unopened program after (hours)",
+                  "feedback_days_before": "Ask how practice went, days before the next visit",
+                  "nudge_days": "Nudge when nothing is reported, days after delivery",
+                  "low_adherence": "Low practice below (share of prescribed days, 0.05 to 1.00)"}
+        help_texts = {"low_adherence": "0.50 means the treating therapist gets a task when the family reports "
+                                       "fewer than half of the prescribed practice days."}

@@ -7,6 +7,7 @@ urlpatterns = [
     path("patients/<int:pk>/home-program/versions/", views.program_versions, name="hep_versions"),
     path("patients/<int:pk>/home-program/review/", views.review_log, name="hep_review_log"),
     path("home-programs/", views.caseload, name="hep_caseload"),
+    path("home-programs/settings/", views.policy_settings, name="hep_settings"),
     path("home-programs/library/", views.library, name="hep_library"),
     path("home-programs/library/new/", views.activity_create, name="hep_activity_create"),
     path("home-programs/library/<int:pk>/", views.activity_edit, name="hep_activity_edit"),

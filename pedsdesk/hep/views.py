@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.http import require_POST
 
@@ -17,8 +18,8 @@ from pedsdesk.audit.actions import record_event
 from pedsdesk.files.responses import file_response
 from pedsdesk.hep import actions, queries
 from pedsdesk.hep.family import family_activity, program_view
-from pedsdesk.hep.forms import ActivityForm, ItemRowForm, NoteForm
-from pedsdesk.hep.models import ONE_PAGE_ACTIVITIES, Activity, Delivery, Feedback, ProgramVersion
+from pedsdesk.hep.forms import ActivityForm, ItemRowForm, NoteForm, PolicyForm
+from pedsdesk.hep.models import ONE_PAGE_ACTIVITIES, Activity, Delivery, Feedback, HepPolicy, ProgramVersion
 from pedsdesk.hep.skills import SKILLS
 from pedsdesk.people.models import GuardianOf, Patient
 from pedsdesk.practices.models import Discipline
@@ -176,10 +177,37 @@ def program_versions(request: HttpRequest, pk: int) -> HttpResponse:
 
 @requires("hep.view")
 def caseload(request: HttpRequest) -> HttpResponse:
-    mine = request.GET.get("mine", "1" if request.user.role == "therapist" else "") == "1"
-    rows = queries.caseload(request.user.practice, therapist=request.user if mine else None)
+    practice = request.user.practice
+    visiting = request.GET.get("visiting") == "today"
+    mine = not visiting and request.GET.get("mine", "1" if request.user.role == "therapist" else "") == "1"
+    if visiting:  # the children coming today (Today's link), one row each
+        rows = queries.lowest_first(list({v.row.patient.pk: v.row for v in queries.visits_today(
+            practice, practice.local_now().date()) if v.row is not None}.values()))
+    else:
+        rows = queries.caseload(practice, therapist=request.user if mine else None)
     record_event(actor=request.user, action="list", object_type="hep.homeprogram", request=request)
-    return render(request, "hep/caseload.html", {"title": "Home programs", "rows": rows, "mine": mine})
+    return render(request, "hep/caseload.html", {
+        "title": "Home programs", "rows": rows, "mine": mine, "visiting": visiting,
+        "threshold": float(HepPolicy.for_practice(practice).low_adherence)})
+
+
+@requires("hep_policy.edit")
+def policy_settings(request: HttpRequest) -> HttpResponse:
+    """The practice's thresholds: follow-up of unopened programs, feedback requests, low practice."""
+    policy = HepPolicy.for_practice(request.user.practice)
+    form = PolicyForm(request.POST or None, instance=HepPolicy.objects.get(pk=policy.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.set_policy(actor=request.user, request=request,
+                               values={name: form.cleaned_data[name] for name in form.fields})
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Home program settings saved.")
+            return redirect("hep_settings")
+    return render(request, "records/form.html", {"form": form, "title": "Home program settings",
+                                                 "cancel_url": reverse("hep_caseload")},
+                  status=400 if form.errors else 200)
 
 
 @requires("hep.view")

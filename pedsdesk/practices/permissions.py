@@ -48,10 +48,12 @@ closures.edit                x      x       .       .          .
 scheduling_policy.edit       x      x       .       .          .
 # calendar_feeds.manage: a therapist's own feed; owners and office managers may turn off anyone's
 calendar_feeds.manage        x      x       .       x          .
-# hep.edit: build and send home programs, edit the practice's activities; hep.follow_up: resend, close questions
+# hep.edit: build and send home programs, edit the practice's activities; hep.follow_up: resend, close questions;
+# hep_policy.edit: the practice's follow-up times and low-practice threshold
 hep.view                     x      x       x       x          .
 hep.edit                     x      x       .       x          .
 hep.follow_up                x      x       x       x          .
+hep_policy.edit              x      x       .       .          .
 admin.use                    x      .       .       .          .
 sweeps.view                  x      .       .       .          .
 imports.run                  x      x       .       .          .

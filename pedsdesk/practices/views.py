@@ -15,6 +15,7 @@ from pedsdesk.practices.clients import client_ip
 from pedsdesk.practices.forms import PracticeModelForm
 from pedsdesk.practices.models import ApiToken, Practice, Role, StaffMember, TherapistProfile
 from pedsdesk.practices.queries import dashboard_summary
+from pedsdesk.practices.settings_pages import settings_pages_for
 from pedsdesk.practices.throttle import Throttle
 from pedsdesk.practices.web import StaffDetailView, StaffListView, requires
 from pedsdesk.workqueue.forms import SNOOZE_CHOICES
@@ -261,4 +262,5 @@ def practice_edit(request):
                          detail={"fields": sorted(form.changed_data)}, request=request)
         messages.success(request, "Practice settings saved.")
         return redirect("practice_edit")
-    return render(request, "records/form.html", {"form": form, "title": "Practice settings"})
+    return render(request, "practices/practice_settings.html", {
+        "form": form, "title": "Practice settings", "settings_pages": settings_pages_for(request.user)})

@@ -1,6 +1,7 @@
 """The library, building and versioning a program, and delivering it to guardians."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -8,9 +9,11 @@ from django.utils import timezone
 
 from conftest import make_guardian
 from pedsdesk.hep.actions import ItemInput, resend_delivery, save_version, sweep_deliveries
+from pedsdesk.hep.forms import ItemRowForm
 from pedsdesk.hep.models import Activity, Delivery, DeliveryState, HomeProgram
 from pedsdesk.hep.starter import STARTER
 from pedsdesk.hep.tests.conftest import deliver_due, starter
+from pedsdesk.hep.tests.test_api import api_as
 from pedsdesk.messaging.models import Message, MessageState
 from pedsdesk.portal.models import FamilyLink
 from pedsdesk.workqueue.models import OPEN_STATUSES, Task
@@ -45,10 +48,27 @@ def test_a_program_with_no_activities_is_refused_and_nothing_is_saved(therapist,
     assert not HomeProgram.objects.exists()
 
 
-def test_a_dose_out_of_range_says_what_to_fix(therapist, patient):
-    with pytest.raises(ValidationError, match=r"Days per week .* must be 1 to 7, not 9"):
-        save_version(actor=therapist, patient=patient,
-                     items=[ItemInput(activity_id=starter("pt-bridges").pk, days_per_week=9)])
+def test_a_dose_out_of_range_is_refused_with_the_same_words_by_builder_api_library_and_action(
+        therapist, patient, client_for):
+    """One rule (pedsdesk/fields.py) for the builder's form, the API, the library's model and the action."""
+    words = "Use a number from 1 to 7; 9 is outside that range."
+    bridges = starter("pt-bridges")
+    with pytest.raises(ValidationError, match=rf"Days per week for “Bridges”: {re.escape(words)}"):
+        save_version(actor=therapist, patient=patient, items=[ItemInput(activity_id=bridges.pk, days_per_week=9)])
+    row = ItemRowForm({"item-0-activity": bridges.pk, "item-0-days_per_week": "9"}, prefix="item-0")
+    assert row.errors["days_per_week"] == [words]
+    mine = Activity(practice=patient.practice, discipline="OT", title_en="X", title_es="X", steps_en="a",
+                    steps_es="a", days_per_week=9, repetitions=500)
+    with pytest.raises(ValidationError) as refused:
+        mine.full_clean()
+    assert refused.value.message_dict["days_per_week"] == [words]
+    assert refused.value.message_dict["repetitions"] == ["Use a number from 1 to 200; 500 is outside that range."]
+    response = api_as(therapist).post(f"/api/v1/patients/{patient.pk}/home-program/versions",
+                                      {"items": [{"activity_id": bridges.pk, "days_per_week": 9}]},
+                                      content_type="application/json")
+    assert response.status_code == 422 and words in str(response.json())
+    spec = api_as(therapist).get("/api/v1/openapi.json").json()["components"]["schemas"]["ItemIn"]["properties"]
+    assert (spec["days_per_week"]["minimum"], spec["days_per_week"]["maximum"]) == (1, 7)
     assert not HomeProgram.objects.exists()
 
 

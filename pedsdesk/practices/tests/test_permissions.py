@@ -201,6 +201,7 @@ URL_ARGS = {
     "my_tasks": None, "team_tasks": None, "task_detail": "task", "task_claim": "task", "task_complete": "task",
     "task_snooze": "task", "task_reassign": "task", "visit_call": "visit_task", "patient_pick": None,
     "hep_program": "patient", "hep_versions": "patient", "hep_review_log": "patient", "hep_caseload": None,
+    "hep_settings": None,
     "hep_library": None, "hep_activity_create": None, "hep_activity_edit": "hep_activity",
     "hep_activity_copy": "hep_activity", "hep_activity_picture": "hep_activity", "hep_delivery_resend": "hep_delivery",
     "hep_question_answered": "hep_feedback",
