@@ -37,10 +37,12 @@ from pedsdesk.hep.models import (
     HepPolicy,
     HomeProgram,
     ProgramItem,
+    ProgramTemplate,
     ProgramVersion,
     QuestionKind,
     Rating,
     ReviewTime,
+    TemplateItem,
 )
 from pedsdesk.hep.starter import STARTER
 from pedsdesk.messaging.actions import queue_message
@@ -225,6 +227,53 @@ def save_version(*, actor: StaffMember, patient: Patient, items: list[ItemInput]
         record_event(actor=actor, action="hep_version_saved", obj=version, practice_id=program.practice_id,
                      request=request, detail={"number": number, "activities": len(items)})
     return version
+
+
+def save_template(*, actor: StaffMember, name: str, items: list[ItemInput],
+                  request: HttpRequest | None = None) -> tuple[ProgramTemplate, bool]:
+    """Save the builder's activities and doses as a practice template (no note, no child).
+    A live template of the same name gets these activities instead. Returns (template, created)."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError("Name the template, e.g. “Fine motor starter”.")
+    check_items(actor.practice, items)
+    with transaction.atomic():
+        template = (ProgramTemplate.objects.select_for_update()
+                    .filter(practice_id=actor.practice_id, name__iexact=name, archived_at__isnull=True).first())
+        created = template is None
+        if created:
+            template = ProgramTemplate(practice_id=actor.practice_id, name=name, created_by=actor)
+        template.updated_at = timezone.now()
+        template.full_clean(exclude=["practice", "created_by"], validate_constraints=False)
+        try:
+            with transaction.atomic():
+                template.save()
+        except IntegrityError:  # the same name saved at the same instant by a colleague
+            raise ValidationError(f"A template named “{name}” was just saved; save again to replace it.") from None
+        template.items.all().delete()
+        TemplateItem.objects.bulk_create([
+            TemplateItem(template=template, activity_id=item.activity_id, position=position,
+                         repetitions=item.repetitions, sets=item.sets, minutes=item.minutes,
+                         days_per_week=item.days_per_week)
+            for position, item in enumerate(items)])
+        record_event(actor=actor, action="hep_template_saved" if created else "hep_template_changed",
+                     obj=template, request=request, detail={"activities": len(items)})
+    return template, created
+
+
+def archive_template(*, actor: StaffMember, template: ProgramTemplate, request: HttpRequest | None = None) -> bool:
+    if template.practice_id != actor.practice_id:
+        raise HepError("This template belongs to another practice.")
+    with transaction.atomic():
+        changed = ProgramTemplate.objects.filter(pk=template.pk, archived_at__isnull=True).update(
+            archived_at=timezone.now())
+        if changed:
+            record_event(actor=actor, action="hep_template_archived", obj=template, request=request)
+    return bool(changed)
+
+
+def live_templates(practice: Practice) -> QuerySet[ProgramTemplate]:
+    return ProgramTemplate.objects.filter(practice=practice, archived_at__isnull=True)
 
 
 def program_link_url(*, guardian: Guardian, patient: Patient, actor: StaffMember | str = SYSTEM_ACTOR) -> str:

@@ -90,7 +90,7 @@ def portal_program(page, language: str) -> dict | None:
         **program_view(activities=item_activities(items, language, page.guardian.pk), note=version.note,
                        child=page.child_name,
                        updated=version.sent_at or version.created_at, zone=page.practice.zone),
-        "version": version.number, "form_id": uuid.uuid4().hex, "ratings": ratings(),
+        "program": program, "version": version.number, "form_id": uuid.uuid4().hex, "ratings": ratings(),
         "days": range(0, max_days(start, now) + 1),
         "since": local_time.day(start, page.practice.zone),
         "reminder_time": preference.reminder_time if preference else None,

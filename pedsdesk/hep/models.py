@@ -177,6 +177,42 @@ class ProgramItem(FieldRules, models.Model):
         return f"{self.activity} in {self.version}"
 
 
+class ProgramTemplate(FieldRules, models.Model):
+    """A practice's saved set of activities with their doses, to start a child's program
+    from (no child in it: no note, no name of a family)."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="hep_templates")
+    name = models.CharField(max_length=80)
+    created_by = models.ForeignKey(StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["practice", "name"], condition=Q(archived_at__isnull=True),
+                                               name="one_live_template_per_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TemplateItem(FieldRules, models.Model):
+    template = models.ForeignKey(ProgramTemplate, on_delete=models.CASCADE, related_name="items")
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+    repetitions = models.PositiveSmallIntegerField(null=True, blank=True)
+    sets = models.PositiveSmallIntegerField(null=True, blank=True)
+    minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    days_per_week = models.PositiveSmallIntegerField(default=5)
+
+    class Meta:
+        ordering = ["template", "position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.activity} in {self.template}"
+
+
 class DeliveryState(models.TextChoices):
     QUEUED = "queued", "Queued"
     SENT = "sent", "Sent"

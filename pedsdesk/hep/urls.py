@@ -9,6 +9,7 @@ urlpatterns = [
     path("home-programs/", views.caseload, name="hep_caseload"),
     path("home-programs/settings/", views.policy_settings, name="hep_settings"),
     path("home-programs/library/", views.library, name="hep_library"),
+    path("home-programs/templates/<int:pk>/archive/", views.template_archive, name="hep_template_archive"),
     path("home-programs/library/new/", views.activity_create, name="hep_activity_create"),
     path("home-programs/library/<int:pk>/", views.activity_edit, name="hep_activity_edit"),
     path("home-programs/library/<int:pk>/picture/", views.activity_picture, name="hep_activity_picture"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -19,7 +19,15 @@ from pedsdesk.files.responses import file_response
 from pedsdesk.hep import actions, queries
 from pedsdesk.hep.family import family_activity, program_view
 from pedsdesk.hep.forms import ActivityForm, ItemRowForm, NoteForm, PolicyForm
-from pedsdesk.hep.models import ONE_PAGE_ACTIVITIES, Activity, Delivery, Feedback, HepPolicy, ProgramVersion
+from pedsdesk.hep.models import (
+    ONE_PAGE_ACTIVITIES,
+    Activity,
+    Delivery,
+    Feedback,
+    HepPolicy,
+    ProgramTemplate,
+    ProgramVersion,
+)
 from pedsdesk.hep.skills import SKILLS
 from pedsdesk.people.models import GuardianOf, Patient
 from pedsdesk.practices.models import Discipline
@@ -33,10 +41,12 @@ def _search(request: HttpRequest, q: str, discipline: str) -> list[Activity]:
     if discipline in Discipline.values:
         found = found.filter(discipline=discipline)
     for term in q.split()[:5]:
-        skills = [key for key, names in SKILLS.items() if term.lower() in " ".join(names).lower()]
-        found = found.filter(Q(title_en__icontains=term) | Q(title_es__icontains=term)
-                             | Q(steps_en__icontains=term) | Q(key__icontains=term)
-                             | Q(pk__in=[a.pk for a in found if set(a.skills) & set(skills)]))
+        match = Q(title_en__icontains=term) | Q(title_es__icontains=term) | Q(steps_en__icontains=term) \
+            | Q(steps_es__icontains=term) | Q(key__icontains=term)
+        # Skill tags are stored as a JSON list of keys: the quoted key is in its text on both databases.
+        for key in (key for key, names in SKILLS.items() if term.lower() in " ".join(names).lower()):
+            match |= Q(skills__icontains=f'"{key}"')
+        found = found.filter(match)
     return list(found.order_by("discipline", "title_en")[:SEARCH_LIMIT])
 
 
@@ -93,6 +103,25 @@ def _preview(patient: Patient, rows: list[ItemRowForm], activities: dict[int, Ac
         return render_to_string("hep/_family_program.html", context)
 
 
+def _template(request: HttpRequest, start: str) -> ProgramTemplate | None:
+    """The practice's live template ``start`` names ("template:<id>"), if any."""
+    if not (start.startswith("template:") and start[9:].isdigit()):
+        return None
+    return actions.live_templates(request.user.practice).filter(pk=int(start[9:])).first()
+
+
+def _template_rows(request: HttpRequest, template: ProgramTemplate) -> list[ItemRowForm]:
+    """The template's activities as builder rows; ones since removed from the library are left out, and said so."""
+    visible = actions.visible_activities(request.user.practice)
+    items = list(template.items.filter(activity__in=visible).select_related("activity"))
+    gone = template.items.count() - len(items)
+    if gone:
+        messages.warning(request, f"Left out {gone} of the activities of “{template.name}”: no longer in the "
+                                  f"library.")
+    return [_row(item.activity, repetitions=item.repetitions, sets=item.sets, minutes=item.minutes,
+                 days_per_week=item.days_per_week) for item in items]
+
+
 @requires("hep.edit")
 def program_builder(request: HttpRequest, pk: int) -> HttpResponse:
     patient = practice_object(request, Patient, pk)
@@ -108,11 +137,17 @@ def program_builder(request: HttpRequest, pk: int) -> HttpResponse:
         chosen = [int(g) for g in request.POST.getlist("guardian") if g.isdigit() and int(g) in guardians]
     else:
         record_event(actor=request.user, action="view", obj=summary.program or patient, request=request)
-        start_blank = request.GET.get("start") == "blank" or summary.version is None
-        rows = [] if start_blank else [_row(item.activity, repetitions=item.repetitions, sets=item.sets,
-                                            minutes=item.minutes, days_per_week=item.days_per_week)
-                                       for item in summary.version.items.all()]
-        note_form = NoteForm(initial={"note": "" if start_blank else summary.version.note})
+        start = request.GET.get("start", "")
+        template = _template(request, start)
+        if template is not None:
+            rows = _template_rows(request, template)
+            note_form = NoteForm()
+        else:
+            start_blank = start == "blank" or summary.version is None
+            rows = [] if start_blank else [_row(item.activity, repetitions=item.repetitions, sets=item.sets,
+                                                minutes=item.minutes, days_per_week=item.days_per_week)
+                                           for item in summary.version.items.all()]
+            note_form = NoteForm(initial={"note": "" if start_blank else summary.version.note})
         chosen = [link.guardian.pk for link in links if link.is_primary_contact] or list(guardians)[:1]
     if op.startswith("add:") and op[4:].isdigit():
         activity = actions.visible_activities(request.user.practice).filter(pk=int(op[4:])).first()
@@ -123,6 +158,19 @@ def program_builder(request: HttpRequest, pk: int) -> HttpResponse:
     ids = {int(v) for v in (_row_value(r, "activity") for r in rows) if str(v or "").isdigit()}
     activities = actions.visible_activities(request.user.practice).in_bulk(ids)
     note = note_form.data.get("note", "") if note_form.is_bound else note_form.initial.get("note", "")
+    if op == "save_template":
+        items = _items(rows)
+        if items is None:
+            error = "Check the doses marked below."
+        else:
+            try:
+                template, created = actions.save_template(actor=request.user, name=request.POST.get(
+                    "template_name", ""), items=items, request=request)
+            except (ValidationError, actions.HepError) as exc:
+                error = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            else:
+                messages.success(request, f"Saved as the practice's template “{template.name}”." if created
+                                 else f"Template “{template.name}” now holds these activities.")
     if op == "send":
         items = _items(rows)
         if items is None:
@@ -156,6 +204,10 @@ def program_builder(request: HttpRequest, pk: int) -> HttpResponse:
             {"form": _renumbered(row, i), "activity": activities.get(int(_row_value(row, "activity") or 0))}
             for i, row in enumerate(rows)],
         "note_form": note_form, "links": links, "chosen": chosen, "results": results, "q": q,
+        "templates": [(f"template:{t.pk}", t) for t in actions.live_templates(request.user.practice)
+                      .annotate(n=Count("items"))],
+        "start": request.GET.get("start", ""),
+        "template_name": request.POST.get("template_name", "") if error else "",
         "discipline": discipline, "disciplines": Discipline.choices, "error": error, "preview": preview,
         "preview_language": dict(settings.LANGUAGES).get(language, language),
         "too_long": len(rows) > ONE_PAGE_ACTIVITIES, "one_page": ONE_PAGE_ACTIVITIES,
@@ -216,8 +268,20 @@ def library(request: HttpRequest) -> HttpResponse:
     discipline = request.GET.get("discipline", "")
     activities = _search(request, q, discipline) if q or discipline else list(
         actions.visible_activities(request.user.practice).order_by("discipline", "title_en"))
+    templates = actions.live_templates(request.user.practice).select_related("created_by").annotate(n=Count("items"))
     return render(request, "hep/library.html", {"title": "Activity library", "activities": activities, "q": q,
-                                                "discipline": discipline, "disciplines": Discipline.choices})
+                                                "discipline": discipline, "disciplines": Discipline.choices,
+                                                "templates": list(templates)})
+
+
+@require_POST
+@requires("hep.edit")
+def template_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    template = get_object_or_404(ProgramTemplate, pk=pk, practice=request.user.practice)
+    if actions.archive_template(actor=request.user, template=template, request=request):
+        messages.success(request, f"Template “{template.name}” removed; programs started from it keep their "
+                                  f"activities.")
+    return redirect("hep_library")
 
 
 @requires("hep.edit")

@@ -13,10 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from pedsdesk.files.responses import document_response
 from pedsdesk.hep import actions, printable
 from pedsdesk.hep.family import portal_program
 from pedsdesk.hep.models import QuestionKind
 from pedsdesk.people.phones import display_phone
+from pedsdesk.portal.actions import link_actor
 from pedsdesk.portal.sections import PortalPage
 from pedsdesk.portal.views import render_for_family, resolve_family_link
 
@@ -91,8 +93,8 @@ def program_pdf(request: HttpRequest, token: str) -> HttpResponse:
             heading=_("Home practice for %(child)s") % {"child": program["child"]},
             updated_label=_("Updated %(date)s") % {"date": program["updated"]}, note=program["note"],
             activities=program["activities"], watch_label=_("Watch for:"))
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = 'inline; filename="home-practice.pdf"'
-    response["Cache-Control"] = "private, no-store"
+    response = document_response(request, content, actor=link_actor(link), obj=program["program"],
+                                 download_name="home-practice", detail={"document": "home program",
+                                                                        "version": program["version"]})
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response

@@ -11,6 +11,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from conftest import make_patient, signed_in
+from pedsdesk.audit.models import AuditEvent
 from pedsdesk.hep.actions import ItemInput, answer_question, update_and_send
 from pedsdesk.hep.models import Activity, Feedback, FeedbackItem
 from pedsdesk.hep.tests.conftest import starter
@@ -120,6 +121,12 @@ def test_the_printout_is_one_page_in_the_familys_language(send_program, patient,
     client, url = family(patient)
     response = client.get(url + "home-program.pdf")
     assert response["Content-Type"] == "application/pdf"
+    # Served as every generated document is (pedsdesk/files document_response): private, audited.
+    assert response["Content-Disposition"] == 'attachment; filename="home-practice.pdf"'
+    assert response["Cache-Control"].startswith("private, no-store") and response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    export = AuditEvent.objects.get(action="export")
+    assert export.patient_id == patient.pk and export.detail == {"document": "home program", "version": 1}
     reader = PdfReader(io.BytesIO(response.content))
     assert len(reader.pages) == 1
     text = reader.pages[0].extract_text()

@@ -38,6 +38,7 @@ POST_ONLY = {"diagnosis_delete", "school_day_delete", "api_token_revoke", "famil
              "plan_series_create", "availability_delete", "closure_delete", "channel_failure_clear",
              "renewal_start", "renewal_pending", "renewal_document",
              "hep_review_log", "hep_activity_copy", "hep_delivery_resend", "hep_question_answered",
+             "hep_template_archive",
              "import_run_apply", "school_authorization_revoke", "school_authorization_scan", "school_ferpa_revoke",
              "school_request_signature", "school_summary_send"}
 
@@ -130,7 +131,7 @@ def _hep_records(practice, therapist, patient) -> dict:
 
     from pedsdesk.files.actions import IMAGE, check_upload, store_file
     from pedsdesk.hep.actions import ItemInput, update_and_send
-    from pedsdesk.hep.models import Activity, Feedback
+    from pedsdesk.hep.models import Activity, Feedback, ProgramTemplate
 
     png = io.BytesIO()
     Image.new("RGB", (8, 8), "teal").save(png, "PNG")
@@ -143,7 +144,9 @@ def _hep_records(practice, therapist, patient) -> dict:
     feedback = Feedback.objects.create(practice=practice, version=version, guardian=delivery.guardian,
                                        patient=patient, form_id="walk", days_practised=1, days_prescribed=2,
                                        window_start=version.created_at, question="When?")
-    return {"hep_activity": activity.pk, "hep_delivery": delivery.pk, "hep_feedback": feedback.pk}
+    template = ProgramTemplate.objects.create(practice=practice, name="Walk", created_by=therapist)
+    return {"hep_activity": activity.pk, "hep_delivery": delivery.pk, "hep_feedback": feedback.pk,
+            "hep_template": template.pk}
 
 
 def _school_records(patient, staff) -> dict:
@@ -201,7 +204,7 @@ URL_ARGS = {
     "my_tasks": None, "team_tasks": None, "task_detail": "task", "task_claim": "task", "task_complete": "task",
     "task_snooze": "task", "task_reassign": "task", "visit_call": "visit_task", "patient_pick": None,
     "hep_program": "patient", "hep_versions": "patient", "hep_review_log": "patient", "hep_caseload": None,
-    "hep_settings": None,
+    "hep_settings": None, "hep_template_archive": "hep_template",
     "hep_library": None, "hep_activity_create": None, "hep_activity_edit": "hep_activity",
     "hep_activity_copy": "hep_activity", "hep_activity_picture": "hep_activity", "hep_delivery_resend": "hep_delivery",
     "hep_question_answered": "hep_feedback",
