@@ -531,33 +531,42 @@ def open_unreachable_task(delivery: Delivery) -> None:
     open_task(practice=delivery.practice, kind=UNREACHED_RULE, spec=unreached_spec(delivery), rule=UNREACHED_RULE)
 
 
-def _close_unreached_task(delivery: Delivery) -> None:
+def _close_unreached_task(delivery: Delivery, reason: str = "sent again") -> None:
     from pedsdesk.workqueue.actions import close_task_by_rule
     from pedsdesk.workqueue.models import OPEN_STATUSES, Task
 
     for task in Task.objects.filter(practice_id=delivery.practice_id, dedupe_key=f"hep-unreached:{delivery.pk}",
                                     status__in=OPEN_STATUSES):
-        close_task_by_rule(task=task, reason="sent again")
+        close_task_by_rule(task=task, reason=reason)
 
 
 # What the family does
 
 
 def mark_opened(*, link: FamilyLink, request: HttpRequest | None = None) -> int:
-    """The family opened their page: the current version's deliveries to them are opened."""
-    program = HomeProgram.objects.filter(patient_id=link.patient_id).first()
-    if program is None or program.current_version_id is None:
-        return 0
-    now = timezone.now()
+    """The family opened their page: the current version's deliveries to them are opened.
+
+    Runs on the page's GET, so it must be safe to repeat and to race: each delivery is
+    locked and changed only while still unopened (a conditional UPDATE, which holds on
+    SQLite too), audited once, and a front-desk task about it closes."""
     with transaction.atomic():
-        opened = list(Delivery.objects.select_for_update().filter(
-            version_id=program.current_version_id, guardian_id=link.guardian_id, opened_at__isnull=True))
-        for delivery in opened:
-            delivery.opened_at, delivery.state, delivery.next_follow_up_at = now, DeliveryState.OPENED, None
-            delivery.save(update_fields=["opened_at", "state", "next_follow_up_at"])
+        program = HomeProgram.objects.filter(patient_id=link.patient_id).values("current_version_id").first()
+        if program is None or program["current_version_id"] is None:
+            return 0
+        now = timezone.now()
+        candidates = list(Delivery.objects.select_for_update().filter(
+            version_id=program["current_version_id"], guardian_id=link.guardian_id, opened_at__isnull=True))
+        opened = 0
+        for delivery in candidates:
+            if not Delivery.objects.filter(pk=delivery.pk, opened_at__isnull=True).update(
+                    opened_at=now, state=DeliveryState.OPENED, next_follow_up_at=None):
+                continue  # opened by a concurrent request in the meantime
+            opened += 1
             record_event(actor=link_actor(link), action="hep_delivery_opened", obj=delivery, request=request,
                          practice_id=delivery.practice_id, detail={"guardian_id": link.guardian_id})
-    return len(opened)
+            if delivery.follow_up_step >= 3:
+                _close_unreached_task(delivery, reason="the family opened it")
+    return opened
 
 
 def feedback_window_start(version: ProgramVersion, patient_id: int) -> dt.datetime:

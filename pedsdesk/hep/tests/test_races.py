@@ -49,3 +49,17 @@ def test_two_versions_saved_at_once_get_distinct_numbers(therapist, patient):
     errors = _together(2, lambda: save_version(actor=therapist, patient=patient, items=items))
     assert not errors, errors
     assert sorted(ProgramVersion.objects.values_list("number", flat=True)) == [1, 2]
+
+
+def test_the_family_page_opened_twice_at_once_opens_each_delivery_once(send_program, patient, any_hour):
+    from pedsdesk.audit.models import AuditEvent
+    from pedsdesk.hep.actions import mark_opened
+    from pedsdesk.hep.models import Delivery
+
+    send_program()
+    link = FamilyLink.objects.get(patient=patient)
+    errors = _together(3, lambda: mark_opened(link=link))
+    assert not errors, errors
+    delivery = Delivery.objects.get()
+    assert delivery.state == "opened" and delivery.opened_at is not None
+    assert AuditEvent.objects.filter(action="hep_delivery_opened").count() == 1
