@@ -7,9 +7,10 @@ class HepConfig(AppConfig):
     verbose_name = "Home exercise programs"
 
     def ready(self) -> None:
-        # Message kinds, the visit-reminder addition, task rules, sweeps and demo records,
-        # registered with the registries the platform reads (it never imports hep).
-        from pedsdesk.hep import demo, followups, messages, rules, sections, sweeps  # noqa: F401
+        # Message kinds, the visit-reminder addition, task rules, sweeps, demo records, the
+        # FHIR CarePlans and the export log, registered with the registries the platform
+        # reads (it never imports hep).
+        from pedsdesk.hep import demo, exports, followups, messages, rules, sections, sweeps  # noqa: F401
         from pedsdesk.hep.queries import summary_adherence
         from pedsdesk.practices.settings_pages import settings_page
         from pedsdesk.schools.queries import register_adherence_source
