@@ -39,7 +39,8 @@ POST_ONLY = {"diagnosis_delete", "school_day_delete", "api_token_revoke", "famil
              "renewal_start", "renewal_pending", "renewal_document",
              "hep_review_log", "hep_activity_copy", "hep_delivery_resend", "hep_question_answered",
              "hep_template_archive",
-             "import_run_apply", "school_authorization_revoke", "school_authorization_scan", "school_ferpa_revoke",
+             "import_run_apply", "school_authorization_end", "school_authorization_revoke", "school_authorization_scan",
+             "school_ferpa_revoke",
              "school_request_signature", "school_summary_send"}
 
 
@@ -214,7 +215,8 @@ URL_ARGS = {
     "school_student_plan": "patient", "school_authorization_create": "patient", "school_ferpa_create": "patient",
     "school_request_signature": "patient", "school_request_create": "patient", "school_meeting_create": "patient",
     "school_disclosures": "patient", "school_authorization_detail": "school_authorization",
-    "school_authorization_revoke": "school_authorization", "school_authorization_scan": "school_authorization",
+    "school_authorization_end": "school_authorization", "school_authorization_revoke": "school_authorization",
+    "school_authorization_scan": "school_authorization",
     "school_ferpa_detail": "ferpa", "school_ferpa_revoke": "ferpa", "school_requests": None,
     "school_request_detail": "school_request", "school_summary_detail": "summary", "school_summary_send": "summary",
     "school_meeting_detail": "meeting",
