@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from pedsdesk.audit.actions import record_event
+from pedsdesk.authorizations.figures import figures_stale
 from pedsdesk.authorizations.models import (
     AWAITING_DECISION_STATES,
     PREPARING_STATES,
@@ -155,6 +156,7 @@ def refresh_statuses(*, practice: Practice, today: dt.date | None = None) -> int
             continue
         with transaction.atomic():
             if Authorization.objects.filter(pk=authorization.pk, status=authorization.status).update(status=status):
+                figures_stale(authorizations=[authorization.pk])  # an update() sends no signal
                 record_event(actor=SYSTEM_ACTOR, action="update", obj=authorization, practice_id=practice.pk,
                              detail={"fields": ["status"], "status": status, "was": authorization.status})
                 changed += 1

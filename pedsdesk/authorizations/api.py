@@ -250,13 +250,13 @@ def list_authorizations(request: HttpRequest, params: Query[AuthorizationFilters
     """Every authorization with used, scheduled and remaining units, the projected last unit
     and flags, filtered like the board and sorted by days or units left. The figures come
     from the schedule: attended visits, booked visits and future series occurrences."""
-    rows = queries.board(request.auth.practice, today=_today(request), payer=params.payer_id,
-                         discipline=params.discipline or "", therapist=params.therapist_id, flag=params.flag,
-                         show=params.show, sort=params.sort)
-    items = rows[params.offset : params.offset + params.limit]
+    board = queries.board_query(request.auth.practice, today=_today(request), payer=params.payer_id,
+                                discipline=params.discipline or "", therapist=params.therapist_id, flag=params.flag,
+                                show=params.show, sort=params.sort)
+    items = board.summaries(board.queryset[params.offset : params.offset + params.limit])
     audit(request, "list", object_type="authorizations.authorization",
           detail={"patient_ids": sorted({s.patient.pk for s in items})})
-    return {"count": len(rows), "limit": params.limit, "offset": params.offset,
+    return {"count": board.count(), "limit": params.limit, "offset": params.offset,
             "items": [_summary_out(s) for s in items]}
 
 

@@ -19,4 +19,6 @@ class AuthorizationsConfig(AppConfig):
             VISIT_COVERAGE.append(visit_coverage)
         # The daily sweep, and the sections of the chart and Today, are registered in every
         # process (web, worker, `pedsdesk sweep`, tests).
-        from pedsdesk.authorizations import sections, tasks  # noqa: F401
+        from pedsdesk.authorizations import figures, sections, tasks  # noqa: F401
+
+        figures.connect()

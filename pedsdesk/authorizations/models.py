@@ -432,3 +432,29 @@ class RenewalLine(FieldRules, models.Model):
             errors["requested_quantity"] = "Ask for at least 1."
         if errors:
             raise ValidationError(errors)
+
+
+class AuthorizationFigures(models.Model):
+    """An authorization's projected figures, stored so the board can filter, sort and page
+    in SQL (pedsdesk.authorizations.figures keeps them equal to a fresh projection).
+
+    Figures that depend on the day (days left, units unused near the end) are worked out
+    from these and the dates when the board is read, so they never go stale overnight.
+    """
+
+    authorization = models.OneToOneField(Authorization, on_delete=models.CASCADE, primary_key=True,
+                                         related_name="figures")
+    projected = models.BooleanField(default=False, help_text="Usable, so visits draw on it.")
+    authorized = models.IntegerField(default=0)
+    used = models.IntegerField(default=0)
+    scheduled = models.IntegerField(default=0)
+    remaining = models.IntegerField(default=0)
+    exhausted_on = models.DateField(null=True, blank=True)
+    runs_out = models.BooleanField(default=False)
+    denials = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["remaining"])]
+
+    def __str__(self) -> str:
+        return f"figures of authorization {self.authorization_id}"

@@ -6,11 +6,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from pedsdesk.authorizations.models import (
     AWAITING_DECISION_STATES,
+    DECIDED_STATES,
     PREPARING_STATES,
     USABLE_STATUSES,
     Authorization,
@@ -534,24 +536,91 @@ def summarize(practice: Practice, *, today: dt.date,
 
 
 BOARD_SORTS = {
-    "days_left": lambda s: (s.days_left, s.remaining, s.authorization.pk),
-    "-days_left": lambda s: (-s.days_left, -s.remaining, s.authorization.pk),
-    "units_left": lambda s: (s.remaining, s.days_left, s.authorization.pk),
-    "-units_left": lambda s: (-s.remaining, s.days_left, s.authorization.pk),
-    "patient": lambda s: (s.patient.last_name, s.patient.first_name, s.authorization.end_date, s.authorization.pk),
+    "days_left": ("end_date", "figures__remaining", "pk"),
+    "-days_left": ("-end_date", "-figures__remaining", "pk"),
+    "units_left": ("figures__remaining", "end_date", "pk"),
+    "-units_left": ("-figures__remaining", "end_date", "pk"),
+    "patient": ("coverage__patient__last_name", "coverage__patient__first_name", "end_date", "pk"),
 }
 BOARD_SHOWS = ("current", "ended", "all")
+COUNTED_FLAGS = ("runs_out", "unused_units", "denials")
 
 
-def board(practice: Practice, *, today: dt.date, payer: int | None = None, discipline: str = "",
-          therapist: int | None = None, flag: str = "", show: str = "current",
-          sort: str = "days_left") -> list[AuthorizationSummary]:
-    """The authorizations board: filtered and sorted summaries.
+def _continued() -> Exists:
+    return Exists(Authorization.objects.filter(previous=OuterRef("pk")).exclude(status=AuthorizationStatus.DENIED))
+
+
+def _flag_filter(flag: str, practice: Practice, today: dt.date) -> Q:
+    """``flag in summary.flags``, as SQL over the stored figures and the dates (the
+    queryset carries the ``continued`` and ``unused_share`` annotations)."""
+    if flag == "runs_out":
+        return Q(figures__runs_out=True)
+    if flag == "denials":
+        return Q(figures__denials__gt=0)
+    if flag == "unused_units":
+        rule = unused_rule(practice, today)
+        return Q(figures__projected=True, figures__remaining__gt=0, unused_share__gte=0, end_date__gte=today,
+                 end_date__lte=today + dt.timedelta(weeks=rule.weeks))
+    if flag == "expiring":
+        # The window opens a payer's own number of days before the end: one term per payer.
+        windows = Q(pk__in=[])
+        for payer_id, earliest in Payer.objects.filter(practice=practice, requires_authorization=True).values_list(
+                "pk", "renewal_earliest_days"):
+            windows |= Q(coverage__payer_id=payer_id, end_date__lte=today + dt.timedelta(days=earliest))
+        return (windows & Q(status__in=USABLE_STATUSES, end_date__gte=today, continued=False)
+                & ~Q(renewal__state__in=DECIDED_STATES))
+    if flag == "renewal_overdue":
+        return Q(renewal__state__in=PREPARING_STATES, renewal__due_date__lt=today)
+    if flag == "decision_overdue":
+        return Q(renewal__state__in=AWAITING_DECISION_STATES, renewal__decision_due__lt=today)
+    return Q(pk__in=[])
+
+
+@dataclass
+class Board:
+    """The board's rows as one SQL query: filtered, sorted and paged by the database from
+    the stored figures (pedsdesk.authorizations.figures), so page 40 costs what page 1 does.
+    Only the rows shown are projected afresh, for their details."""
+
+    practice: Practice
+    today: dt.date
+    queryset: QuerySet
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def flag_counts(self) -> dict[str, int]:
+        return self.queryset.order_by().aggregate(**{
+            flag: Count("pk", filter=_flag_filter(flag, self.practice, self.today)) for flag in COUNTED_FLAGS})
+
+    def summaries(self, rows: Iterable[Authorization] | None = None) -> list[AuthorizationSummary]:
+        """Summaries of ``rows`` (a page of the queryset; all of them by default), in board order."""
+        if rows is None:
+            pks = list(self.queryset.values_list("pk", flat=True))
+            scope = Authorization.objects.filter(pk__in=self.queryset.values("pk"))
+        else:
+            pks = [a.pk for a in rows]
+            scope = Authorization.objects.filter(pk__in=pks)
+        by_pk = {s.authorization.pk: s for s in summarize(self.practice, today=self.today, authorizations=scope)}
+        return [by_pk[pk] for pk in pks if pk in by_pk]
+
+
+def board_query(practice: Practice, *, today: dt.date, payer: int | None = None, discipline: str = "",
+                therapist: int | None = None, flag: str = "", show: str = "current",
+                sort: str = "days_left") -> Board:
+    """The authorizations board: filtered and sorted in SQL.
 
     "current" is what still needs watching: not yet ended, ended within the last 30
     days with nothing after it (lapsed), or with a renewal still open.
     """
-    queryset = Authorization.objects.all()
+    from pedsdesk.authorizations.figures import fill_missing
+
+    fill_missing(practice)
+    rule = unused_rule(practice, today)
+    queryset = Authorization.objects.filter(coverage__patient__practice=practice).annotate(
+        continued=_continued(),
+        unused_share=ExpressionWrapper(F("figures__remaining") * 100 - F("figures__authorized") * rule.share_percent,
+                                       output_field=IntegerField()))
     if payer:
         queryset = queryset.filter(coverage__payer_id=payer)
     if discipline:
@@ -559,17 +628,26 @@ def board(practice: Practice, *, today: dt.date, payer: int | None = None, disci
     recent = today - dt.timedelta(days=30)
     open_renewal = Q(renewal__state__in=PREPARING_STATES + AWAITING_DECISION_STATES)
     if show == "current":
-        lapsed = Q(end_date__gte=recent) & ~Exists(Authorization.objects.filter(previous=OuterRef("pk")).exclude(
-            status=AuthorizationStatus.DENIED))
-        queryset = queryset.filter(Q(end_date__gte=today) | lapsed | open_renewal)
+        queryset = queryset.filter(Q(end_date__gte=today) | Q(end_date__gte=recent, continued=False) | open_renewal)
     elif show == "ended":
         queryset = queryset.filter(end_date__lt=today)
-    rows = summarize(practice, today=today, authorizations=queryset)
     if therapist:
-        rows = [r for r in rows if r.therapist is not None and r.therapist.pk == therapist]
+        # The therapist of the plan of care it pays for (_plan_for): the last one overlapping
+        # its period, else the child's last plan of that discipline.
+        plans = PlanOfCare.objects.filter(patient_id=OuterRef("coverage__patient_id"),
+                                          discipline=OuterRef("discipline")).order_by("-end_date", "-pk")
+        overlapping = plans.filter(start_date__lte=OuterRef("end_date"), end_date__gte=OuterRef("start_date"))
+        queryset = queryset.annotate(therapist_pk=Coalesce(
+            Subquery(overlapping.values("therapist_id")[:1]), Subquery(plans.values("therapist_id")[:1])
+        )).filter(therapist_pk=therapist)
     if flag:
-        rows = [r for r in rows if flag in r.flags]
-    return sorted(rows, key=BOARD_SORTS.get(sort, BOARD_SORTS["days_left"]))
+        queryset = queryset.filter(_flag_filter(flag, practice, today))
+    return Board(practice, today, queryset.order_by(*BOARD_SORTS.get(sort, BOARD_SORTS["days_left"])))
+
+
+def board(practice: Practice, *, today: dt.date, **filters) -> list[AuthorizationSummary]:
+    """Every row of the board, summarized (the report and the export want them all)."""
+    return board_query(practice, today=today, **filters).summaries()
 
 
 # The report (`pedsdesk report authorizations`, and interop's export back): the board's figures.

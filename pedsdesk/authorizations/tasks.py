@@ -1,10 +1,13 @@
-"""The authorizations' daily sweep (run by huey, and by ``pedsdesk sweep``)."""
+"""The authorizations' daily sweep (run by huey, and by ``pedsdesk sweep``), and the
+board's stored figures projected again after a change."""
 
 import datetime as dt
 
 from django.utils import timezone
+from huey.contrib.djhuey import db_task
 
 from pedsdesk.authorizations.actions import open_due_renewals, refresh_statuses
+from pedsdesk.authorizations.figures import apply_marks
 from pedsdesk.authorizations.rules import run_authorization_rules
 from pedsdesk.practices.models import Practice
 from pedsdesk.sweeps import sweep
@@ -27,3 +30,9 @@ def run_daily(*, practice: Practice, now: dt.datetime | None = None, rules: bool
 @sweep("authorizations.daily", "daily", per_practice=True)
 def authorizations_daily(*, practice: Practice) -> dict:
     return run_daily(practice=practice)
+
+
+@db_task()
+def refresh_figures_later(marks: dict[str, list[int]]) -> None:
+    """The stored figures of the children a committed change marked (figures.figures_stale)."""
+    apply_marks(marks)

@@ -139,19 +139,20 @@ def authorization_board(request):
     practice = request.user.practice
     form = BoardFilterForm(request.GET or None, practice=practice)
     filters = form.filters()
-    rows = queries.board(practice, today=_today(request), **filters)
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    board = queries.board_query(practice, today=_today(request), **filters)
+    page = Paginator(board.queryset, 50).get_page(request.GET.get("page"))
+    rows = board.summaries(page.object_list)
+    count = page.paginator.count
     record_event(actor=request.user, action="list", object_type="authorizations.authorization", request=request,
-                 detail={"filters": {k: v for k, v in filters.items() if v}, "count": len(rows)})
+                 detail={"filters": {k: v for k, v in filters.items() if v}, "count": count})
     query = request.GET.copy()
     query.pop("page", None)
     unsorted = query.copy()
     unsorted.pop("sort", None)
     return render(request, "authorizations/board.html", {
-        "title": "Authorizations", "form": form, "page_obj": page, "rows": page.object_list, "count": len(rows),
+        "title": "Authorizations", "form": form, "page_obj": page, "rows": rows, "count": count,
         "query": query.urlencode(), "unsorted": unsorted.urlencode(), "sort": filters["sort"],
-        "flags": queries.FLAGS,
-        "counts": {flag: sum(flag in r.flags for r in rows) for flag in ("runs_out", "unused_units", "denials")},
+        "flags": queries.FLAGS, "counts": board.flag_counts(),
     })
 
 

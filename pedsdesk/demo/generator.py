@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from pedsdesk import codes
+from pedsdesk.authorizations.figures import refresh_practice
 from pedsdesk.authorizations.models import (
     BenefitBucket,
     BookingRule,
@@ -115,6 +116,7 @@ def seed_demo(*, size: str = "medium", seed: int = 7, today: dt.date | None = No
                                             history_weeks=history_weeks))
         builder.counts.update(seed_lists(builder.practice, random.Random(seed + 2), builder.today))
         builder.counts.update(run_seeders(practice=builder.practice, seed=seed, today=builder.today))
+        refresh_practice(builder.practice)  # the board's stored figures: the rows above went in bulk
     if simulate_week:
         # After the commit: cancellations run the real refill workflow, which reads the clock.
         builder.counts.update(seed_refills(builder.practice, random.Random(seed + 3)))

@@ -43,6 +43,8 @@ from pedsdesk.scheduling.models import (
 from pedsdesk.scheduling.timeslots import local_to_utc
 
 HISTORY_WEEKS, AHEAD_WEEKS = 52, 2
+# A group's practices: two months of history, enough for every page and sweep to have work.
+GROUP_HISTORY_WEEKS = 8
 _CANCEL_REASONS = ["Sick (fever)", "Sick (stomach bug)", "School event", "Family emergency", "Car trouble",
                    "Sibling sick", "Forgot", "Out of town", "Schedule conflict"]
 

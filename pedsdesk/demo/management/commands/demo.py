@@ -1,12 +1,15 @@
+import os
 import time
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.migrations.executor import MigrationExecutor
 
 from pedsdesk.demo.generator import DEMO_PASSWORD, DEMO_PRACTICE_NAME, SIZES, DemoLogin, seed_demo
+from pedsdesk.demo.schedule import GROUP_HISTORY_WEEKS, HISTORY_WEEKS
 from pedsdesk.demo.server import follow_port, run_server
+from pedsdesk.people.models import Patient
 from pedsdesk.practices.models import Practice, Role, StaffMember
 
 
@@ -27,12 +30,20 @@ class Command(BaseCommand):
                             help="A therapy group: this many demo practices, each with its own logins "
                                  "(c1-frontdesk, c2-frontdesk, …) and its own seed.")
         parser.add_argument("--no-simulate", action="store_true",
-                            help="Skip the simulated week of cancellations (faster for large groups).")
+                            help="Skip the simulated week of cancellations (a group always skips it).")
+        parser.add_argument("--history-weeks", type=int, default=None,
+                            help=f"Weeks of past visits (default {HISTORY_WEEKS}; a group "
+                                 f"{GROUP_HISTORY_WEEKS}, which seeds it several times faster).")
+        parser.add_argument("--jobs", type=int, default=None,
+                            help="A group on PostgreSQL: practices seeded by this many processes at once "
+                                 "(default: one per core). SQLite has one writer, so one.")
 
     def handle(self, *args, size: str, seed: int, if_empty: bool, no_serve: bool, port: int, practices: int = 1,
-               no_simulate: bool = False, **options):
+               no_simulate: bool = False, history_weeks: int | None = None, jobs: int | None = None, **options):
         if not 1 <= practices <= 500:
             raise CommandError("--practices takes a number from 1 to 500.")
+        if history_weeks is not None and not 1 <= history_weeks <= HISTORY_WEEKS:
+            raise CommandError(f"--history-weeks takes a number from 1 to {HISTORY_WEEKS}.")
         # An empty data directory is the usual start (scripts run `demo --no-serve` first).
         executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
@@ -53,29 +64,73 @@ class Command(BaseCommand):
                 "The demo practice is already seeded. Use --if-empty to keep it, or a fresh PEDSDESK_DATA_DIR "
                 "to seed again."
             )
+        elif practices > 1:
+            demo = self.seed_group(size, seed, practices, history_weeks or GROUP_HISTORY_WEEKS, jobs)
         else:
-            for index in range(practices):
-                started = time.monotonic()
-                group = practices > 1
-                summary = seed_demo(size=size, seed=seed + index, simulate_week=not no_simulate,
-                                    practice_name=f"{DEMO_PRACTICE_NAME} {index + 1}" if group else DEMO_PRACTICE_NAME,
-                                    login_prefix=f"c{index + 1}-" if group else "")
-                counts = summary.counts
-                self.stdout.write(self.style.SUCCESS(
-                    f"Seeded demo practice {summary.practice.name} ({size}, seed {seed + index}, today "
-                    f"{summary.today}) in {time.monotonic() - started:.1f} s: {counts['patients']} children, "
-                    f"{counts['guardians']} guardians, {counts['therapists']} therapists, {counts['plans_of_care']} "
-                    f"plans of care, {counts['coverages']} coverages, {counts['payers']} payers, "
-                    f"{counts['schools']} schools."
-                ))
-                demo = demo or summary.practice
-                if not group:
-                    # A group's first sweeps open its tasks, spread over the workers.
-                    self.report_tasks(summary.practice)
+            started = time.monotonic()
+            summary = seed_demo(size=size, seed=seed, simulate_week=not no_simulate,
+                                history_weeks=history_weeks or HISTORY_WEEKS)
+            self.report_seeded(summary, time.monotonic() - started)
+            demo = summary.practice
+            self.report_tasks(summary.practice)
         if demo is not None:
             self.print_logins(demo, port)
         if not no_serve:
             run_server(port=port, announce=self.stdout.write)
+
+    def report_seeded(self, summary, seconds: float) -> None:
+        counts = summary.counts
+        self.stdout.write(self.style.SUCCESS(
+            f"Seeded demo practice {summary.practice.name} ({summary.size}, seed {summary.seed}, today "
+            f"{summary.today}) in {seconds:.1f} s: {counts['patients']} children, "
+            f"{counts['guardians']} guardians, {counts['therapists']} therapists, {counts['plans_of_care']} "
+            f"plans of care, {counts['coverages']} coverages, {counts['payers']} payers, "
+            f"{counts['schools']} schools."
+        ))
+
+    def seed_group(self, size: str, seed: int, practices: int, history_weeks: int, jobs: int | None) -> Practice:
+        """N practices, each with its own seed and logins (c1-frontdesk, c2-frontdesk, …), no
+        simulated week. On PostgreSQL several processes seed at once, each practice in its
+        own transaction; a group's first sweeps open its tasks, spread over the workers."""
+        started = time.monotonic()
+        if connection.vendor != "postgresql":
+            jobs = 1
+        jobs = max(1, min(jobs or os.cpu_count() or 1, practices))
+        indexes = list(range(practices))
+        if jobs == 1:
+            self.seed_some(size, seed, indexes, history_weeks)
+        else:
+            connections.close_all()  # each process opens its own
+            children = []
+            for job in range(jobs):
+                pid = os.fork()
+                if pid == 0:
+                    code = 0
+                    try:
+                        self.seed_some(size, seed, indexes[job::jobs], history_weeks)
+                    except BaseException as exc:
+                        self.stderr.write(f"Seeding failed: {exc!r}")
+                        code = 1
+                    finally:
+                        self.stdout.flush()
+                        os._exit(code)
+                children.append(pid)
+            failed = [pid for pid in children if os.waitpid(pid, 0)[1] != 0]
+            if failed:
+                raise CommandError(f"{len(failed)} of {jobs} seeding processes failed; see above.")
+        seconds = time.monotonic() - started
+        total = Patient.objects.filter(practice__is_demo=True).count()
+        self.stdout.write(self.style.SUCCESS(
+            f"Seeded {practices} demo practices ({total} children) in {seconds:.0f} s: "
+            f"{seconds / practices:.1f} s per practice with {jobs} process{'es' if jobs > 1 else ''}."))
+        return Practice.objects.filter(is_demo=True).order_by("pk").first()
+
+    def seed_some(self, size: str, seed: int, indexes: list[int], history_weeks: int) -> None:
+        for index in indexes:
+            started = time.monotonic()
+            summary = seed_demo(size=size, seed=seed + index, simulate_week=False, history_weeks=history_weeks,
+                                practice_name=f"{DEMO_PRACTICE_NAME} {index + 1}", login_prefix=f"c{index + 1}-")
+            self.report_seeded(summary, time.monotonic() - started)
 
     def report_tasks(self, practice: Practice) -> None:
         # The rules and escalation run once now, as the hourly sweeps would, so every
