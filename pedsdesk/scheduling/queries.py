@@ -2,9 +2,10 @@
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.db.models import Prefetch
-from django.utils import timezone
+from django.utils import dateformat, timezone, translation
 
 from pedsdesk.people.models import Patient
 from pedsdesk.practices.models import Practice, Role, StaffMember
@@ -25,6 +26,8 @@ class Cell:
     appointment: Appointment | None = None
     rows: int = 1
     today: bool = False
+    slot: str = ""  # a free slot's start as the booking form takes it ("2026-12-03T16:00")
+    label: str = ""  # and as a screen reader says it ("Thu Dec 3, 4:00 PM")
 
 
 @dataclass
@@ -55,6 +58,17 @@ def _times() -> list[dt.time]:
     start = GRID_START.hour * 60 + GRID_START.minute
     end = GRID_END.hour * 60 + GRID_END.minute
     return [dt.time(m // 60, m % 60) for m in range(start, end, SLOT_MINUTES)]
+
+
+def _slot_text(start: dt.datetime) -> tuple[str, str]:
+    return _formatted(start, translation.get_language())
+
+
+@lru_cache(maxsize=4096)
+def _formatted(start: dt.datetime, language: str | None) -> tuple[str, str]:
+    # Formatted once per slot time, not once per therapist's cell: a practice's day grid
+    # has thousands of free cells and a few dozen times.
+    return dateformat.format(start, "Y-m-d\\TH:i"), dateformat.format(start, "D M j, g:i A")
 
 
 def build_grid(practice: Practice, columns: list[tuple[str, dt.date, StaffMember]],
@@ -112,7 +126,9 @@ def build_grid(practice: Practice, columns: list[tuple[str, dt.date, StaffMember
                 s <= time and slot_end <= e for s, e in hours.get((therapist.pk, day.weekday()), [])
             )
             kind = ("free" if start >= now else "past") if working else "off"
-            row.append(Cell(kind, therapist.pk, start.astimezone(zone), today=day == today))
+            local = start.astimezone(zone)
+            slot, label = _slot_text(local) if kind == "free" else ("", "")
+            row.append(Cell(kind, therapist.pk, local, today=day == today, slot=slot, label=label))
         grid.rows.append(Row(time, row))
     return grid
 
