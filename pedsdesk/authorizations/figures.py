@@ -45,6 +45,12 @@ def figures_stale(*, patients: Iterable[int] = (), plans: Iterable[int] = (), co
     transaction.on_commit(_flush, robust=True)
 
 
+def forget_pending() -> None:
+    """Drop this thread's marks: a seeding that just refreshed its whole practice queues
+    no second refresh for the workers."""
+    _pending.marks = None
+
+
 def _flush() -> None:
     marks = _marks()
     if not any(marks.values()):

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from pedsdesk import codes
-from pedsdesk.authorizations.figures import refresh_practice
+from pedsdesk.authorizations.figures import forget_pending, refresh_practice
 from pedsdesk.authorizations.models import (
     BenefitBucket,
     BookingRule,
@@ -117,6 +117,7 @@ def seed_demo(*, size: str = "medium", seed: int = 7, today: dt.date | None = No
         builder.counts.update(seed_lists(builder.practice, random.Random(seed + 2), builder.today))
         builder.counts.update(run_seeders(practice=builder.practice, seed=seed, today=builder.today))
         refresh_practice(builder.practice)  # the board's stored figures: the rows above went in bulk
+        forget_pending()
     if simulate_week:
         # After the commit: cancellations run the real refill workflow, which reads the clock.
         builder.counts.update(seed_refills(builder.practice, random.Random(seed + 3)))
