@@ -58,7 +58,7 @@ def _held(batch: BookingBatch, practice: Practice, patient: Patient, day: dt.dat
 def authorization_guard(*, practice: Practice, therapist: StaffMember, patient: Patient | None,
                         start_at: dt.datetime, end_at: dt.datetime, kind: str,
                         plan_of_care: PlanOfCare | None, exclude=None,
-                        batch: BookingBatch | None = None) -> BookingCheck:
+                        batch: BookingBatch | None = None, series=None) -> BookingCheck:
     check = BookingCheck()
     if patient is None or kind == AppointmentKind.MEETING:
         return check
@@ -82,7 +82,8 @@ def authorization_guard(*, practice: Practice, therapist: StaffMember, patient: 
         services = (held.plan_services(plan_of_care) if held
                     else [(s.cpt_code, s.units) for s in plan_of_care.services.all()])
     visit = Visit("new", day, visit_units(services, minutes, payer.rounding_rule), done=False,
-                  label=f"This {discipline} visit on {day:%a %b %-d}", proposed=True)
+                  label=f"This {discipline} visit on {day:%a %b %-d}", proposed=True,
+                  series_id=series.pk if series is not None else None)
     problems: list[Problem] = []
     needs_authorization = payer.requires_authorization and (not evaluation or payer.evaluation_requires_authorization)
     exclude_id = exclude.pk if exclude is not None else None

@@ -35,6 +35,7 @@ class Visit:
     done: bool  # attended: counts as used, not scheduled
     label: str = ""
     proposed: bool = False  # a booking being considered: charged after everything already scheduled
+    series_id: int | None = None  # an occurrence a series will book, or (proposed) one it is booking
 
 
 @dataclass

@@ -165,7 +165,7 @@ class _Schedule:
             for day in occurrence_dates(s, s.generated_through + dt.timedelta(days=1), s.end_date):
                 if day not in self.closed:
                     result.append(Visit(f"s{s.pk}:{day}", day, units, done=False,
-                                        label=f"The series visit on {day:%a %b %-d}"))
+                                        label=f"The series visit on {day:%a %b %-d}", series_id=s.pk))
         return result
 
 
@@ -211,9 +211,18 @@ def _allocate_group(key: tuple[int, str], group: list[ServiceLine], schedule: _S
     rounding = group[0].authorization.coverage.payer.rounding_rule
     visits = [v for v in schedule.visits(key[0], key[1], rounding, since) if v.key != f"a{exclude_appointment}"]
     if extra is not None:
-        visits.append(extra)
+        visits = _with_extra(visits, extra)
     records = [_line(ln) for ln in group]
     return records, allocate(records, visits, keep_charges)
+
+
+def _with_extra(visits: list[Visit], extra: Visit) -> list[Visit]:
+    """``visits`` and the proposed ``extra``. A series booking its occurrence on a day has
+    handled its occurrences up to that day (booked: they are appointments now; refused:
+    they will not happen), so those are not counted a second time."""
+    if extra.series_id is not None:
+        visits = [v for v in visits if v.series_id != extra.series_id or v.key.startswith("a") or v.day > extra.day]
+    return [*visits, extra]
 
 
 def _usable_lines(patient_ids: set[int]) -> list[ServiceLine]:
@@ -296,7 +305,7 @@ def _bucket_uses(coverage: Coverage, buckets: list[BenefitBucket], schedule: _Sc
         visits = [v for d in bucket.disciplines for v in schedule.visits(coverage.patient_id, d, rounding, since)
                   if v.key != f"a{exclude_appointment}"]
         if extra is not None and extra_discipline in bucket.disciplines:
-            visits.append(extra)
+            visits = _with_extra(visits, extra)
         result.append((bucket, bucket_use(limit=bucket.limit, unit_type=bucket.unit_type, period=period,
                                           visits=visits)))
     return result

@@ -93,14 +93,16 @@ def check_booking(*, practice: Practice, therapist: StaffMember, patient: Patien
                   end_at: dt.datetime, kind: str = AppointmentKind.TREATMENT,
                   plan_of_care: PlanOfCare | None = None, exclude: Appointment | None = None,
                   now: dt.datetime | None = None, therapist_checked: bool = False,
-                  first_problem_only: bool = False, batch: BookingBatch | None = None) -> BookingCheck:
+                  first_problem_only: bool = False, batch: BookingBatch | None = None,
+                  series=None) -> BookingCheck:
     """Everything a front-desk person must know before this visit is booked or moved.
 
     ``therapist_checked``: the caller already checked this therapist and time (closure,
     clashes, time off, hours) once for many children, so only the child's side is checked.
     ``first_problem_only``: screening many families, one reason is enough to pass one by,
     so the costlier checks (the authorization guard) are skipped once one is found.
-    ``batch``: the visit is one of a run of bookings (see BookingBatch).
+    ``batch``: the visit is one of a run of bookings (see BookingBatch). ``series``: the
+    visit is that series' occurrence on its day (the guards count it once, not twice).
     """
     check = BookingCheck()
     now = now or timezone.now()
@@ -150,7 +152,8 @@ def check_booking(*, practice: Practice, therapist: StaffMember, patient: Patien
         return check
     for guard in BOOKING_GUARDS:
         guard_check = guard(practice=practice, therapist=therapist, patient=patient, start_at=start_at,
-                            end_at=end_at, kind=kind, plan_of_care=plan_of_care, exclude=exclude, batch=batch)
+                            end_at=end_at, kind=kind, plan_of_care=plan_of_care, exclude=exclude, batch=batch,
+                            series=series)
         check.blocks += guard_check.blocks
         check.warnings += guard_check.warnings
     return check
@@ -191,7 +194,7 @@ def book_appointment(*, actor: StaffMember | str, practice: Practice, therapist:
     with transaction.atomic():
         _lock_people(therapist, patient)
         check = check_booking(practice=practice, therapist=therapist, patient=patient, start_at=start_at,
-                              end_at=end_at, kind=kind, plan_of_care=plan_of_care, batch=batch)
+                              end_at=end_at, kind=kind, plan_of_care=plan_of_care, batch=batch, series=series)
         _refuse_unless_allowed(check, override_reason)
         appointment = Appointment.objects.create(
             practice=practice, patient=patient, therapist=therapist, plan_of_care=plan_of_care, series=series,

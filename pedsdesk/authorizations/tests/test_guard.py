@@ -197,3 +197,20 @@ def test_a_batch_of_bookings_gets_the_answers_of_one_by_one_with_the_guard_readi
     assert answers[(8, True)] == answers[(8, False)] == expected
     assert answers[(3, True)] == answers[(3, False)] == {w: expected[w] for w in (1, 2, 3)}
     assert guard_queries[(8, False)] == guard_queries[(3, False)] < guard_queries[(3, True)]
+
+
+def test_a_series_authorized_for_exactly_its_visits_books_every_one(front_desk, patient, working_week, practice):
+    """The series' coming occurrences are already counted against the authorization, so
+    booking one of them uses no unit more: an authorization approved for exactly the
+    series' visits books them all, week after week (before, each booking was counted twice
+    and refused as beyond the units left)."""
+    authorization = Authorization.objects.get(coverage__patient=patient)
+    series = create_series(actor=front_desk, plan_of_care=patient.plans_of_care.get(), weekday=1,
+                           start_time=dt.time(16), start_date=next_weekday(0))
+    extend_series(series=series, through=next_weekday(1))
+    exactly = project_authorizations(practice)[authorization.pk].scheduled
+    authorization.lines.update(quantity=exactly)
+    series.refresh_from_db()
+    assert extend_series(series=series, through=next_weekday(1, weeks_ahead=4)) == (3, 0)
+    projection = project_authorizations(practice)[authorization.pk]
+    assert projection.remaining == 0 and not projection.denials
