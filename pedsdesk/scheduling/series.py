@@ -100,6 +100,19 @@ def covered_through(series: Series, through: dt.date) -> dt.date:
     return max(covered, min(following - dt.timedelta(days=1), series.end_date))
 
 
+#: How far past what it has handled the daily sweep books a series in one day. A series
+#: weeks behind its horizon (the first sweep after seeding or a big import) catches up a
+#: week a day, rather than booking two months of visits, and opening a task for each one
+#: it cannot book, in one night; a series kept up to date needs less than a week a day.
+CATCH_UP_PER_DAY = dt.timedelta(weeks=1)
+
+
+def catch_up_through(series: Series, *, today: dt.date, horizon: dt.date) -> dt.date:
+    """How far today's sweep books ``series``: its horizon, or a week past what it handled."""
+    handled = series.generated_through or series.start_date - dt.timedelta(days=1)
+    return min(horizon, max(handled, today) + CATCH_UP_PER_DAY)
+
+
 def due_series(practice, *, today: dt.date):
     """The practice's active series with an occurrence not yet handled within its horizon."""
     through = today + dt.timedelta(weeks=SchedulingPolicy.for_practice(practice).series_weeks_ahead)
