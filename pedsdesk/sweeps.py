@@ -10,8 +10,13 @@ per practice: the worker fans those out into one task per practice, so several w
 share the work and one practice's failure holds up no other (``pedsdesk/operations``).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 SCHEDULES = ("minute", "hourly", "daily")
 
@@ -43,3 +48,33 @@ def sweep(name: str, schedule: str, *, per_practice: bool = False) -> Callable:
 def registered(schedule: str | None = None, *, per_practice: bool | None = None) -> list[Sweep]:
     return [s for s in _SWEEPS.values() if (schedule is None or s.schedule == schedule)
             and (per_practice is None or s.per_practice == per_practice)]
+
+
+_RUN_MEMO: ContextVar[dict | None] = ContextVar("sweep_run_memo", default=None)
+
+
+@contextmanager
+def run_memo() -> Iterator[dict]:
+    """A memo for one sweep's run for one practice (the runner opens one around each
+    sweep; nested, the outer one is kept). What several steps of a run read alike (every
+    authorization projected, which renewals, statuses and rules all need) is read once.
+    Only what the run itself does not change may be kept in it."""
+    memo = _RUN_MEMO.get()
+    if memo is not None:
+        yield memo
+        return
+    token = _RUN_MEMO.set({})
+    try:
+        yield _RUN_MEMO.get()
+    finally:
+        _RUN_MEMO.reset(token)
+
+
+def remembered(key: tuple, compute: Callable[[], T]) -> T:
+    """``compute()``, once per sweep run when one is open (``run_memo``), else every time."""
+    memo = _RUN_MEMO.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]

@@ -51,6 +51,7 @@ from pedsdesk.scheduling.models import (
 )
 from pedsdesk.scheduling.series import occurrence_dates
 from pedsdesk.scheduling.timeslots import local_to_utc
+from pedsdesk.sweeps import remembered
 
 # Evaluation codes billed when an evaluation has no plan of care yet.
 EVALUATION_CODE = {"OT": "97166", "PT": "97162", "SLP": "92523"}
@@ -530,7 +531,10 @@ def summarize(practice: Practice, *, today: dt.date,
     rows = list(_authorization_rows(queryset.filter(coverage__patient__practice=practice)))
     if not rows:
         return []
-    projections = project_authorizations(practice, rows, today=today)
+    # In a sweep's run every authorization is projected once for the statuses, the renewals
+    # and the rules alike (a child's projection is the same whichever others are projected).
+    projections = remembered(("authorizations.projections", practice.pk, today),
+                             lambda: project_authorizations(practice, today=today))
     plans = _therapists({a.coverage.patient_id for a in rows})
     # Lines in one plain query: prefetch_related would clone its IN list once per row.
     lines: dict[int, list[ServiceLine]] = defaultdict(list)

@@ -10,7 +10,7 @@ from pedsdesk.authorizations.actions import open_due_renewals, refresh_statuses
 from pedsdesk.authorizations.figures import apply_marks
 from pedsdesk.authorizations.rules import run_authorization_rules
 from pedsdesk.practices.models import Practice
-from pedsdesk.sweeps import sweep
+from pedsdesk.sweeps import run_memo, sweep
 
 
 def run_daily(*, practice: Practice, now: dt.datetime | None = None, rules: bool = False) -> dict:
@@ -19,11 +19,12 @@ def run_daily(*, practice: Practice, now: dt.datetime | None = None, rules: bool
     ``rules`` they run here too, at once."""
     now = now or timezone.now()
     today = now.astimezone(practice.zone).date()
-    changed = refresh_statuses(practice=practice, today=today)
-    opened, moved = open_due_renewals(practice=practice, today=today)
-    result = {"statuses": changed, "renewals_opened": opened, "due_dates_moved": moved}
-    if rules:
-        result["rules"] = run_authorization_rules(practice=practice, now=now)
+    with run_memo():  # one projection of every authorization for all of it
+        changed = refresh_statuses(practice=practice, today=today)
+        opened, moved = open_due_renewals(practice=practice, today=today)
+        result = {"statuses": changed, "renewals_opened": opened, "due_dates_moved": moved}
+        if rules:
+            result["rules"] = run_authorization_rules(practice=practice, now=now)
     return result
 
 

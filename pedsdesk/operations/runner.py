@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from pedsdesk.operations.models import SweepLease, SweepRun, WorkerHeartbeat
 from pedsdesk.practices.models import Practice
-from pedsdesk.sweeps import SCHEDULES, Sweep, registered
+from pedsdesk.sweeps import SCHEDULES, Sweep, registered, run_memo
 
 logger = logging.getLogger("pedsdesk.sweeps")
 
@@ -81,7 +81,8 @@ def run_recorded(sweep: Sweep, practice: Practice | None, call: Callable[[], obj
     run = SweepRun.objects.create(practice=practice, sweep=sweep.name, schedule=sweep.schedule,
                                   started_at=timezone.now(), worker=worker_name())
     try:
-        result = call()
+        with run_memo():
+            result = call()
     except Exception as exc:
         logger.exception("sweep %s failed for practice %s", sweep.name, practice.pk if practice else "-")
         run.error = f"{type(exc).__name__}: {exc}"[:2000]

@@ -214,3 +214,34 @@ def test_a_series_authorized_for_exactly_its_visits_books_every_one(front_desk, 
     assert extend_series(series=series, through=next_weekday(1, weeks_ahead=4)) == (3, 0)
     projection = project_authorizations(practice)[authorization.pk]
     assert projection.remaining == 0 and not projection.denials
+
+
+def test_a_daily_sweep_projects_every_authorization_once_for_statuses_renewals_and_rules(
+        front_desk, patient, working_week, short_authorization, practice):
+    """The statuses, the renewals and the three daily rules share one projection per
+    sweep run, and open the same tasks and renewals as projecting for each of them."""
+    from pedsdesk.authorizations import queries
+    from pedsdesk.authorizations.models import Renewal
+    from pedsdesk.operations.runner import run_practice_sweeps
+
+    for week in (1, 2, 3):  # the third is beyond the two visits left
+        book(front_desk, patient, working_week, next_weekday(1, weeks_ahead=week), override_reason="family asks")
+    sweeps = ["authorizations.daily", "workqueue.rules_daily"]
+
+    def run():
+        calls = []
+        real = queries.project_authorizations
+        with mock.patch.object(queries, "project_authorizations",
+                               lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs)):
+            run_practice_sweeps(schedule="daily", practice=practice, only=sweeps)
+        tasks = set(Task.objects.exclude(kind="list").values_list("kind", "dedupe_key", "status", "title"))
+        return len(calls), tasks, set(Renewal.objects.values_list("authorization_id", "due_date", "state"))
+
+    with transaction.atomic():
+        with mock.patch.object(queries, "remembered", lambda key, compute: compute()):
+            projected_each_time, *each_time = run()
+        transaction.set_rollback(True)
+    projected_once, *once = run()
+    assert once == each_time and {kind for kind, *_ in once[0]} >= {"visits_beyond_coverage"}
+    # Each time: statuses, renewals, the renewal it opens and three rules; once: one per sweep run.
+    assert (projected_each_time, projected_once) == (6, 2)
