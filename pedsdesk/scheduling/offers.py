@@ -454,13 +454,21 @@ def _offer_text(data: RenderInput) -> Rendered:
 def _booked_text(data: RenderInput) -> Rendered:
     values = {"practice": data.practice.name, "child": data.context["child"],
               "when": local_time.when(data.context["start"])}
-    return Rendered(_("Booked"), _("%(practice)s: booked! %(child)s is seen %(when)s.") % values)
+    if data.channel == "sms":
+        return Rendered(_("Booked"), _("%(practice)s: booked! %(child)s's visit is %(when)s.") % values)
+    return email_letter(data, _("%(child)s's visit is booked") % values,
+                        _("%(child)s's visit at %(practice)s is booked for %(when)s. See you then!") % values)
 
 
 def _taken_text(data: RenderInput) -> Rendered:
     values = {"practice": data.practice.name, "when": local_time.when(data.context["start"])}
-    return Rendered(_("That time was taken"), _(
-        "%(practice)s: sorry, the time on %(when)s was just taken. You stay on our list for the next one.") % values)
+    if data.channel == "sms":
+        return Rendered(_("That time was taken"), _(
+            "%(practice)s: sorry, the time on %(when)s was just taken. You stay on our list for the next one.")
+            % values)
+    return email_letter(data, _("That time was taken"), _(
+        "Sorry, the time on %(when)s was just taken by another family. You stay on our list for the next "
+        "opening.") % values)
 
 
 register_kind(MessageKind("opening_offer", _offer_text, label="Offer of an opening"))

@@ -140,7 +140,9 @@ def _answer(data: RenderInput) -> Rendered:
     text = texts.get(outcome, texts[CONFIRMED]) % p
     if data.channel == "sms":
         return Rendered(_("About your visit"), text)
-    return email_letter(data, _("About your visit"), text.split(": ", 1)[-1])
+    # The letter drops the text's "Practice: " prefix and starts as a sentence does.
+    sentence = text.split(": ", 1)[-1]
+    return email_letter(data, _("About your visit"), sentence[:1].upper() + sentence[1:])
 
 
 # None of these may wait for tomorrow's allowance: a reminder deferred by the daily cap

@@ -229,7 +229,7 @@ def test_spanish_guardian_gets_the_reminder_in_spanish(book, patient):
     body = reminders(visit).first().body
     weekday = ["lunes", "martes", "miércoles", "jueves", "viernes"][visit.local_start.weekday()]
     assert f"la cita de Ava el {weekday} {visit.local_start.day} de " in body and "a las 16:00." in body
-    assert "Responda SI para confirmar o NO para cancelar" in body and "CANCEL" not in body
+    assert "Responda SÍ para confirmar o NO para cancelar" in body and "CANCEL" not in body
 
 
 def test_an_email_reminder_links_a_calendar_file(book, patient):
