@@ -234,7 +234,7 @@ def test_a_daily_sweep_projects_every_authorization_once_for_statuses_renewals_a
         with mock.patch.object(queries, "project_authorizations",
                                lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs)):
             run_practice_sweeps(schedule="daily", practice=practice, only=sweeps)
-        tasks = set(Task.objects.exclude(kind="list").values_list("kind", "dedupe_key", "status", "title"))
+        tasks = set(Task.objects.values_list("kind", "status", "title"))  # no ids: PostgreSQL's are not rolled back
         return len(calls), tasks, set(Renewal.objects.values_list("authorization_id", "due_date", "state"))
 
     with transaction.atomic():
