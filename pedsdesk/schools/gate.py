@@ -65,15 +65,18 @@ def names_recipient(authorization: DisclosureAuthorization, contact: SchoolConta
 
 
 def _problems(authorization: DisclosureAuthorization, *, contact: SchoolContact, category: str, address: str,
-              attachment: bool, today: dt.date) -> list[str]:
-    when = day_label(authorization.signed_at.date()) if authorization.signed_at else "unsigned"
+              attachment: bool, today: dt.date, zone: dt.tzinfo) -> list[str]:
+    def local_day(moment: dt.datetime) -> str:  # the practice's calendar day, not UTC's
+        return day_label(moment.astimezone(zone).date())
+
+    when = local_day(authorization.signed_at) if authorization.signed_at else "unsigned"
     label = f"The authorization signed {when}"
     problems = []
     if authorization.state == ConsentState.REVOKED:
-        revoked = day_label(authorization.revoked_at.date()) if authorization.revoked_at else "?"
+        revoked = local_day(authorization.revoked_at) if authorization.revoked_at else "?"
         return [f"{label} was revoked on {revoked}."]
     if authorization.state != ConsentState.SIGNED:
-        drafted = day_label(authorization.created_at.date())
+        drafted = local_day(authorization.created_at)
         return [f"The family has not signed the authorization drafted {drafted} yet."]
     expired = is_expired(authorization, today)
     if expired:
@@ -117,7 +120,7 @@ def check_disclosure(*, patient, contact: SchoolContact, category: str, address:
     best: list[str] | None = None
     for candidate in candidates:
         problems = _problems(candidate, contact=contact, category=category, address=address,
-                             attachment=attachment, today=today)
+                             attachment=attachment, today=today, zone=patient.practice.zone)
         if not problems:
             return GateResult(candidate)
         if best is None or (candidate.state == ConsentState.SIGNED and len(problems) < len(best)):

@@ -186,3 +186,13 @@ def test_the_refusal_offers_a_one_click_request_to_the_family(draft, signed_summ
     [message] = messages
     assert message.kind == "school_consent_request" and "/school-consents/" in message.body
     assert "F82" not in message.body and "OT" not in message.body
+
+
+def test_a_refusal_names_the_days_on_the_practices_calendar(authorization, signed_summary, contact, front_desk):
+    """Signed and revoked at 9 pm in Chicago, which is already tomorrow in UTC."""
+    evening = dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC)  # Nov 19, 21:00 in Chicago
+    DisclosureAuthorization.objects.filter(pk=authorization.pk).update(
+        state=ConsentState.REVOKED, signed_at=evening, revoked_at=evening + dt.timedelta(days=1))
+    with pytest.raises(actions.GateRefused) as refused:
+        actions.send_summary(actor=front_desk, summary=signed_summary, contact=contact)
+    assert refused.value.result.reason == "The authorization signed Nov 19, 2026 was revoked on Nov 20, 2026."
