@@ -34,7 +34,9 @@ class NoteForm(forms.Form):
 class ActivityForm(forms.ModelForm):
     video_url = forms.URLField(required=False, assume_scheme="https", label="Video link",
                                help_text="A video link (https) the family can open.")
-    picture_upload = forms.FileField(required=False, label="Picture",
+    # accept: a phone offers its camera as well as its photos; the bytes are still checked on the server.
+    picture_upload = forms.FileField(required=False, label="Picture", widget=forms.ClearableFileInput(
+                                         attrs={"accept": "image/jpeg,image/png,image/webp"}),
                                      help_text="A photo or drawing (JPEG, PNG, WebP); it is checked and re-saved "
                                                "without its location data.")
     skills = forms.MultipleChoiceField(choices=[(k, v[0]) for k, v in SKILLS.items()], required=False,
