@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from pedsdesk.audit.actions import record_event
+from pedsdesk.authorizations.figures import figures_stale
 from pedsdesk.authorizations.models import Authorization, Coverage, Payer, PayerType, ServiceLine
 from pedsdesk.codes import codes_for_discipline
 from pedsdesk.interop.mapping import RECORD_LABELS, BoundMapping, Mapping, Problem, bind, convert
@@ -716,6 +717,8 @@ class Importer:
                      object_id=f"{created[0].pk}..{created[-1].pk}", practice_id=self.practice.pk,
                      detail={"imported_from": self.source, "appointments": [a.pk for a in created],
                              "patients": sorted({a.patient_id for a in created})})
+        # A bulk insert sends no signal: the board's stored figures are marked by hand.
+        figures_stale(patients={a.patient_id for a in created})
         pending.clear()
 
     def _update_visit(self, appointment: Appointment, therapist: StaffMember, when: tuple, status: str,

@@ -122,3 +122,21 @@ def test_the_command_exits_2_with_rejections_and_0_when_clean(practice, caseload
     result = json.loads(capsys.readouterr().out)
     assert result["applied"] and result["counts"]["created"] == 1 and result["rejections"] == []
     assert Appointment.objects.count() == 1
+
+
+def test_imported_history_counts_on_the_authorizations_board(practice, caseload, office_manager, tmp_path,
+                                                              django_capture_on_commit_callbacks):
+    from pedsdesk.authorizations.figures import refresh_practice
+    from pedsdesk.authorizations.models import AuthorizationFigures
+
+    refresh_practice(practice)
+    figures = AuthorizationFigures.objects.get(authorization__coverage__patient=caseload["ava"])
+    used = figures.used
+    last_week = (next_weekday(1) - dt.timedelta(days=7)).strftime("%m/%d/%Y")
+    path = schedule(tmp_path, "history.csv", [f"H1,W1,Theo Tester,{last_week},4:00 PM,Checked Out"])
+    with django_capture_on_commit_callbacks(execute=True):
+        _, report = run_import(practice=practice, mapping=presets()["webpt-scheduled-visits"], path=path,
+                               actor=office_manager, dry_run=False)
+    assert not report.problems, report.problems
+    figures.refresh_from_db()
+    assert figures.used > used  # the visit the EMR recorded is on the board, not only in the chart
