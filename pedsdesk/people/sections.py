@@ -26,11 +26,12 @@ def today_practice(page: TodayPage) -> dict:
         .order_by("last_name")
     )
     unreachable = Guardian.objects.filter(practice=practice).filter(UNREACHABLE)
+    ending = active_plans.filter(end_date__lte=soon)
     return {
         "active_patients": patients.count(),
         "active_plans": active_plans.count(),
-        "plans_ending": active_plans.filter(end_date__lte=soon).select_related("patient", "therapist")
-        .order_by("end_date")[:15],
+        "plans_ending": ending.select_related("patient", "therapist").order_by("end_date")[:15],
+        "plans_ending_count": ending.count(),
         "without_plan_count": without_plan.count(),
         "without_plan": without_plan[:10],
         "unreachable_count": unreachable.count(),

@@ -162,3 +162,12 @@ def test_a_failing_channel_shows_on_the_guardian_and_can_be_cleared(front_desk, 
     assert b"Messages are not reaching this guardian" in page.content and b"21614" in page.content
     client.post(reverse("channel_failure_clear", args=[guardian.pk]), {"channel": "sms"})
     assert b"Messages are not reaching" not in client.get(reverse("guardian_detail", args=[guardian.pk])).content
+
+
+def test_today_says_how_many_children_lack_a_plan_when_it_lists_only_some(office_manager, patient):
+    for i in range(12):
+        make_patient(office_manager.practice, f"Kid{i}", f"Family{i:02}")
+    page = signed_in(office_manager).get(reverse("dashboard")).content.decode()
+    section = page.split("<h2>Without a current plan of care</h2>", 1)[1].split("</section>", 1)[0]
+    assert section.count("<li>") == 10
+    assert "The first 10 of 12, by last name." in section
