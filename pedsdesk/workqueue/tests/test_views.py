@@ -247,6 +247,7 @@ def test_list_pages_cost_the_same_queries_for_3_or_30_tasks(practice, staff, pat
                 snooze_task(task=task, actor=staff["office_manager"], until=now + dt.timedelta(days=1))
 
     add(3, 0)
+    _queries(client, url)  # the practice's policies are memoized by the first request
     few = _queries(client, url)
     add(27, 3)
     assert _queries(client, url) == few
