@@ -36,6 +36,8 @@ def test_front_desk_adds_a_referral_to_the_waitlist(front_desk, practice):
     assert entry.windows == [{"weekday": 1, "start": "15:30", "end": "18:00"}]
     page = client.get(reverse("waitlist"))
     assert b"Eli New" in page.content and b"SLP" in page.content
+    # How long, in words ("2 months"): the column is not a count of days.
+    assert b"Waiting since referral" in page.content and b"Days waiting" not in page.content
 
 
 def test_bad_waitlist_input_says_what_to_fix(front_desk, practice, therapist):
