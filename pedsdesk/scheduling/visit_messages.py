@@ -97,7 +97,7 @@ def _reminder(data: RenderInput) -> Rendered:
             text = _("%(practice)s: see you %(when)s for %(child)s's visit. To cancel or ask for another time: "
                      "%(url)s") % p
         else:
-            text = _("%(practice)s: reminder of %(child)s's visit %(when)s. Reply YES to confirm or NO to "
+            text = _("%(practice)s: reminder of %(child)s's visit on %(when)s. Reply YES to confirm or NO to "
                      "cancel. To confirm, cancel or ask for another time: %(url)s") % p
         also = _also(data, "sms")
         return Rendered(_subject(p), f"{text} {also}" if also else text)
@@ -114,7 +114,7 @@ def _reminder(data: RenderInput) -> Rendered:
 def _cancelled(data: RenderInput) -> Rendered:
     p = _parts(data)
     if data.channel == "sms":
-        text = _("%(practice)s: %(child)s's visit %(when)s is cancelled. To find another time call %(phone)s "
+        text = _("%(practice)s: %(child)s's visit on %(when)s is cancelled. To find another time call %(phone)s "
                  "or open %(url)s") % p
         return Rendered(_("Visit cancelled"), text)
     subject = (_("%(child)s's visit on %(when)s is cancelled") % p) if p["child"] and p["when"] else _(
@@ -128,13 +128,13 @@ def _answer(data: RenderInput) -> Rendered:
     p = _parts(data)
     outcome = data.context.get("outcome") or CONFIRMED
     texts = {
-        CONFIRMED: _("%(practice)s: thank you, %(child)s's visit %(when)s is confirmed."),
-        ALREADY_CONFIRMED: _("%(practice)s: %(child)s's visit %(when)s was already confirmed. See you then!"),
-        CANCELLED_NOW: _("%(practice)s: %(child)s's visit %(when)s is cancelled. We will contact you about "
+        CONFIRMED: _("%(practice)s: thank you, %(child)s's visit on %(when)s is confirmed."),
+        ALREADY_CONFIRMED: _("%(practice)s: %(child)s's visit on %(when)s was already confirmed. See you then!"),
+        CANCELLED_NOW: _("%(practice)s: %(child)s's visit on %(when)s is cancelled. We will contact you about "
                          "another time."),
-        NOT_ACTIVE: _("%(practice)s: %(child)s's visit %(when)s is no longer booked, so nothing changed. "
+        NOT_ACTIVE: _("%(practice)s: %(child)s's visit on %(when)s is no longer booked, so nothing changed. "
                       "Questions? Call %(phone)s."),
-        RESCHEDULE: _("%(practice)s: we received your request for another time for %(child)s's visit %(when)s. "
+        RESCHEDULE: _("%(practice)s: we received your request for another time for %(child)s's visit on %(when)s. "
                       "We will contact you; the visit stays booked until then."),
     }
     text = texts.get(outcome, texts[CONFIRMED]) % p

@@ -135,7 +135,7 @@ def test_booking_queues_a_reminder_48_and_2_hours_before(book, patient, practice
         assert message.idempotency_key.startswith(f"visit-reminder:{visit.pk}:0:")
         body = message.body
         when = visit.local_start
-        assert body.startswith(f"{practice.name}: reminder of Ava's visit {when:%A, %B} {when.day} at 4:00 PM.")
+        assert body.startswith(f"{practice.name}: reminder of Ava's visit on {when:%A, %B} {when.day} at 4:00 PM.")
         assert "Reply YES to confirm or NO to cancel." in body
         assert re.search(r"http://127\.0\.0\.1:8000/f/\S+/", body)
         assert "CANCEL" not in body  # a carrier opt-out keyword: never the reply word

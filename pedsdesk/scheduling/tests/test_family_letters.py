@@ -64,3 +64,19 @@ def test_spanish_offer_text_reads_naturally(practice, patient):
     reminder = render(kind="visit_reminder", practice=practice, recipient=rosa, channel="sms", language="es",
                       context={"child_first_name": "Ava", "start_at": start, "url": "https://example.test/f/x/"})
     assert "Responda SÍ para confirmar" in reminder.body
+
+
+def test_english_visit_texts_say_on_before_the_day(practice, patient):
+    rosa = make_guardian(patient)
+    start = _evening_start(practice)
+    day = f"{start:%A}, {start:%B} {start.day}"
+    context = {"child_first_name": "Ava", "start_at": start, "url": "https://example.test/f/x/"}
+    reminder = render(kind="visit_reminder", practice=practice, recipient=rosa, channel="sms", language="en",
+                      context=context)
+    assert f"reminder of Ava's visit on {day} at 9:30 PM. Reply YES" in reminder.body
+    cancelled = render(kind="visit_cancelled", practice=practice, recipient=rosa, channel="sms", language="en",
+                       context=context)
+    assert f"Ava's visit on {day} at 9:30 PM is cancelled." in cancelled.body
+    spanish = render(kind="visit_cancelled", practice=practice, recipient=rosa, channel="sms", language="es",
+                     context=context)
+    assert "la cita de Ava el " in spanish.body and " on " not in spanish.body
