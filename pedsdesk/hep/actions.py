@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from pedsdesk.audit.actions import record_event
 from pedsdesk.fields import number_limits, number_problem
 from pedsdesk.files.actions import Checked, discard_file, store_file
+from pedsdesk.files.models import StoredFile
 from pedsdesk.hep import adherence
 from pedsdesk.hep import messages as texts
 from pedsdesk.hep.models import (
@@ -94,6 +95,16 @@ def load_starter_library(activity_model=Activity) -> int:
 # The library
 
 
+def _replace_picture(*, actor: StaffMember, old: StoredFile | None, checked: Checked, purpose: str,
+                     patient_id: int | None = None, request: HttpRequest | None = None) -> StoredFile:
+    """Keep a checked picture (inside the caller's transaction); the one it replaces loses its bytes."""
+    stored = store_file(practice=actor.practice, purpose=purpose, checked=checked, actor=actor,
+                        download_name=purpose.replace("_", "-"), patient_id=patient_id, request=request)
+    if old is not None:
+        discard_file(stored=old, actor=actor, request=request)
+    return stored
+
+
 def save_activity(*, actor: StaffMember, values: dict, activity: Activity | None = None,
                   picture: Checked | None = None, request: HttpRequest | None = None) -> Activity:
     """Create or edit one of the practice's own activities (starter ones are copied, not
@@ -113,11 +124,8 @@ def save_activity(*, actor: StaffMember, values: dict, activity: Activity | None
         activity.updated_at = timezone.now()
         activity.full_clean(exclude=["practice", "created_by", "picture"])
         if picture is not None:
-            old = activity.picture
-            activity.picture = store_file(practice=actor.practice, purpose="activity_picture", checked=picture,
-                                          actor=actor, download_name="activity-picture", request=request)
-            if old is not None:
-                discard_file(stored=old, actor=actor, request=request)
+            activity.picture = _replace_picture(actor=actor, old=activity.picture, checked=picture,
+                                                purpose="activity_picture", request=request)
         activity.save()
         record_event(actor=actor, action=action, obj=activity, request=request,
                      detail={"fields": sorted(values)})
@@ -216,17 +224,44 @@ def save_version(*, actor: StaffMember, patient: Patient, items: list[ItemInput]
     with transaction.atomic():
         program = _locked_program(patient)
         number = (program.versions.aggregate(last=Max("number"))["last"] or 0) + 1
+        # The child's photos stay with their activities in the new version.
+        photos = dict(ProgramItem.objects.filter(version_id=program.current_version_id, photo__isnull=False,
+                                                 photo__discarded_at__isnull=True)
+                      .values_list("activity_id", "photo_id")) if program.current_version_id else {}
         version = ProgramVersion.objects.create(program=program, number=number, note=note, created_by=actor)
         ProgramItem.objects.bulk_create([
             ProgramItem(version=version, activity_id=item.activity_id, position=position,
                         repetitions=item.repetitions, sets=item.sets, minutes=item.minutes,
-                        days_per_week=item.days_per_week)
+                        days_per_week=item.days_per_week, photo_id=photos.get(item.activity_id))
             for position, item in enumerate(items)])
         program.current_version = version
         program.save(update_fields=["current_version"])
         record_event(actor=actor, action="hep_version_saved", obj=version, practice_id=program.practice_id,
                      request=request, detail={"number": number, "activities": len(items)})
     return version
+
+
+def attach_item_photo(*, actor: StaffMember, item: ProgramItem, photo: Checked,
+                      request: HttpRequest | None = None) -> ProgramItem:
+    """A photo of the child doing an activity of their current program (``photo`` already
+    checked by ``files.check_upload``). It belongs to this child's program, never to the
+    shared library: only this child's family sees it, and later versions keep it."""
+    with transaction.atomic():
+        locked = ProgramItem.objects.select_for_update().select_related("version__program", "photo").get(pk=item.pk)
+        program = locked.version.program
+        if program.practice_id != actor.practice_id:
+            raise HepError("This child belongs to another practice.")
+        if program.current_version_id != locked.version_id:
+            raise HepError("A newer version of this program exists; add the photo to that one.")
+        old = locked.photo
+        # Earlier versions share the old photo: it is replaced there too (its bytes are removed).
+        locked.photo = _replace_picture(actor=actor, old=old, checked=photo, purpose="program_item_photo",
+                                        patient_id=program.patient_id, request=request)
+        locked.save(update_fields=["photo"])
+        record_event(actor=actor, action="hep_item_photo_attached", obj=locked.version,
+                     practice_id=program.practice_id, request=request,
+                     detail={"item": locked.pk, "replaced": old is not None})
+    return locked
 
 
 def save_template(*, actor: StaffMember, name: str, items: list[ItemInput],

@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 
 from pedsdesk import local_time
 from pedsdesk.files.links import signed_url
+from pedsdesk.files.models import StoredFile
 from pedsdesk.hep.actions import feedback_window_start, max_days, preference_of
 from pedsdesk.hep.models import Activity, HomeProgram, ProgramItem, Rating
 
@@ -27,6 +28,9 @@ class FamilyActivity:
     dose: str
     video_url: str
     picture_url: str = ""
+    #: the child's own photo (ProgramItem.photo): its signed link, and the file for the printout
+    photo_url: str = ""
+    photo: StoredFile | None = None
 
 
 def dose_text(*, repetitions: int | None, sets: int | None, minutes: int | None, days_per_week: int) -> str:
@@ -49,18 +53,26 @@ def family_activity(activity: Activity, language: str, *, item_id: int | None = 
                           activity.video_url, picture_url)
 
 
-def picture_link(activity: Activity, guardian_id: int) -> str:
-    """A signed link to the activity's picture for this guardian, good for a week."""
-    if activity.picture is None or activity.picture.discarded_at:
+def shown(stored: StoredFile | None) -> StoredFile | None:
+    return None if stored is None or stored.discarded_at else stored
+
+
+def picture_link(stored: StoredFile | None, guardian_id: int) -> str:
+    """A signed link to a picture for this guardian, good for a week."""
+    if shown(stored) is None:
         return ""
-    return signed_url(activity.picture, audience=f"guardian {guardian_id}", valid_for=PICTURE_LINK)
+    return signed_url(stored, audience=f"guardian {guardian_id}", valid_for=PICTURE_LINK)
 
 
 def item_activities(items: list[ProgramItem], language: str, guardian_id: int) -> list[FamilyActivity]:
-    return [family_activity(item.activity, language, item_id=item.pk, repetitions=item.repetitions,
-                            sets=item.sets, minutes=item.minutes, days_per_week=item.days_per_week,
-                            picture_url=picture_link(item.activity, guardian_id))
-            for item in items]
+    activities = []
+    for item in items:
+        activity = family_activity(item.activity, language, item_id=item.pk, repetitions=item.repetitions,
+                                   sets=item.sets, minutes=item.minutes, days_per_week=item.days_per_week,
+                                   picture_url=picture_link(item.activity.picture, guardian_id))
+        activity.photo, activity.photo_url = shown(item.photo), picture_link(item.photo, guardian_id)
+        activities.append(activity)
+    return activities
 
 
 def ratings() -> list[tuple[str, str]]:
@@ -82,7 +94,7 @@ def portal_program(page, language: str) -> dict | None:
     version = program.current_version if program else None
     if version is None:
         return None
-    items = list(version.items.select_related("activity__picture"))
+    items = list(version.items.select_related("activity__picture", "photo"))
     now = page.practice.local_now()
     start = feedback_window_start(version, page.patient.pk)
     preference = preference_of(page.guardian)

@@ -31,14 +31,25 @@ class NoteForm(forms.Form):
                            help_text="Shown on the family's page as you write it; plain text.")
 
 
+def picture_field(*, label: str, help_text: str, required: bool = False) -> forms.FileField:
+    # accept: a phone offers its camera as well as its photos; the bytes are still checked on the server.
+    return forms.FileField(required=required, label=label, help_text=help_text, widget=forms.ClearableFileInput(
+        attrs={"accept": "image/jpeg,image/png,image/webp"}))
+
+
+def checked_picture(upload):
+    """An uploaded picture through pedsdesk/files (a real image, re-encoded, EXIF gone, size-limited)."""
+    return check_upload(upload, accept={IMAGE}) if upload else None
+
+
 class ActivityForm(forms.ModelForm):
     video_url = forms.URLField(required=False, assume_scheme="https", label="Video link",
                                help_text="A video link (https) the family can open.")
-    # accept: a phone offers its camera as well as its photos; the bytes are still checked on the server.
-    picture_upload = forms.FileField(required=False, label="Picture", widget=forms.ClearableFileInput(
-                                         attrs={"accept": "image/jpeg,image/png,image/webp"}),
-                                     help_text="A photo or drawing (JPEG, PNG, WebP); it is checked and re-saved "
-                                               "without its location data.")
+    picture_upload = picture_field(
+        label="Picture (every family using this activity sees it)",
+        help_text="A drawing or stock picture (JPEG, PNG, WebP), shown to every family whose program uses this "
+                  "activity: never a photo of a child. A photo of a child doing it goes on that child's program "
+                  "(the program builder's “Photos of the child”), which only their family sees.")
     skills = forms.MultipleChoiceField(choices=[(k, v[0]) for k, v in SKILLS.items()], required=False,
                                        widget=forms.CheckboxSelectMultiple)
 
@@ -50,8 +61,19 @@ class ActivityForm(forms.ModelForm):
                                                                          "watch_es")}
 
     def clean_picture_upload(self):
-        upload = self.cleaned_data.get("picture_upload")
-        return check_upload(upload, accept={IMAGE}) if upload else None
+        return checked_picture(self.cleaned_data.get("picture_upload"))
+
+
+class ItemPhotoForm(forms.Form):
+    """A photo of the child doing one activity of their program (the builder)."""
+
+    photo_upload = picture_field(
+        label="Photo of the child", required=True,
+        help_text="Only this child's family sees it, on their page and printout (JPEG, PNG, WebP; checked and "
+                  "re-saved without its location data).")
+
+    def clean_photo_upload(self):
+        return checked_picture(self.cleaned_data.get("photo_upload"))
 
 
 class PolicyForm(forms.ModelForm):

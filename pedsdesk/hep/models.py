@@ -42,7 +42,10 @@ class Activity(FieldRules, models.Model):
     days_per_week = models.PositiveSmallIntegerField(default=5)
     video_url = models.URLField(blank=True, help_text="A video link (https) the family can open.")
     # A checked, re-encoded picture (pedsdesk/files): served to staff by permission, to families by signed link.
-    picture = models.ForeignKey(StoredFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Every family whose program uses the activity sees it: a drawing or stock image, never a child
+    # (a photo of a child is ProgramItem.photo, on that child's program only).
+    picture = models.ForeignKey(StoredFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                help_text="Shown to every family whose program uses this activity.")
     created_by = models.ForeignKey(StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -169,6 +172,10 @@ class ProgramItem(FieldRules, models.Model):
     sets = models.PositiveSmallIntegerField(null=True, blank=True)
     minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     days_per_week = models.PositiveSmallIntegerField(default=5)
+    # A photo of this child doing the activity (taken in the session): shown on this child's
+    # family page and printout only, carried into the program's next versions.
+    photo = models.ForeignKey(StoredFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                              help_text="A photo of this child doing the activity; only this child's family sees it.")
 
     class Meta:
         ordering = ["version", "position", "pk"]

@@ -3,11 +3,17 @@ Helvetica folded to Latin-1 (Spanish accents stay)."""
 
 from __future__ import annotations
 
+import io
+
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from pedsdesk.authorizations.packet import _text
+from pedsdesk.files.storage import private_storage
 from pedsdesk.hep.family import FamilyActivity
+
+#: The child's photo on the printout: small, so four activities still fit on one page.
+PHOTO_HEIGHT_MM = 28
 
 
 def program_pdf(*, practice_name: str, practice_phone: str, heading: str, updated_label: str, note: str,
@@ -36,6 +42,9 @@ def program_pdf(*, practice_name: str, practice_phone: str, heading: str, update
         pdf.multi_cell(0, line + 1, _text(f"{number}. {activity.title}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_font("Helvetica", size=size)
         pdf.multi_cell(0, line, _text(activity.dose), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        if activity.photo is not None:  # the child's own photo (their program's, never the library's)
+            with private_storage().open(activity.photo.storage_name) as stored:
+                pdf.image(io.BytesIO(stored.read()), h=PHOTO_HEIGHT_MM)
         for step in activity.steps:
             pdf.multi_cell(0, line, _text(f"- {step}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         if activity.watch:

@@ -5,6 +5,9 @@ from pedsdesk.hep import views, views_family
 urlpatterns = [
     path("patients/<int:pk>/home-program/", views.program_builder, name="hep_program"),
     path("patients/<int:pk>/home-program/versions/", views.program_versions, name="hep_versions"),
+    path("patients/<int:pk>/home-program/items/<int:item_pk>/photo/", views.item_photo, name="hep_item_photo"),
+    path("patients/<int:pk>/home-program/items/<int:item_pk>/photo/upload/", views.item_photo_upload,
+         name="hep_item_photo_upload"),
     path("patients/<int:pk>/home-program/review/", views.review_log, name="hep_review_log"),
     path("home-programs/", views.caseload, name="hep_caseload"),
     path("home-programs/settings/", views.policy_settings, name="hep_settings"),

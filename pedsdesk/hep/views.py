@@ -18,13 +18,14 @@ from pedsdesk.audit.actions import record_event
 from pedsdesk.files.responses import file_response
 from pedsdesk.hep import actions, queries
 from pedsdesk.hep.family import family_activity, program_view
-from pedsdesk.hep.forms import ActivityForm, ItemRowForm, NoteForm, PolicyForm
+from pedsdesk.hep.forms import ActivityForm, ItemPhotoForm, ItemRowForm, NoteForm, PolicyForm
 from pedsdesk.hep.models import (
     ONE_PAGE_ACTIVITIES,
     Activity,
     Delivery,
     Feedback,
     HepPolicy,
+    ProgramItem,
     ProgramTemplate,
     ProgramVersion,
 )
@@ -213,8 +214,46 @@ def program_builder(request: HttpRequest, pk: int) -> HttpResponse:
         "too_long": len(rows) > ONE_PAGE_ACTIVITIES, "one_page": ONE_PAGE_ACTIVITIES,
         "figures": queries.version_figures(summary.version) if summary.version else None,
         "monitoring": queries.monitoring(patient, today=patient.practice.local_now().date()),
+        "photo_items": list(summary.version.items.select_related("activity", "photo")) if summary.version else [],
+        "photo_form": ItemPhotoForm(auto_id=False),
     }
     return render(request, "hep/builder.html", context, status=400 if error else 200)
+
+
+def _item(request: HttpRequest, pk: int, item_pk: int) -> ProgramItem:
+    """An item of this child's program, in the staff member's practice (else 404)."""
+    patient = practice_object(request, Patient, pk)
+    return get_object_or_404(ProgramItem.objects.select_related("version__program", "photo", "activity"),
+                             pk=item_pk, version__program__patient=patient)
+
+
+@require_POST
+@requires("hep.edit")
+def item_photo_upload(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    """The builder's photo of the child doing an activity: on this child's program, never the library."""
+    item = _item(request, pk, item_pk)
+    form = ItemPhotoForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, f"Photo for “{item.activity.title_en}” not added: "
+                                f"{' '.join(form.errors['photo_upload'])}")
+        return redirect("hep_program", pk=pk)
+    try:
+        actions.attach_item_photo(actor=request.user, item=item, photo=form.cleaned_data["photo_upload"],
+                                  request=request)
+    except actions.HepError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Photo added to “{item.activity.title_en}”; only this child's family sees it.")
+    return redirect("hep_program", pk=pk)
+
+
+@requires("hep.view")
+def item_photo(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    """The child's photo on one program item, for staff (the family gets a signed link on their page)."""
+    item = _item(request, pk, item_pk)
+    if item.photo is None or item.photo.discarded_at:
+        raise Http404("This activity has no photo of the child.")
+    return file_response(request, item.photo, actor=request.user)
 
 
 @requires("hep.view")
