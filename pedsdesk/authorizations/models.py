@@ -434,7 +434,7 @@ class RenewalLine(FieldRules, models.Model):
             raise ValidationError(errors)
 
 
-class AuthorizationFigures(models.Model):
+class AuthorizationFigures(FieldRules, models.Model):
     """An authorization's projected figures, stored so the board can filter, sort and page
     in SQL (pedsdesk.authorizations.figures keeps them equal to a fresh projection).
 

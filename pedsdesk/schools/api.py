@@ -90,18 +90,39 @@ def list_contacts(request: HttpRequest, params: Query[Search]) -> dict[str, Any]
     return paginate(rows.order_by("name", "pk"), params)
 
 
-@router.post("/school-contacts", response={201: ContactOut}, summary="Add a school contact")
-@requires("schools.edit")
-def create_contact(request: HttpRequest, payload: ContactIn):
-    school = (related_or_invalid(request, School.objects.all(), payload.school_id, "school_id")
-              if payload.school_id else None)
-    contact = SchoolContact(practice_id=request.auth.practice_id, school=school, district=payload.district.strip(),
-                            name=payload.name.strip(), role=payload.role, email=payload.email, phone=payload.phone)
+def _save_contact(request: HttpRequest, contact: SchoolContact, payload: ContactIn) -> SchoolContact:
+    """Create or replace a contact. A new address reaches no child's records by itself:
+    each authorization keeps the addresses it was signed for (``named_emails``)."""
+    creating = contact.pk is None
+    contact.school = (related_or_invalid(request, School.objects.all(), payload.school_id, "school_id")
+                      if payload.school_id else None)
+    contact.district, contact.name = payload.district.strip(), payload.name.strip()
+    contact.role, contact.email, contact.phone = payload.role, payload.email, payload.phone
+    contact.is_active = payload.is_active
     clean(contact)
     with transaction.atomic():
         contact.save()
-        audit(request, "create", contact)
-    return Status(201, contact)
+        audit(request, "create" if creating else "update", contact)
+    return contact
+
+
+@router.post("/school-contacts", response={201: ContactOut}, summary="Add a school contact")
+@requires("schools.edit")
+def create_contact(request: HttpRequest, payload: ContactIn):
+    return Status(201, _save_contact(request, SchoolContact(practice_id=request.auth.practice_id), payload))
+
+
+@router.get("/school-contacts/{int:contact_id}", response=ContactOut, summary="Get a school contact")
+@requires("schools.view")
+def get_contact(request: HttpRequest, contact_id: int) -> SchoolContact:
+    return get_or_404(request, SchoolContact.objects.all(), contact_id)
+
+
+@router.put("/school-contacts/{int:contact_id}", response=ContactOut,
+            summary="Replace a school contact (is_active false: no more sends to them)")
+@requires("schools.edit")
+def replace_contact(request: HttpRequest, contact_id: int, payload: ContactIn) -> SchoolContact:
+    return _save_contact(request, get_or_404(request, SchoolContact.objects.all(), contact_id), payload)
 
 
 # --- A child's IEP/504 status ----------------------------------------------------------------

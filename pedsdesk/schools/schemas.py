@@ -43,6 +43,7 @@ class ContactIn(Schema):
                                   "district")
     email: str
     phone: str = ""
+    is_active: bool = Field(True, description="False: the contact has left; nothing more is sent to them.")
 
 
 class ContactOut(Schema):

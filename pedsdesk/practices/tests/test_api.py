@@ -141,7 +141,14 @@ def _school_ids(patient) -> dict[str, int]:
     import datetime as dt
 
     from pedsdesk.practices.models import StaffMember
-    from pedsdesk.schools.models import DisclosureAuthorization, DocumentRequest, FerpaConsent, Meeting, Summary
+    from pedsdesk.schools.models import (
+        DisclosureAuthorization,
+        DocumentRequest,
+        FerpaConsent,
+        Meeting,
+        SchoolContact,
+        Summary,
+    )
 
     therapist = StaffMember.objects.get(practice=patient.practice, role="therapist")
     authorization = DisclosureAuthorization.objects.create(
@@ -156,8 +163,10 @@ def _school_ids(patient) -> dict[str, int]:
                                         records=["iep"], purpose="IEP", state="signed")
     doc = DocumentRequest.objects.create(practice=patient.practice, patient=patient, requester="school",
                                          kind="progress_summary", due_on=dt.date(2030, 1, 1), assignee=therapist)
+    contact = SchoolContact.objects.create(practice=patient.practice, school=patient.school, name="Dana Whitfield",
+                                           role="case_manager", email="dana@walk.k12.example")
     return {"school_authorization_id": authorization.pk, "summary_id": summary.pk, "meeting_id": meeting.pk,
-            "ferpa_consent_id": ferpa.pk, "request_id": doc.pk}
+            "ferpa_consent_id": ferpa.pk, "request_id": doc.pk, "contact_id": contact.pk}
 
 
 def _authorization_ids(patient) -> dict[str, int]:

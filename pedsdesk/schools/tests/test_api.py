@@ -62,3 +62,32 @@ def test_school_list_and_calendar_take_the_same_queries_for_few_and_many_rows(fr
         make_school(practice, f"School {i}")
         SchoolDay.objects.create(school=school, date=dt.date(2026, 10, 1) + dt.timedelta(days=i), kind="no_school")
     assert [_queries(client, url) for url in urls] == few
+
+
+def test_a_contact_is_read_and_replaced_through_the_api_audited_and_kept_to_its_practice(front_desk, therapist,
+                                                                                        practice, outsider):
+    from pedsdesk.audit.models import AuditEvent
+    from pedsdesk.schools.models import SchoolContact
+
+    school = make_school(practice)
+    client = api_as(front_desk)
+    body = {"school_id": school.pk, "name": "Dana Whitfield", "role": "case_manager",
+            "email": "dana@maple.k12.example"}
+    created = client.post("/api/v1/school-contacts", body, content_type="application/json")
+    assert created.status_code == 201, created.content
+    contact_id = created.json()["id"]
+    assert api_as(therapist).get(f"/api/v1/school-contacts/{contact_id}").json()["email"] == body["email"]
+    # She moved on: the new case manager's address, and she is no longer active.
+    replaced = client.put(f"/api/v1/school-contacts/{contact_id}", {**body, "email": "dana.w@maple.k12.example",
+                                                                      "is_active": False},
+                          content_type="application/json")
+    assert replaced.status_code == 200 and replaced.json()["is_active"] is False
+    assert SchoolContact.objects.get(pk=contact_id).email == "dana.w@maple.k12.example"
+    assert AuditEvent.objects.filter(action="update", object_id=str(contact_id)).exists()
+    refused = client.put(f"/api/v1/school-contacts/{contact_id}", {**body, "email": "not an address"},
+                         content_type="application/json")
+    assert refused.status_code == 422 and "email" in refused.json()["fields"]
+    assert SchoolContact.objects.get(pk=contact_id).email == "dana.w@maple.k12.example"
+    assert api_as(therapist).put(f"/api/v1/school-contacts/{contact_id}", body,
+                                 content_type="application/json").status_code == 403
+    assert api_as(outsider).get(f"/api/v1/school-contacts/{contact_id}").status_code == 404
