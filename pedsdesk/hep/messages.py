@@ -7,7 +7,7 @@ the child's first name and the family link, which holds the program. Context key
 
 from django.utils.translation import gettext as _
 
-from pedsdesk.messaging.kinds import MessageKind, Rendered, RenderInput, register_kind
+from pedsdesk.messaging.kinds import MessageKind, Rendered, RenderInput, email_letter, register_kind
 
 PROGRAM = "hep_program"
 OPEN_REMINDER = "hep_program_reminder"
@@ -21,17 +21,11 @@ def _parts(data: RenderInput) -> dict:
             "url": data.context.get("url") or "", "phone": data.practice_phone or _("the office")}
 
 
-def _email(data: RenderInput, subject: str, *paragraphs: str) -> Rendered:
-    greeting = _("Hello %(name)s,") % {"name": data.recipient.first_name}
-    sign_off = data.practice.name + (f" · {data.practice_phone}" if data.practice_phone else "")
-    return Rendered(subject, "\n\n".join([greeting, *paragraphs, sign_off]))
-
-
 def _program(data: RenderInput) -> Rendered:
     p = _parts(data)
     if data.channel == "sms":
         return Rendered(_("Home practice"), _("%(practice)s: %(child)s's home practice page is ready: %(url)s") % p)
-    return _email(data, _("%(child)s's home practice from %(practice)s") % p,
+    return email_letter(data, _("%(child)s's home practice from %(practice)s") % p,
                   _("Here is what to practise at home with %(child)s this week. Open it on your phone or print "
                     "it:") % p, p["url"],
                   _("The link is for you alone; please do not forward it."))
@@ -42,7 +36,7 @@ def _open_reminder(data: RenderInput) -> Rendered:
     if data.channel == "sms":
         return Rendered(_("Home practice"),
                         _("%(practice)s: a reminder that %(child)s's home practice page is waiting: %(url)s") % p)
-    return _email(data, _("A reminder: %(child)s's home practice") % p,
+    return email_letter(data, _("A reminder: %(child)s's home practice") % p,
                   _("%(child)s's home practice page is waiting for you:") % p, p["url"],
                   _("The link is for you alone; please do not forward it."))
 
@@ -53,7 +47,7 @@ def _feedback_request(data: RenderInput) -> Rendered:
         return Rendered(_("Home practice"),
                         _("%(practice)s: how did home practice go with %(child)s? Tell us in one minute: %(url)s")
                         % p)
-    return _email(data, _("How did home practice go with %(child)s?") % p,
+    return email_letter(data, _("How did home practice go with %(child)s?") % p,
                   _("Before the next visit, please tell us how many days you practised and how each activity went. "
                     "It takes a minute:") % p, p["url"])
 
@@ -63,7 +57,7 @@ def _nudge(data: RenderInput) -> Rendered:
     if data.channel == "sms":
         return Rendered(_("Home practice"),
                         _("%(practice)s: any questions about %(child)s's home practice? Tell us here: %(url)s") % p)
-    return _email(data, _("Questions about %(child)s's home practice?") % p,
+    return email_letter(data, _("Questions about %(child)s's home practice?") % p,
                   _("If something is hard or unclear, tell us on %(child)s's page and we will help:") % p, p["url"])
 
 

@@ -11,16 +11,12 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from pedsdesk.local_time import clock, when
-from pedsdesk.messaging.kinds import MessageKind, Rendered, RenderInput, register_kind
+from pedsdesk.messaging.kinds import MessageKind, Rendered, RenderInput, email_letter, register_kind
 
 CONSENT_REQUEST = "school_consent_request"
 DOCUMENT = "school_document"
 MEETING_INVITE = "school_meeting_invite"
 MEETING_STAFF = "school_meeting_staff"
-
-
-def _sign_off(data: RenderInput) -> str:
-    return f"{data.practice.name} · {data.practice_phone}" if data.practice_phone else data.practice.name
 
 
 def _consent_request(data: RenderInput) -> Rendered:
@@ -29,49 +25,40 @@ def _consent_request(data: RenderInput) -> Rendered:
         text = _("%(practice)s: please review and sign %(child)s's school forms: %(url)s") % {
             "practice": data.practice.name, "child": child, "url": url}
         return Rendered(_("School forms to sign"), text)
-    body = "\n\n".join([
-        _("Hello %(name)s,") % {"name": data.recipient.first_name},
+    return email_letter(
+        data, _("School forms to sign for %(child)s") % {"child": child},
         _("To share information with %(child)s's school team, we need your written permission. You can read "
           "the forms and sign them on your phone:") % {"child": child},
         url,
-        _("You decide what is shared and with whom, and you can revoke your permission at any time."),
-        _sign_off(data),
-    ])
-    return Rendered(_("School forms to sign for %(child)s") % {"child": child}, body)
+        _("You decide what is shared and with whom, and you can revoke your permission at any time."))
 
 
 def _document(data: RenderInput) -> Rendered:
     context = data.context
-    body = "\n\n".join([
-        f"Hello {data.recipient.first_name},",
+    return email_letter(
+        data, f"A document from {data.practice.name}",
         f"{data.practice.name} has shared a document about {context['child']} with you, with the family's "
         "written authorization. Open it here:",
         context["url"],
         f"The link works until {when(context['expires'])}, and stops at once if the family withdraws "
-        "their authorization. Please do not forward it.",
-        _sign_off(data),
-    ])
-    return Rendered(f"A document from {data.practice.name}", body)
+        "their authorization. Please do not forward it.")
 
 
 def _meeting(data: RenderInput) -> Rendered:
     context = data.context
     cancelled = context["method"] == "CANCEL"
     where = ", ".join(p for p in (context.get("location"), context.get("video_link")) if p) or "-"
-    lines = [f"Hello {data.recipient.first_name},"]
     if cancelled:
-        lines.append(f"{context['title']} at {context['school']} on {when(context['start_at'])} is "
-                     "cancelled. Your calendar will remove it.")
+        lines = [f"{context['title']} at {context['school']} on {when(context['start_at'])} is "
+                 "cancelled. Your calendar will remove it."]
     else:
-        lines += [f"{context['title']} at {context['school']}.",
-                  f"When: {when(context['start_at'])} to "
-                  f"{clock(context['end_at'])}",
-                  f"Where: {where}",
-                  "The invitation is attached; accepting it adds the meeting to your calendar, and later "
-                  "changes update it."]
-    lines.append(_sign_off(data))
+        lines = [f"{context['title']} at {context['school']}.",
+                 f"When: {when(context['start_at'])}, until {clock(context['end_at'])}",
+                 f"Where: {where}",
+                 "The invitation is attached; accepting it adds the meeting to your calendar, and later "
+                 "changes update it."]
     subject = f"{'Cancelled' if cancelled else 'Invitation'}: {context['title']}"
-    return Rendered(subject, "\n\n".join(lines))
+    return email_letter(data, subject, *lines)
 
 
 register_kind(MessageKind(CONSENT_REQUEST, _consent_request, label="School forms for the family to sign"))
