@@ -247,7 +247,7 @@ def attach_item_photo(*, actor: StaffMember, item: ProgramItem, photo: Checked,
     checked by ``files.check_upload``). It belongs to this child's program, never to the
     shared library: only this child's family sees it, and later versions keep it."""
     with transaction.atomic():
-        locked = ProgramItem.objects.select_for_update().select_related("version__program", "photo").get(pk=item.pk)
+        locked = ProgramItem.objects.select_for_update().select_related("version__program").get(pk=item.pk)
         program = locked.version.program
         if program.practice_id != actor.practice_id:
             raise HepError("This child belongs to another practice.")
