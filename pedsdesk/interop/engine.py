@@ -630,9 +630,9 @@ class Importer:
     def _import_appointments(self, rows: Iterable[tuple[int, dict]], report: Report) -> None:
         known, patients, therapists = self._known("appointments"), self._known("patients"), self._therapists()
         pending: list[tuple[Appointment, str, str]] = []
+        visits = Appointment.objects.filter(practice=self.practice).select_related("patient", "therapist")
         for external_id, row, values, print_, entry in self._changed(report, rows, known):
-            appointment = self._existing(entry, Appointment.objects.filter(practice=self.practice).select_related(
-                "patient", "therapist"))
+            appointment = self._existing(entry, visits)
             if values.get("export_flag") == "3":
                 self._withdraw(appointment, row, values, report)
                 if appointment is not None:
