@@ -38,7 +38,7 @@ POST_ONLY = {"diagnosis_delete", "school_day_delete", "api_token_revoke", "famil
              "plan_series_create", "availability_delete", "closure_delete", "channel_failure_clear",
              "renewal_start", "renewal_pending", "renewal_document",
              "hep_review_log", "hep_activity_copy", "hep_delivery_resend", "hep_question_answered",
-             "hep_template_archive",
+             "hep_template_archive", "hep_item_photo_upload",
              "import_run_apply", "school_authorization_end", "school_authorization_revoke", "school_authorization_scan",
              "school_ferpa_revoke",
              "school_request_signature", "school_summary_send"}
@@ -131,7 +131,7 @@ def _hep_records(practice, therapist, patient) -> dict:
     from PIL import Image
 
     from pedsdesk.files.actions import IMAGE, check_upload, store_file
-    from pedsdesk.hep.actions import ItemInput, update_and_send
+    from pedsdesk.hep.actions import ItemInput, attach_item_photo, update_and_send
     from pedsdesk.hep.models import Activity, Feedback, ProgramTemplate
 
     png = io.BytesIO()
@@ -146,8 +146,10 @@ def _hep_records(practice, therapist, patient) -> dict:
                                        patient=patient, form_id="walk", days_practised=1, days_prescribed=2,
                                        window_start=version.created_at, question="When?")
     template = ProgramTemplate.objects.create(practice=practice, name="Walk", created_by=therapist)
+    item = attach_item_photo(actor=therapist, item=version.items.get(),
+                             photo=check_upload(png.getvalue(), accept={IMAGE}))
     return {"hep_activity": activity.pk, "hep_delivery": delivery.pk, "hep_feedback": feedback.pk,
-            "hep_template": template.pk}
+            "hep_template": template.pk, "hep_item": item.pk}
 
 
 def _school_records(patient, staff) -> dict:
@@ -208,7 +210,7 @@ URL_ARGS = {
     "hep_settings": None, "hep_template_archive": "hep_template",
     "hep_library": None, "hep_activity_create": None, "hep_activity_edit": "hep_activity",
     "hep_activity_copy": "hep_activity", "hep_activity_picture": "hep_activity", "hep_delivery_resend": "hep_delivery",
-    "hep_question_answered": "hep_feedback",
+    "hep_question_answered": "hep_feedback", "hep_item_photo": "hep_item", "hep_item_photo_upload": "hep_item",
     "imports": None, "import_run": "import_run", "import_run_apply": "import_run", "import_mapping": "saved_mapping",
 
     "school_contact_create": None, "school_contact_edit": "school_contact", "school_patient": "patient",
@@ -240,6 +242,8 @@ def _url(name: str, records: dict) -> str:
     key = URL_ARGS[name]
     if name == "availability_delete":
         return reverse(name, args=["hours", records[key]])
+    if name in ("hep_item_photo", "hep_item_photo_upload"):  # the child, then the item of their program
+        return reverse(name, args=[records["patient"], records[key]])
     return reverse(name, args=[records[key]] if key else [])
 
 
