@@ -93,7 +93,9 @@ class Command(BaseCommand):
         simulated week. On PostgreSQL several processes seed at once, each practice in its
         own transaction; a group's first sweeps open its tasks, spread over the workers."""
         started = time.monotonic()
-        if connection.vendor != "postgresql":
+        # Forked processes need their own connections: not on SQLite (one writer), and not
+        # when called inside a transaction (a test's, a script's), which they could not see.
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
             jobs = 1
         jobs = max(1, min(jobs or os.cpu_count() or 1, practices))
         indexes = list(range(practices))
