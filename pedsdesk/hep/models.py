@@ -164,14 +164,22 @@ class ProgramVersion(FieldRules, models.Model):
         return max((item.days_per_week for item in self.items.all()), default=0)
 
 
-class ProgramItem(FieldRules, models.Model):
-    version = models.ForeignKey(ProgramVersion, on_delete=models.CASCADE, related_name="items")
+class DosedActivity(FieldRules, models.Model):
+    """An activity with its dose, as a program or a template lists it."""
+
     activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="+")
     position = models.PositiveSmallIntegerField(default=0)
     repetitions = models.PositiveSmallIntegerField(null=True, blank=True)
     sets = models.PositiveSmallIntegerField(null=True, blank=True)
     minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     days_per_week = models.PositiveSmallIntegerField(default=5)
+
+    class Meta:
+        abstract = True
+
+
+class ProgramItem(DosedActivity):
+    version = models.ForeignKey(ProgramVersion, on_delete=models.CASCADE, related_name="items")
     # A photo of this child doing the activity (taken in the session): shown on this child's
     # family page and printout only, carried into the program's next versions.
     photo = models.ForeignKey(StoredFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
@@ -204,14 +212,8 @@ class ProgramTemplate(FieldRules, models.Model):
         return self.name
 
 
-class TemplateItem(FieldRules, models.Model):
+class TemplateItem(DosedActivity):
     template = models.ForeignKey(ProgramTemplate, on_delete=models.CASCADE, related_name="items")
-    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="+")
-    position = models.PositiveSmallIntegerField(default=0)
-    repetitions = models.PositiveSmallIntegerField(null=True, blank=True)
-    sets = models.PositiveSmallIntegerField(null=True, blank=True)
-    minutes = models.PositiveSmallIntegerField(null=True, blank=True)
-    days_per_week = models.PositiveSmallIntegerField(default=5)
 
     class Meta:
         ordering = ["template", "position", "pk"]
