@@ -136,6 +136,18 @@ _AREA_CODES = [
     512, 737, 254, 830, 210, 726, 361, 979, 936, 409, 713, 281, 832, 346, 214, 469, 972, 945, 817, 682,
     940, 903, 430, 325, 432, 915, 806, 956, 405, 918, 501, 479, 504, 225, 318, 337, 985, 505, 575, 316,
 ]
+# Taken only when those run out (a practice of more than about 3,000 children), so the
+# smaller demos keep their numbers and their random sequence.
+_MORE_AREA_CODES = [
+    209, 213, 310, 323, 408, 415, 424, 510, 530, 559, 562, 619, 626, 650, 657, 661, 707, 714, 760, 805,
+    818, 831, 858, 909, 916, 925, 949, 951, 239, 305, 321, 352, 386, 407, 561, 727, 754, 772, 786, 813,
+    850, 863, 904, 941, 954, 212, 315, 347, 516, 518, 585, 607, 631, 646, 716, 718, 845, 914, 917, 929,
+    217, 224, 309, 312, 331, 618, 630, 708, 773, 779, 815, 847, 872, 201, 267, 215, 412, 484, 570, 610,
+    717, 724, 814, 856, 862, 908, 973, 732, 404, 470, 478, 678, 706, 762, 770, 912, 229, 303, 719, 720,
+    970, 480, 520, 602, 623, 928, 702, 775, 801, 385, 435, 206, 253, 360, 425, 509, 503, 541, 971, 208,
+    406, 307, 313, 517, 586, 616, 734, 810, 269, 248, 231, 906, 216, 234, 330, 419, 440, 513, 614, 740,
+    937, 317, 260, 574, 765, 812, 219,
+]
 
 _DIAGNOSES_BY_DISCIPLINE = {
     OT: ["F82", "F84.0", "F88", "F90.2", "R27.8", "R63.3", "R62.0", "R62.50", "Q90.9", "G80.1"],
@@ -344,14 +356,22 @@ class _Phones:
     def __init__(self, rng: random.Random) -> None:
         self._pool: list[str] = []
         for area in _AREA_CODES:
-            block = [f"+1{area}5550{n}" for n in range(100, 200)]
-            rng.shuffle(block)
-            self._pool.extend(block)
+            self._pool.extend(self._block(area, rng))
+        self._more = iter(_MORE_AREA_CODES)
         self._next = 0
+
+    @staticmethod
+    def _block(area: int, rng: random.Random) -> list[str]:
+        block = [f"+1{area}5550{n}" for n in range(100, 200)]
+        rng.shuffle(block)
+        return block
 
     def take(self) -> str:
         if self._next >= len(self._pool):
-            raise RuntimeError("The demo ran out of fictional 555-01xx phone numbers; add area codes.")
+            area = next(self._more, None)
+            if area is None:
+                raise RuntimeError("The demo ran out of fictional 555-01xx phone numbers; add area codes.")
+            self._pool.extend(self._block(area, random.Random(area)))
         number = self._pool[self._next]
         self._next += 1
         return number
@@ -421,11 +441,16 @@ class _Builder:
         salt = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(22))
         # One hash for every demo login: argon2 is slow by design and the password is public.
         password = make_password(DEMO_PASSWORD, salt=salt)
-        first_names = names.WOMAN_NAMES + names.MAN_NAMES + names.HISPANIC_WOMAN_NAMES
-        last_names = names.SURNAMES + names.HISPANIC_SURNAMES
+        every_first = names.WOMAN_NAMES + names.MAN_NAMES + names.HISPANIC_WOMAN_NAMES
+        every_last = names.SURNAMES + names.HISPANIC_SURNAMES
+        first_names, last_names = list(every_first), list(every_last)
 
         def person() -> tuple[str, str]:
-            # Distinct first and last names, so staff are easy to tell apart in the demo.
+            # Distinct first and last names, so staff are easy to tell apart in the demo; a
+            # practice with more staff than names (200 therapists for 10,000 children) starts
+            # the lists again.
+            first_names.extend([] if first_names else every_first)
+            last_names.extend([] if last_names else every_last)
             first, last = rng.choice(first_names), rng.choice(last_names)
             first_names.remove(first)
             last_names.remove(last)

@@ -10,7 +10,7 @@ from django.db import transaction
 from pedsdesk import codes
 from pedsdesk.audit.models import AuditEvent
 from pedsdesk.authorizations.models import BenefitBucket, Coverage, Payer, PayerType
-from pedsdesk.demo.generator import SIZES, make_npi, school_calendar, seed_demo
+from pedsdesk.demo.generator import OT, PT, SIZES, SLP, DemoSize, _Phones, make_npi, school_calendar, seed_demo
 from pedsdesk.demo.tests.digest import demo_digest
 from pedsdesk.people.models import Diagnosis, Guardian, GuardianOf, Patient, PlanOfCare
 from pedsdesk.people.phones import normalize_phone
@@ -246,6 +246,25 @@ def test_make_npi_always_valid():
     rng = random.Random(1)
     for _ in range(200):
         validate_npi(make_npi(rng))
+
+
+def test_a_practice_with_more_staff_than_names_seeds(db, monkeypatch):
+    # A 10,000-child practice has 200 therapists; the name lists hold about 100 first names.
+    monkeypatch.setitem(SIZES, "wide", DemoSize(40, ((OT, 60), (PT, 40), (SLP, 50))))
+    summary = seed_demo(size="wide", seed=7, today=TODAY, simulate_week=False, history_weeks=1)
+    staff = StaffMember.objects.filter(practice=summary.practice)
+    assert staff.filter(role=Role.THERAPIST).count() == 150
+    assert len(set(staff.values_list("username", flat=True))) == staff.count()
+
+
+def test_phone_numbers_outlast_the_texas_area_codes():
+    import random
+
+    phones = _Phones(random.Random(7))
+    numbers = [phones.take() for _ in range(13_000)]  # the guardians of a 10,000-child practice
+    assert len(set(numbers)) == len(numbers)
+    assert all(normalize_phone(n) == n and n[5:9] == "5550" for n in numbers)
+    assert numbers[0].startswith("+1512")
 
 
 def test_seeding_writes_no_audit_events(db):
