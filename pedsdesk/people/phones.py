@@ -23,6 +23,10 @@ def normalize_phone(raw: str, region: str = "US") -> str:
 def display_phone(e164: str) -> str:
     if not e164:
         return ""
+    if len(e164) == 12 and e164.startswith("+1") and e164[1:].isdigit():
+        # A North American number, written as phonenumbers' national format writes every
+        # one of them, without parsing it: lists show thousands (a big practice's day).
+        return f"({e164[2:5]}) {e164[5:8]}-{e164[8:]}"
     number = phonenumbers.parse(e164, None)
     if number.country_code == 1:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)

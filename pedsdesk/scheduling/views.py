@@ -70,7 +70,7 @@ def schedule_week(request: HttpRequest) -> HttpResponse:
 def schedule_day(request: HttpRequest) -> HttpResponse:
     practice = request.user.practice
     day = _day(request)
-    visits = list(day_list(practice, day))
+    visits = day_list(practice, day)
     record_event(actor=request.user, action="list", object_type="scheduling.appointment",
                  detail={"day": day.isoformat()}, request=request)
     return render(request, "scheduling/day.html", {

@@ -1,32 +1,63 @@
-"""The grid's cells as one string per row: a practice's day grid has thousands of cells,
-and a template tag per cell costs more than the page's whole budget."""
+"""The schedule's repeated markup as one string per row or list: a practice's day has
+thousands of grid cells and visits, and a template tag or variable per cell costs more
+than the page's whole budget. Each value is worked out once (one reverse per link kind,
+one clock text per time of day)."""
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from functools import lru_cache
 
 from django import template
+from django.urls import reverse
+from django.utils import dateformat, translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from pedsdesk.scheduling.queries import Cell, Row
+from pedsdesk.scheduling.models import Appointment, AppointmentStatus
+from pedsdesk.scheduling.queries import Cell, DeskRow, Row
 
 register = template.Library()
+_MARK = 987654321
+_STATUS = {status: escape(label) for status, label in AppointmentStatus.choices}  # get_status_display, escaped
 
 
-def _visit(cell: Cell) -> str:
-    visit = cell.appointment
-    url = visit.get_absolute_url()
-    start = cell.start
+def _link(name: str) -> Callable[[int], str]:
+    """``name``'s URL for any id, reversed once (reversing costs as much as a whole row)."""
+    head, tail = reverse(name, args=[_MARK]).split(str(_MARK))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+@lru_cache(maxsize=1024)
+def _formatted_clock(hour: int, minute: int, language: str | None) -> str:
+    return dateformat.time_format(dt.time(hour, minute), "g:i A")
+
+
+def _clock(start: dt.datetime) -> str:
+    """As the ``time:"g:i A"`` filter writes it: "3:30 PM"."""
+    return _formatted_clock(start.hour, start.minute, translation.get_language())
+
+
+def _who(visit: Appointment) -> str:
     patient = visit.patient
-    who = f"{escape(patient.first_name)} {escape(patient.last_name[:1])}." if patient else escape(
-        visit.title or "Meeting")
+    if patient is None:
+        return escape(visit.title or "Meeting")
+    return f"{escape(patient.first_name)} {escape(patient.last_name[:1])}."
+
+
+def _visit(cell: Cell, visit_url: Callable[[int], str]) -> str:
+    visit = cell.appointment
+    url = visit_url(visit.pk)
+    start = cell.start
     today = " today" if cell.today else ""
     return (f'<td rowspan="{cell.rows}" class="visit{today}"><a href="{url}" hx-get="{url}" hx-target="#panel" '
             f'class="block span-{cell.rows} status-{visit.status}"><span>{start.hour % 12 or 12}:{start.minute:02d} '
-            f'{who}</span> <small>{escape(visit.get_status_display())}</small></a></td>')
+            f'{_who(visit)}</span> <small>{_STATUS[visit.status]}</small></a></td>')
 
 
-def _cell(cell: Cell, slot_url: str, can_book: bool) -> str:
+def _cell(cell: Cell, slot_url: str, can_book: bool, visit_url: Callable[[int], str]) -> str:
     today = " today" if cell.today else ""
     if cell.kind == "visit":
-        return _visit(cell)
+        return _visit(cell, visit_url)
     if cell.kind == "free":
         if not can_book:
             return f'<td class="free{today}"></td>'
@@ -43,4 +74,34 @@ def _cell(cell: Cell, slot_url: str, can_book: bool) -> str:
 @register.simple_tag
 def grid_cells(row: Row, slot_url: str, granted) -> SafeString:
     can_book = "schedule.edit" in granted
-    return mark_safe("".join(_cell(cell, slot_url, can_book) for cell in row.cells))  # noqa: S308 -- escaped above
+    visit_url = _link("appointment_detail")
+    return mark_safe("".join(_cell(cell, slot_url, can_book, visit_url) for cell in row.cells))  # noqa: S308 -- escaped above
+
+
+@register.simple_tag
+def agenda_items(cells: Iterable[Cell]) -> SafeString:
+    """A column's visits as list items (the grid on a phone)."""
+    visit_url = _link("appointment_detail")
+    items = []
+    for cell in cells:
+        visit = cell.appointment
+        items.append(f'<li class="block status-{visit.status}"><a href="{visit_url(visit.pk)}">{_clock(cell.start)} '
+                     f'{_who(visit)}</a> <small>{visit.minutes} min · {_STATUS[visit.status]}</small></li>')
+    return mark_safe("".join(items) or '<li class="muted">No visits.</li>')  # noqa: S308 -- escaped above
+
+
+@register.simple_tag
+def desk_rows(rows: list[DeskRow]) -> SafeString:
+    """The front desk's list of the day's visits, one table row each."""
+    if not rows:
+        return mark_safe('<tr><td colspan="5">No visits this day.</td></tr>')
+    visit_url, patient_url = _link("appointment_detail"), _link("patient_detail")
+    out = []
+    for row in rows:
+        visit, patient = row.visit, row.visit.patient
+        child = (f'<a href="{patient_url(patient.pk)}">{escape(patient)}</a>' if patient is not None
+                 else escape(visit.title or "Meeting"))
+        out.append(f'<tr><td><a href="{visit_url(visit.pk)}">{_clock(row.start)}</a></td><td>{child}</td>'
+                   f'<td>{escape(visit.therapist)}</td><td>{escape(", ".join(row.phones))}</td>'
+                   f'<td><span class="badge">{_STATUS[visit.status]}</span></td></tr>')
+    return mark_safe("".join(out))  # noqa: S308 -- escaped above
