@@ -74,7 +74,8 @@ def schedule_day(request: HttpRequest) -> HttpResponse:
     record_event(actor=request.user, action="list", object_type="scheduling.appointment",
                  detail={"day": day.isoformat()}, request=request)
     return render(request, "scheduling/day.html", {
-        "day": day, "grid": practice_day(practice, day), "visits": visits, "density": density(practice, day),
+        "day": day, "grid": practice_day(practice, day, [row.visit for row in visits]), "visits": visits,
+        "density": density(practice, day),
         "previous": day - dt.timedelta(days=1), "next": day + dt.timedelta(days=1), "title": f"{day:%A, %b %-d}",
     })
 

@@ -1,16 +1,17 @@
 """The schedule's repeated markup as one string per row or list: a practice's day has
 thousands of grid cells and visits, and a template tag or variable per cell costs more
 than the page's whole budget. Each value is worked out once (one reverse per link kind,
-one clock text per time of day)."""
+one clock text per time of day), and text is escaped by the standard library's
+``html.escape`` (what Django's ``escape`` calls, without its lazy-string wrapper)."""
 
 import datetime as dt
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from html import escape
 
 from django import template
 from django.urls import reverse
 from django.utils import dateformat, translation
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from pedsdesk.scheduling.models import Appointment, AppointmentStatus
@@ -32,9 +33,9 @@ def _formatted_clock(hour: int, minute: int, language: str | None) -> str:
     return dateformat.time_format(dt.time(hour, minute), "g:i A")
 
 
-def _clock(start: dt.datetime) -> str:
+def _clock(start: dt.datetime, language: str | None) -> str:
     """As the ``time:"g:i A"`` filter writes it: "3:30 PM"."""
-    return _formatted_clock(start.hour, start.minute, translation.get_language())
+    return _formatted_clock(start.hour, start.minute, language)
 
 
 def _who(visit: Appointment) -> str:
@@ -81,12 +82,13 @@ def grid_cells(row: Row, slot_url: str, granted) -> SafeString:
 @register.simple_tag
 def agenda_items(cells: Iterable[Cell]) -> SafeString:
     """A column's visits as list items (the grid on a phone)."""
-    visit_url = _link("appointment_detail")
+    visit_url, language = _link("appointment_detail"), translation.get_language()
     items = []
     for cell in cells:
         visit = cell.appointment
-        items.append(f'<li class="block status-{visit.status}"><a href="{visit_url(visit.pk)}">{_clock(cell.start)} '
-                     f'{_who(visit)}</a> <small>{visit.minutes} min · {_STATUS[visit.status]}</small></li>')
+        items.append(f'<li class="block status-{visit.status}"><a href="{visit_url(visit.pk)}">'
+                     f'{_clock(cell.start, language)} {_who(visit)}</a> '
+                     f'<small>{visit.minutes} min · {_STATUS[visit.status]}</small></li>')
     return mark_safe("".join(items) or '<li class="muted">No visits.</li>')  # noqa: S308 -- escaped above
 
 
@@ -96,12 +98,13 @@ def desk_rows(rows: list[DeskRow]) -> SafeString:
     if not rows:
         return mark_safe('<tr><td colspan="5">No visits this day.</td></tr>')
     visit_url, patient_url = _link("appointment_detail"), _link("patient_detail")
+    language = translation.get_language()
     out = []
     for row in rows:
         visit, patient = row.visit, row.visit.patient
-        child = (f'<a href="{patient_url(patient.pk)}">{escape(patient)}</a>' if patient is not None
+        child = (f'<a href="{patient_url(patient.pk)}">{escape(str(patient))}</a>' if patient is not None
                  else escape(visit.title or "Meeting"))
-        out.append(f'<tr><td><a href="{visit_url(visit.pk)}">{_clock(row.start)}</a></td><td>{child}</td>'
-                   f'<td>{escape(visit.therapist)}</td><td>{escape(", ".join(row.phones))}</td>'
+        out.append(f'<tr><td><a href="{visit_url(visit.pk)}">{_clock(row.start, language)}</a></td><td>{child}</td>'
+                   f'<td>{escape(str(visit.therapist))}</td><td>{escape(", ".join(row.phones))}</td>'
                    f'<td><span class="badge">{_STATUS[visit.status]}</span></td></tr>')
     return mark_safe("".join(out))  # noqa: S308 -- escaped above
