@@ -28,7 +28,7 @@ def series_extend(*, practice: Practice) -> dict[str, int]:
     today = practice.local_now().date()
     horizon = today + dt.timedelta(weeks=SchedulingPolicy.for_practice(practice).series_weeks_ahead)
     for series in due_series(practice, today=today).select_related(
-        "plan_of_care__patient__practice", "plan_of_care__therapist"
+        "plan_of_care__patient__practice", "plan_of_care__therapist__practice"
     ):
         b, s = extend_series(series=series, through=catch_up_through(series, today=today, horizon=horizon))
         booked, skipped = booked + b, skipped + s
