@@ -20,7 +20,7 @@ from django.utils import timezone
 from pedsdesk.audit.actions import record_event
 from pedsdesk.people.models import Patient, PlanOfCare
 from pedsdesk.practices.models import Practice, Role, StaffMember
-from pedsdesk.scheduling.availability import child_windows, closure_on, therapist_windows
+from pedsdesk.scheduling.availability import child_windows, closure_on, therapist_windows, time_off_around
 from pedsdesk.scheduling.models import (
     HOLDING_STATUSES,
     Appointment,
@@ -29,7 +29,6 @@ from pedsdesk.scheduling.models import (
     CancelledBy,
     Closure,
     SchedulingPolicy,
-    TimeOff,
 )
 from pedsdesk.scheduling.timeslots import contains
 
@@ -135,13 +134,14 @@ def check_booking(*, practice: Practice, therapist: StaffMember, patient: Patien
         if child_clash:
             check.blocks.append(Problem(
                 "child_busy", f"{patient.first_name} is already booked with {child_clash.therapist} then."))
-    off = None if therapist_checked else TimeOff.objects.filter(
-        therapist=therapist, start_at__lt=end_at, end_at__gt=start_at).first()
+    time_off = None if therapist_checked else time_off_around(therapist, local_day, start_at, end_at, zone)
+    off = next((t for t in time_off or [] if t.start_at < end_at and t.end_at > start_at), None)
     if off:
         check.blocks.append(Problem("time_off", f"{therapist} is off then{f' ({off.reason})' if off.reason else ''}."))
     if check.blocks:
         return check
-    if not therapist_checked and not contains(therapist_windows(therapist, local_day, memo), (start_at, end_at)):
+    if not therapist_checked and not contains(therapist_windows(therapist, local_day, memo, time_off),
+                                                        (start_at, end_at)):
         check.warnings.append(Problem("outside_hours", f"{when} is outside {therapist}'s working hours."))
     if patient is not None and kind != AppointmentKind.MEETING and not contains(
         child_windows(patient, local_day, memo), (start_at, end_at)

@@ -28,10 +28,20 @@ def _remembered(memo: dict | None, key: tuple, read):
     return memo[key]
 
 
-def therapist_windows(therapist: StaffMember, day: dt.date, memo: dict | None = None) -> list[Interval]:
+def time_off_around(therapist: StaffMember, day: dt.date, start_at: dt.datetime, end_at: dt.datetime,
+                    zone: dt.tzinfo) -> list[TimeOff]:
+    """The therapist's time off touching ``day`` or the visit from ``start_at`` to ``end_at``
+    (one read serves the visit's own check and the day's working windows)."""
+    day_start, day_end = local_day_bounds(day, zone)
+    return list(TimeOff.objects.filter(therapist=therapist, start_at__lt=max(day_end, end_at),
+                                       end_at__gt=min(day_start, start_at)).order_by("pk"))
+
+
+def therapist_windows(therapist: StaffMember, day: dt.date, memo: dict | None = None,
+                      time_off: list[TimeOff] | None = None) -> list[Interval]:
     """Working hours on ``day`` minus time off; nothing on a closure day. With ``memo``
     the closures and weekly hours are read once for a batch of bookings (time off is
-    read for each day)."""
+    read for each day, or given: ``time_off_around``)."""
     practice = therapist.practice
     zone = practice.zone
     if closure_on(practice, day, memo):
@@ -40,7 +50,10 @@ def therapist_windows(therapist: StaffMember, day: dt.date, memo: dict | None = 
                         lambda: list(WorkingHours.objects.filter(therapist=therapist, weekday=day.weekday())))
     windows = [(local_to_utc(day, h.start, zone), local_to_utc(day, h.end, zone)) for h in hours]
     day_start, day_end = local_day_bounds(day, zone)
-    off = TimeOff.objects.filter(therapist=therapist, start_at__lt=day_end, end_at__gt=day_start)
+    if time_off is None:
+        off = TimeOff.objects.filter(therapist=therapist, start_at__lt=day_end, end_at__gt=day_start)
+    else:
+        off = [t for t in time_off if t.start_at < day_end and t.end_at > day_start]
     return subtract(windows, [(t.start_at, t.end_at) for t in off])
 
 

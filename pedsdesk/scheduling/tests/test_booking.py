@@ -78,6 +78,25 @@ def test_time_off_blocks(front_desk, patient, working_week, practice):
         book(front_desk, patient, working_week, at(practice, day, 16), override_reason="urgent")
 
 
+def test_time_off_earlier_in_the_day_leaves_the_afternoon_bookable(front_desk, patient, working_week, practice):
+    """The day's time off is read once: it cuts the working hours it covers and no others."""
+    from django.test.utils import CaptureQueriesContext
+
+    from pedsdesk.scheduling.actions import check_booking
+
+    day = next_weekday(3)
+    TimeOff.objects.create(therapist=working_week, start_at=at(practice, day, 8), end_at=at(practice, day, 12),
+                           reason="dentist")
+    TimeOff.objects.create(therapist=working_week, start_at=at(practice, day, 17, 30), end_at=at(practice, day, 20))
+    afternoon = dict(practice=practice, therapist=working_week, patient=patient, start_at=at(practice, day, 16),
+                     end_at=at(practice, day, 16, 45), plan_of_care=patient.plans_of_care.first())
+    with CaptureQueriesContext(connection) as context:
+        check = check_booking(**afternoon)
+    assert not check.blocks and not check.warnings
+    assert sum('"scheduling_timeoff"' in q["sql"] for q in context.captured_queries) == 1
+    into_the_evening = {**afternoon, "start_at": at(practice, day, 17), "end_at": at(practice, day, 17, 45)}
+    assert [p.code for p in check_booking(**into_the_evening).blocks] == ["time_off"]
+
 def test_outside_hours_or_child_windows_warn_and_need_a_reason(front_desk, patient, working_week, practice):
     school_time = at(practice, next_weekday(1), 10)  # Ava is in second grade at 10:00 on a Tuesday
     with pytest.raises(BookingRefused) as warned:
