@@ -162,7 +162,6 @@ def set_policy(*, actor: StaffMember, values: dict, request: HttpRequest | None 
             policy.save()
             record_event(actor=actor, action="hep_policy_changed", obj=policy, request=request,
                          practice_id=actor.practice_id, detail={"changed": changed})
-    actor.practice.__dict__.pop("_hep_policy", None)
     return policy
 
 

@@ -6,6 +6,8 @@ A program is one per child; editing it makes a new version (the old one stays
 readable) and the family's link does not change.
 """
 
+import copy
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -16,6 +18,7 @@ from pedsdesk.fields import FieldRules
 from pedsdesk.files.models import StoredFile
 from pedsdesk.hep.skills import SKILLS
 from pedsdesk.people.models import Guardian, Patient
+from pedsdesk.practices.memo import PracticeMemo
 from pedsdesk.practices.models import Discipline, Practice, StaffMember
 
 #: A program fits on one printed page: the builder warns above this many activities.
@@ -108,13 +111,19 @@ class HepPolicy(FieldRules, models.Model):
     def __str__(self) -> str:
         return f"Home program policy of {self.practice}"
 
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        hep_policies.forget(self.practice_id)
+
     @classmethod
     def for_practice(cls, practice: Practice) -> "HepPolicy":
-        policy = getattr(practice, "_hep_policy", None)
-        if policy is None:
-            policy, _ = cls.objects.get_or_create(practice=practice)
-            practice._hep_policy = policy
-        return policy
+        """The practice's policy, read at most once a minute per process (an hour's reminders
+        ask it for every visit; a copy, so a form that changes it changes nobody else's)."""
+        return copy.copy(hep_policies.get(practice.pk))
+
+
+hep_policies: PracticeMemo[HepPolicy] = PracticeMemo(
+    lambda practice_id: HepPolicy.objects.get_or_create(practice_id=practice_id)[0])
 
 
 class HomeProgram(FieldRules, models.Model):
