@@ -57,56 +57,80 @@ def _state(rng: random.Random) -> str:
     return DeliveryState.OPENED
 
 
-def _version(program: HomeProgram, number: int, therapist, activities, rng, sent_at: dt.datetime) -> ProgramVersion:
+def _version(program: HomeProgram, number: int, therapist, activities, rng, sent_at: dt.datetime
+             ) -> tuple[ProgramVersion, list[ProgramItem]]:
     version = ProgramVersion.objects.create(program=program, number=number, created_by=therapist,
                                             created_at=sent_at - dt.timedelta(minutes=5), sent_at=sent_at,
                                             note="Practise after school, before screen time." if rng.random() < .4
                                             else "")
     chosen = rng.sample(activities, k=min(len(activities), rng.choice([2, 3, 3, 4, 5])))
-    ProgramItem.objects.bulk_create([
+    items = ProgramItem.objects.bulk_create([
         ProgramItem(version=version, activity=a, position=i, repetitions=a.repetitions, sets=a.sets,
                     minutes=a.minutes, days_per_week=a.days_per_week) for i, a in enumerate(chosen)])
-    return version
+    return version, items
 
 
-def _answers(version: ProgramVersion, guardian, patient, level: float, until: dt.datetime, rng, counts) -> None:
+class _Rows:
+    """Rows nothing else in the seeding reads back, written in bulk at its end (a large
+    practice has thousands of weekly answers)."""
+
+    def __init__(self) -> None:
+        self.requests: list[FeedbackRequest] = []
+        self.feedback: list[Feedback] = []
+        self.ratings: list[FeedbackItem] = []
+        self.deliveries: list[Delivery] = []
+        self.reviews: list[ReviewTime] = []
+
+    def write(self) -> None:
+        FeedbackRequest.objects.bulk_create(self.requests, batch_size=500)
+        Feedback.objects.bulk_create(self.feedback, batch_size=500)  # sets their ids for the ratings
+        FeedbackItem.objects.bulk_create(self.ratings, batch_size=500)
+        Delivery.objects.bulk_create(self.deliveries, batch_size=500)
+        ReviewTime.objects.bulk_create(self.reviews, batch_size=500)
+
+
+def _answers(version: ProgramVersion, items: list[ProgramItem], guardian, patient, level: float,
+             until: dt.datetime, rng, counts, rows: _Rows) -> None:
     """Weekly answers from ``version.sent_at`` to ``until``, practising about ``level`` of the days."""
-    items = list(version.items.all())
     weekly = version.days_prescribed_per_week
     start = version.sent_at
     week = 0
     while start + dt.timedelta(days=7) <= until:
         end = min(until - dt.timedelta(hours=1), start + dt.timedelta(days=7, hours=rng.randint(-6, 6)))
         week += 1
-        FeedbackRequest.objects.create(practice_id=patient.practice_id, version=version, guardian=guardian,
+        rows.requests.append(FeedbackRequest(practice_id=patient.practice_id, version=version, guardian=guardian,
                                        kind=FeedbackRequest.Kind.BEFORE_VISIT, appointment_id=week,
-                                       with_visit_reminder=rng.random() < .7, asked_at=end - dt.timedelta(days=2))
+                                       with_visit_reminder=rng.random() < .7, asked_at=end - dt.timedelta(days=2)))
         if rng.random() < .85:  # some weeks nobody answers
             prescribed = adherence.days_prescribed(weekly, start, end)
             practised = max(0, min(7, round(prescribed * min(1.0, max(0.0, rng.gauss(level, .15))))))
             question, kind = rng.choice(QUESTIONS) if rng.random() < .12 else ("", QuestionKind.THERAPY)
-            feedback = Feedback.objects.create(
+            feedback = Feedback(
                 practice_id=patient.practice_id, version=version, guardian=guardian, patient=patient,
                 form_id=f"demo-{version.pk}-{week}", days_practised=practised, days_prescribed=prescribed,
                 window_start=start, question=question, question_kind=kind, submitted_at=end,
                 answered_at=end + dt.timedelta(days=1) if question and rng.random() < .4 else None)
-            FeedbackItem.objects.bulk_create([
+            rows.feedback.append(feedback)
+            rows.ratings.extend(
                 FeedbackItem(feedback=feedback, item=item, rating=rng.choice(
                     [Rating.EASY, Rating.OKAY, Rating.OKAY, Rating.HARD, Rating.NOT_TRIED] if practised
-                    else [Rating.NOT_TRIED])) for item in items])
+                    else [Rating.NOT_TRIED])) for item in items)
             counts["hep_feedback"] += 1
             start = end
         else:
             start = start + dt.timedelta(days=7)
 
 
-def _deliver(version: ProgramVersion, guardian, patient, state: str, rng, now: dt.datetime) -> Delivery:
+def _deliver(version: ProgramVersion, guardian, patient, state: str, rng, now: dt.datetime,
+             links: dict[tuple[int, int], FamilyLink]) -> Delivery:
+    """The current version sent: its family link (one the family already has, in ``links``,
+    or a new one), its delivery and its message in the outbox, in the given ``state``."""
     practice = patient.practice
-    link = (FamilyLink.objects.filter(guardian=guardian, patient=patient, revoked_at__isnull=True,
-                                      expires_at__gt=now + dt.timedelta(days=30)).first()
-            or FamilyLink.objects.create(practice=practice, guardian=guardian, patient=patient, purpose=LINK_PURPOSE,
-                                         created_at=version.sent_at,
-                                         expires_at=version.sent_at + dt.timedelta(days=LINK_DAYS)))
+    link = links.get((guardian.pk, patient.pk))
+    if link is None:
+        link = links[(guardian.pk, patient.pk)] = FamilyLink.objects.create(
+            practice=practice, guardian=guardian, patient=patient, purpose=LINK_PURPOSE, created_at=version.sent_at,
+            expires_at=version.sent_at + dt.timedelta(days=LINK_DAYS))
     delivery = Delivery.objects.create(practice=practice, version=version, guardian=guardian,
                                        created_by=version.created_by, created_at=version.sent_at)
     message = queue_message(practice=practice, kind=texts.PROGRAM, recipient=guardian, about=delivery,
@@ -151,9 +175,14 @@ def seed_home_programs(*, practice, rng: random.Random, today: dt.date) -> dict[
     activities = {d: list(visible_activities(practice).filter(discipline=d)) for d in ("OT", "PT", "SLP")}
     plans = list(PlanOfCare.objects.filter(patient__practice=practice, patient__is_active=True,
                                            start_date__lte=today, end_date__gte=today)
-                 .select_related("patient", "therapist").order_by("patient_id", "pk"))
+                 .select_related("patient__practice", "therapist").order_by("patient_id", "pk"))
     counts = {"hep_programs": 0, "hep_versions": 0, "hep_deliveries": 0, "hep_feedback": 0}
     seen = set()
+    rows = _Rows()
+    links: dict[tuple[int, int], FamilyLink] = {}
+    for link in FamilyLink.objects.filter(practice=practice, revoked_at__isnull=True,
+                                          expires_at__gt=now + dt.timedelta(days=30)).order_by("-created_at"):
+        links.setdefault((link.guardian_id, link.patient_id), link)
     contacts = {}
     for link in (GuardianOf.objects.filter(patient__practice=practice).select_related("guardian")
                  .order_by("-is_primary_contact", "pk")):
@@ -173,23 +202,26 @@ def seed_home_programs(*, practice, rng: random.Random, today: dt.date) -> dict[
         versions = []
         for number, sent_at in enumerate(starts, start=1):
             versions.append(_version(program, number, plan.therapist, activities[plan.discipline], rng, sent_at))
-        for old, newer in itertools.pairwise(versions):
-            Delivery.objects.create(practice=practice, version=old, guardian=guardian, state=DeliveryState.OPENED,
-                                    created_by=plan.therapist, created_at=old.sent_at, sent_at=old.sent_at,
-                                    delivered_at=old.sent_at, opened_at=old.sent_at + dt.timedelta(hours=3))
-            _answers(old, guardian, patient, level, newer.sent_at, rng, counts)
-        current = versions[-1]
+        for (old, old_items), (newer, _) in itertools.pairwise(versions):
+            rows.deliveries.append(Delivery(
+                practice=practice, version=old, guardian=guardian, state=DeliveryState.OPENED,
+                created_by=plan.therapist, created_at=old.sent_at, sent_at=old.sent_at,
+                delivered_at=old.sent_at, opened_at=old.sent_at + dt.timedelta(hours=3)))
+            _answers(old, old_items, guardian, patient, level, newer.sent_at, rng, counts, rows)
+        current, current_items = versions[-1]
         program.current_version = current
         program.save(update_fields=["current_version"])
         state = _state(rng)
-        _deliver(current, guardian, patient, state, rng, now)
+        _deliver(current, guardian, patient, state, rng, now, links)
         if state == DeliveryState.OPENED:
-            _answers(current, guardian, patient, level, now, rng, counts)
+            _answers(current, current_items, guardian, patient, level, now, rng, counts, rows)
             if rng.random() < .3:
-                ReviewTime.objects.create(practice=practice, patient=patient, staff_member=plan.therapist,
-                                          minutes=rng.choice([5, 8, 10, 12, 20]), reviewed_at=now - dt.timedelta(
-                                              days=rng.randint(1, 10)), real_time_interaction=rng.random() < .5)
+                rows.reviews.append(ReviewTime(
+                    practice=practice, patient=patient, staff_member=plan.therapist,
+                    minutes=rng.choice([5, 8, 10, 12, 20]), reviewed_at=now - dt.timedelta(days=rng.randint(1, 10)),
+                    real_time_interaction=rng.random() < .5))
         counts["hep_programs"] += 1
         counts["hep_versions"] += len(versions)
         counts["hep_deliveries"] += len(versions)
+    rows.write()
     return counts
