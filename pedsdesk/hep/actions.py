@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
@@ -450,18 +451,33 @@ def delivery_state(states: list[str], opened: bool) -> str:
     return DeliveryState.FAILED
 
 
+def _outdated(delivery: Delivery, rows: list[tuple]) -> bool:
+    """Whether the delivery's state lags its messages' (state, sent_at, delivered_at, …) rows."""
+    if not rows:
+        return False  # nothing was queued for it (no channel): its state was set when that was found
+    state = delivery_state([r[0] for r in rows], delivery.opened_at is not None)
+    return (state != delivery.state or (not delivery.sent_at and any(r[1] for r in rows))
+            or (not delivery.delivered_at and any(r[2] for r in rows)))
+
+
+def _follow_up_due(delivery: Delivery, now: dt.datetime) -> bool:
+    """An unopened current version whose next follow-up time has come, or whose message failed."""
+    due = delivery.next_follow_up_at is not None and delivery.next_follow_up_at <= now
+    failed_fresh = delivery.state == DeliveryState.FAILED and delivery.follow_up_step < 2 \
+        and delivery.failed_at is not None
+    return delivery.version.program.current_version_id == delivery.version_id and delivery.opened_at is None \
+        and (due or failed_fresh)
+
+
 def refresh_delivery(delivery: Delivery, now: dt.datetime) -> bool:
     """Bring ``delivery``'s state up to date with its messages; True if it changed.
     Called with the delivery row locked."""
     rows = list(_messages(delivery).values_list("state", "sent_at", "delivered_at", "status_reason"))
-    if not rows:
-        return False  # nothing was queued for it (no channel): its state was set when that was found
+    if not _outdated(delivery, rows):
+        return False
     state = delivery_state([r[0] for r in rows], delivery.opened_at is not None)
     sent = min((r[1] for r in rows if r[1]), default=None)
     delivered = min((r[2] for r in rows if r[2]), default=None)
-    changed = state != delivery.state or (sent and not delivery.sent_at) or (delivered and not delivery.delivered_at)
-    if not changed:
-        return False
     delivery.state = state
     delivery.sent_at = delivery.sent_at or sent
     delivery.delivered_at = delivery.delivered_at or delivered
@@ -537,22 +553,29 @@ def follow_up(delivery: Delivery, now: dt.datetime) -> str:
 
 
 def sweep_deliveries(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Every minute: states from the outbox, then the follow-ups that are due."""
+    """Every minute: states from the outbox, then the follow-ups that are due.
+
+    The open deliveries and their messages are read in two queries; only those whose
+    state lags their messages, or whose follow-up is due, are locked and looked at again
+    under the lock, so a minute with nothing to do costs the same at any size."""
     now = now or timezone.now()
     counts = {"refreshed": 0, "followed_up": 0}
-    open_ids = list(Delivery.objects.filter(state__in=[DeliveryState.QUEUED, DeliveryState.SENT,
-                                                       DeliveryState.DELIVERED, DeliveryState.FAILED],
-                                            follow_up_step__lt=3).values_list("pk", flat=True))
-    for pk in open_ids:
+    candidates = (Delivery.objects.filter(state__in=[DeliveryState.QUEUED, DeliveryState.SENT,
+                                                     DeliveryState.DELIVERED, DeliveryState.FAILED],
+                                          follow_up_step__lt=3)
+                  .select_related("version__program"))
+    messages: dict[int, list[tuple]] = defaultdict(list)
+    for about_id, *row in Message.objects.filter(
+        about_type=ContentType.objects.get_for_model(Delivery), about_id__in=candidates.values("pk")
+    ).values_list("about_id", "state", "sent_at", "delivered_at"):
+        messages[about_id].append(tuple(row))
+    due = [d.pk for d in candidates if _outdated(d, messages.get(d.pk, [])) or _follow_up_due(d, now)]
+    for pk in due:
         with transaction.atomic():
             delivery = (Delivery.objects.select_for_update(of=("self",))
                         .select_related("practice", "guardian", "version__program__patient").get(pk=pk))
             counts["refreshed"] += refresh_delivery(delivery, now)
-            current = delivery.version.program.current_version_id == delivery.version_id
-            due = delivery.next_follow_up_at is not None and delivery.next_follow_up_at <= now
-            failed_fresh = delivery.state == DeliveryState.FAILED and delivery.follow_up_step < 2 \
-                and delivery.failed_at is not None
-            if current and delivery.opened_at is None and (due or failed_fresh):
+            if _follow_up_due(delivery, now):
                 counts["followed_up"] += bool(follow_up(delivery, now))
     return counts
 

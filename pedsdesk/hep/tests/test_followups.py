@@ -137,3 +137,19 @@ def test_opening_the_page_stops_the_fallback(sent, patient):
     assert sent.state == DeliveryState.OPENED and sent.opened_at is not None
     sweep_deliveries(now=local(2027, 3, 14, 10, 0))
     assert not Message.objects.filter(kind="hep_program_reminder").exists()
+
+
+def test_a_minute_with_nothing_due_reads_the_open_deliveries_in_two_queries(sent, patient, django_assert_num_queries):
+    """The minute sweep looks at every open delivery at once and locks only one that lags or is due."""
+    assert sweep_deliveries(now=local(2027, 3, 12, 9, 0)) == {"refreshed": 0, "followed_up": 0}
+    with django_assert_num_queries(2):
+        assert sweep_deliveries(now=local(2027, 3, 12, 9, 1)) == {"refreshed": 0, "followed_up": 0}
+    Message.objects.filter(about_id=sent.pk).update(state=MessageState.DELIVERED,
+                                                    delivered_at=local(2027, 3, 12, 9, 2))
+    assert sweep_deliveries(now=local(2027, 3, 12, 9, 3)) == {"refreshed": 1, "followed_up": 0}
+    sent.refresh_from_db()
+    assert sent.state == DeliveryState.DELIVERED
+    with django_assert_num_queries(2):  # up to date again: nothing to lock
+        sweep_deliveries(now=local(2027, 3, 12, 9, 4))
+    # Saturday 5 pm CST, 48 hours on: the reminder is due and goes out.
+    assert sweep_deliveries(now=local(2027, 3, 13, 17, 1))["followed_up"] == 1
