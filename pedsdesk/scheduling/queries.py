@@ -25,7 +25,7 @@ _SHOWN = ("practice", "patient", "therapist", "status", "start_at", "end_at", "t
 _THERAPIST_NAME = ("therapist__first_name", "therapist__last_name", "therapist__username")
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     """One cell of the grid: a visit spanning ``rows`` slots, a free slot, or covered."""
 
@@ -39,7 +39,7 @@ class Cell:
     label: str = ""  # and as a screen reader says it ("Thu Dec 3, 4:00 PM")
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     time: dt.time
     cells: list[Cell]
@@ -111,36 +111,37 @@ def build_grid(practice: Practice, columns: list[tuple[str, dt.date, StaffMember
     closed = set(Closure.objects.filter(practice=practice, date__in=days).values_list("date", flat=True))
     # Each visit in the slot its local start falls in (the first, when several do), so a
     # cell is a lookup, not a scan of every visit.
-    by_slot: dict[tuple[int, dt.date, dt.time], Appointment] = {}
+    by_slot: dict[tuple[int, dt.date, dt.time], tuple[Appointment, dt.datetime]] = {}
     for visit in visits:
         if visit.status not in HOLDING_STATUSES or visit.therapist_id not in therapist_ids:
             continue
         local = visit.start_at.astimezone(zone)
         minute = (local.hour * 60 + local.minute) // SLOT_MINUTES * SLOT_MINUTES
-        by_slot.setdefault((visit.therapist_id, local.date(), dt.time(minute // 60, minute % 60)), visit)
+        by_slot.setdefault((visit.therapist_id, local.date(), dt.time(minute // 60, minute % 60)), (visit, local))
     grid = Grid(columns, today=today)
     covered: dict[int, int] = {}  # column -> slots still covered by a visit above
-    for time in times:
+    for position, time in enumerate(times):
+        # A slot's instant, once per day and time, not once per therapist's cell.
+        local_starts = {day: local_to_utc(day, time, zone).astimezone(zone) for day in days}
+        slot_end = (dt.datetime.combine(days[0], time) + dt.timedelta(minutes=SLOT_MINUTES)).time()
         row = []
         for index, (_, day, therapist) in enumerate(columns):
             if covered.get(index, 0) > 0:
                 covered[index] -= 1
                 row.append(Cell("covered", therapist.pk))
                 continue
-            start = local_to_utc(day, time, zone)
-            visit = by_slot.get((therapist.pk, day, time))
-            if visit is not None:
-                span = max(1, -(-visit.minutes // SLOT_MINUTES))
-                span = min(span, len(times) - times.index(time))
+            found = by_slot.get((therapist.pk, day, time))
+            if found is not None:
+                visit, local = found
+                span = min(max(1, -(-visit.minutes // SLOT_MINUTES)), len(times) - position)
                 covered[index] = span - 1
-                row.append(Cell("visit", therapist.pk, visit.start_at.astimezone(zone), visit, span, day == today))
+                row.append(Cell("visit", therapist.pk, local, visit, span, day == today))
                 continue
-            slot_end = (dt.datetime.combine(day, time) + dt.timedelta(minutes=SLOT_MINUTES)).time()
             working = day not in closed and any(
                 s <= time and slot_end <= e for s, e in hours.get((therapist.pk, day.weekday()), [])
             )
-            kind = ("free" if start >= now else "past") if working else "off"
-            local = start.astimezone(zone)
+            local = local_starts[day]
+            kind = ("free" if local >= now else "past") if working else "off"
             slot, label = _slot_text(local) if kind == "free" else ("", "")
             row.append(Cell(kind, therapist.pk, local, today=day == today, slot=slot, label=label))
         grid.rows.append(Row(time, row))
@@ -161,7 +162,7 @@ def practice_day(practice: Practice, day: dt.date, visits: Iterable[Appointment]
     return build_grid(practice, columns, visits=visits)
 
 
-@dataclass
+@dataclass(slots=True)
 class DeskRow:
     """One visit of the front desk's day list."""
 
@@ -204,11 +205,11 @@ class VisitMinutes(Func):
     def __init__(self) -> None:
         super().__init__(F("end_at"), F("start_at"))
 
-    def as_sqlite(self, compiler, connection, **extra):
+    def as_sqlite(self, compiler, connection, **extra) -> tuple[str, list]:
         return self.as_sql(compiler, connection, arg_joiner=") - julianday(",
                            template="(CAST(ROUND((julianday(%(expressions)s)) * 86400) AS INTEGER) / 60)", **extra)
 
-    def as_postgresql(self, compiler, connection, **extra):
+    def as_postgresql(self, compiler, connection, **extra) -> tuple[str, list]:
         return self.as_sql(compiler, connection, arg_joiner=" - ",
                            template="CAST(FLOOR(EXTRACT(EPOCH FROM (%(expressions)s)) / 60) AS INTEGER)", **extra)
 
