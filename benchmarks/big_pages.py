@@ -2,11 +2,13 @@
 day grid, in one practice of 10,000 children, on SQLite and PostgreSQL.
 
     python benchmarks/big_pages.py [--children 10000] [--databases sqlite,postgres] [--history-weeks 8]
+                                   [--pg-database pedsdesk_bigpages]
 
 Seeds one demo practice of ``--children`` children (the large demo's mix, therapists in
 proportion) into a fresh database, then times each page as the browser asks for it
 (median of ``--repeat`` requests after one warm-up) and counts its queries. PostgreSQL
-needs the server at 127.0.0.1 (the postgres superuser creates ``pedsdesk_bigpages``).
+needs the server at 127.0.0.1 (the postgres superuser creates ``--pg-database``, dropped
+first: give each person running it at once a name of their own).
 Targets: any board page ≤ 1 s, the day grid ≤ 0.5 s.
 """
 
@@ -82,14 +84,14 @@ print("RESULT " + json.dumps(result))
 """
 
 
-def run(database: str, children: int, weeks: int, repeat: int) -> dict:
+def run(database: str, children: int, weeks: int, repeat: int, pg_name: str = PG_NAME) -> dict:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "pedsdesk.settings",
            "PEDSDESK_DATA_DIR": tempfile.mkdtemp(prefix="pedsdesk-bigpages-")}
     env.pop("DATABASE_URL", None)
     if database == "postgres":
-        for sql in (f"DROP DATABASE IF EXISTS {PG_NAME}", f"CREATE DATABASE {PG_NAME}"):
+        for sql in (f"DROP DATABASE IF EXISTS {pg_name}", f"CREATE DATABASE {pg_name}"):
             subprocess.run(["psql", PG_ADMIN, "-qc", sql], check=True, capture_output=True)
-        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_NAME}"
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{pg_name}"
     out = subprocess.run([sys.executable, "-c", CHILD, str(children), str(weeks), str(repeat)], env=env, cwd=ROOT,
                          capture_output=True, text=True)
     if out.returncode:
@@ -104,12 +106,16 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--history-weeks", type=int, default=8, help="Weeks of past visits seeded (default 8).")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pg-database", default=PG_NAME,
+                        help=f"PostgreSQL database, dropped first (default {PG_NAME}).")
     args = parser.parse_args()
     failed = False
     for database in args.databases.split(","):
-        r = run(database, args.children, args.history_weeks, args.repeat)
+        r = run(database, args.children, args.history_weeks, args.repeat, args.pg_database)
         print(f"{database}: {r['children']} children, {r['authorizations']} authorizations, {r['therapists']} "
               f"therapists (seeded in {r['seconds_to_seed']:.0f} s)")
+        one, five, fifteen = os.getloadavg()
+        print(f"  load average {one:.2f} {five:.2f} {fifteen:.2f} after the run (2 cores: noisy wall times above 1)")
         for name, limit in (("board page 1", 1.0), ("board page 40", 1.0), ("board page 40, by units left", 1.0),
                             ("day grid", 0.5)):
             seconds, queries = r[name]
