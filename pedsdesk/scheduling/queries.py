@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from django.db.models import F, Func, IntegerField, Prefetch, Sum
+from django.db.models import F, Func, IntegerField, Prefetch, QuerySet, Sum
 from django.utils import dateformat, timezone, translation
 
 from pedsdesk.people.models import GuardianOf, Patient
@@ -18,11 +18,13 @@ SLOT_MINUTES = 15
 GRID_START, GRID_END = dt.time(8, 0), dt.time(19, 0)
 
 
-# What a grid or list shows of a visit: a big practice's day has thousands, and loading
-# every column of each (and of its child) costs more than drawing them.
-_SHOWN = ("practice", "patient", "therapist", "status", "start_at", "end_at", "title",
-          "patient__first_name", "patient__last_name")
-_THERAPIST_NAME = ("therapist__first_name", "therapist__last_name", "therapist__username")
+def _shown(visits: QuerySet[Appointment]) -> QuerySet[Appointment]:
+    """What a grid or a list shows of each visit, its child's name in the visit's own row
+    (``child_first_name``, ``child_last_name``): a big practice's day has thousands of
+    visits, and loading every column of each, or a model instance for each one's child,
+    costs more than drawing them."""
+    return visits.only("practice", "patient", "therapist", "status", "start_at", "end_at", "title").annotate(
+        child_first_name=F("patient__first_name"), child_last_name=F("patient__last_name"))
 
 
 @dataclass(slots=True)
@@ -104,7 +106,8 @@ def build_grid(practice: Practice, columns: list[tuple[str, dt.date, StaffMember
         visits = Appointment.objects.filter(
             practice=practice, therapist_id__in=therapist_ids, start_at__gte=first, start_at__lt=last,
             status__in=HOLDING_STATUSES,
-        ).select_related("patient").only(*_SHOWN).order_by("start_at")
+        )
+        visits = _shown(visits).order_by("start_at")
     hours: dict[tuple[int, int], list[tuple[dt.time, dt.time]]] = {}
     for h in WorkingHours.objects.filter(therapist_id__in=therapist_ids):
         hours.setdefault((h.therapist_id, h.weekday), []).append((h.start, h.end))
@@ -174,10 +177,11 @@ class DeskRow:
 def day_list(practice: Practice, day: dt.date) -> list[DeskRow]:
     """The front desk's list for one day, in time order.
 
-    Two queries whatever the number of visits: the visits, and the primary contacts of
-    their children, found by a join (a list of the children's ids would outgrow what SQLite
-    takes in one statement on a big practice's day). Scoped through the child: SQLite plans
-    a filter on the guardian's practice as a walk over every guardian.
+    Three queries whatever the number of visits: the visits, their therapists (one instance
+    each, not one a visit), and the primary contacts of their children, found by a join (a
+    list of the children's ids would outgrow what SQLite takes in one statement on a big
+    practice's day). Scoped through the child: SQLite plans a filter on the guardian's
+    practice as a walk over every guardian.
     """
     zone = practice.zone
     start, end = local_day_bounds(day, zone)
@@ -190,8 +194,8 @@ def day_list(practice: Practice, day: dt.date) -> list[DeskRow]:
             phones.setdefault(patient_id, []).append(display_phone(phone))
     return [
         DeskRow(visit, visit.start_at.astimezone(zone), phones.get(visit.patient_id, []))
-        for visit in visits.select_related("patient", "therapist").only(*_SHOWN, *_THERAPIST_NAME)
-        .order_by("start_at", "therapist__last_name")
+        for visit in _shown(visits).order_by("start_at", "therapist__last_name").prefetch_related(
+            Prefetch("therapist", queryset=StaffMember.objects.only("first_name", "last_name", "username")))
     ]
 
 

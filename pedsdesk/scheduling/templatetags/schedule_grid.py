@@ -39,10 +39,10 @@ def _clock(start: dt.datetime, language: str | None) -> str:
 
 
 def _who(visit: Appointment) -> str:
-    patient = visit.patient
-    if patient is None:
+    """ "Ava L.", from the child's name loaded with the visit (``queries._shown``)."""
+    if visit.patient_id is None:
         return escape(visit.title or "Meeting")
-    return f"{escape(patient.first_name)} {escape(patient.last_name[:1])}."
+    return f"{escape(visit.child_first_name)} {escape(visit.child_last_name[:1])}."
 
 
 def _visit(cell: Cell, visit_url: Callable[[int], str]) -> str:
@@ -101,8 +101,9 @@ def desk_rows(rows: list[DeskRow]) -> SafeString:
     language = translation.get_language()
     out = []
     for row in rows:
-        visit, patient = row.visit, row.visit.patient
-        child = (f'<a href="{patient_url(patient.pk)}">{escape(str(patient))}</a>' if patient is not None
+        visit = row.visit
+        child = (f'<a href="{patient_url(visit.patient_id)}">'
+                 f'{escape(visit.child_first_name)} {escape(visit.child_last_name)}</a>' if visit.patient_id is not None
                  else escape(visit.title or "Meeting"))
         out.append(f'<tr><td><a href="{visit_url(visit.pk)}">{_clock(row.start, language)}</a></td><td>{child}</td>'
                    f'<td>{escape(str(visit.therapist))}</td><td>{escape(", ".join(row.phones))}</td>'

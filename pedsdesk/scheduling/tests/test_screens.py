@@ -211,3 +211,18 @@ def test_day_view_never_lists_the_days_children_in_a_query(front_desk, working_w
     nine, body = parameters()
     assert nine == one  # query by query, as many parameters
     assert b"(512) 555-0008" in body and b"Kid8 B." in body
+
+
+def test_a_meeting_block_shows_its_title_on_the_day_and_the_week(front_desk, patient, working_week, practice):
+    day = next_weekday(1)
+    book_appointment(actor=front_desk, practice=practice, therapist=working_week, patient=None, title="Team huddle",
+                     kind="meeting", start_at=local_to_utc(day, dt.time(9), practice.zone), minutes=30)
+    book_appointment(actor=front_desk, practice=practice, therapist=working_week, patient=patient,
+                     start_at=local_to_utc(day, dt.time(16), practice.zone), minutes=45,
+                     plan_of_care=patient.plans_of_care.first())
+    client = signed_in(front_desk)
+    body = client.get(reverse("schedule_day"), {"date": day}).content.decode()
+    assert body.count("Team huddle") == 3  # the list, the grid and the phone's agenda
+    assert f'href="{patient.get_absolute_url()}">Ava Lopez</a>' in body and "4:00 Ava L." in body
+    week = client.get(reverse("schedule_week"), {"therapist": working_week.pk, "date": day}).content.decode()
+    assert "9:00 Team huddle" in week and "4:00 Ava L." in week
