@@ -7,11 +7,13 @@ class AuthorizationsConfig(AppConfig):
     verbose_name = "Authorizations"
 
     def ready(self) -> None:
-        from pedsdesk.authorizations.guard import authorization_guard
-        from pedsdesk.scheduling.actions import BOOKING_GUARDS
+        from pedsdesk.authorizations.guard import authorization_guard, read_for_batch
+        from pedsdesk.scheduling.actions import BATCH_READERS, BOOKING_GUARDS
 
         if authorization_guard not in BOOKING_GUARDS:
             BOOKING_GUARDS.append(authorization_guard)
+        if read_for_batch not in BATCH_READERS:
+            BATCH_READERS.append(read_for_batch)
         from pedsdesk.authorizations.sections import visit_coverage
         from pedsdesk.scheduling.sections import VISIT_COVERAGE
 

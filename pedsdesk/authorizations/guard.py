@@ -12,6 +12,8 @@ it holds, so the next visit costs no query here.
 
 import datetime as dt
 
+from django.db.models import prefetch_related_objects
+
 from pedsdesk.authorizations.models import BookingRule
 from pedsdesk.authorizations.projection import Visit
 from pedsdesk.authorizations.queries import (
@@ -42,17 +44,29 @@ def _discipline(therapist: StaffMember, plan_of_care: PlanOfCare | None) -> str:
     return plan_of_care.discipline if plan_of_care else (profile.discipline if profile else "")
 
 
-def _held(batch: BookingBatch, practice: Practice, patient: Patient, day: dt.date) -> ChildProjection:
-    """The child's projection this batch holds, read at its first visit."""
-    key = ("authorizations", patient.pk)
-    if key not in batch.memo:
-        held = batch.memo[key] = ChildProjection(practice, patient.pk, day)
+def _hold(batch: BookingBatch, practice: Practice, patient_ids: list[int], day: dt.date) -> None:
+    """Read the projections of the children the batch does not hold yet, all at once."""
+    missing = [pk for pk in dict.fromkeys(patient_ids) if ("authorizations", pk) not in batch.memo]
+    for pk, held in ChildProjection.read(practice, missing, day).items():
+        batch.memo[("authorizations", pk)] = held
 
-        def booked(appointment: Appointment) -> None:
+        def booked(appointment: Appointment, held: ChildProjection = held) -> None:
             held.add(appointment, _discipline(appointment.therapist, appointment.plan_of_care))
 
         batch.on_booked(booked)
-    return batch.memo[key]
+
+
+def _held(batch: BookingBatch, practice: Practice, patient: Patient, day: dt.date) -> ChildProjection:
+    """The child's projection this batch holds, read at its first visit."""
+    _hold(batch, practice, [patient.pk], day)
+    return batch.memo[("authorizations", patient.pk)]
+
+
+def read_for_batch(*, batch: BookingBatch, practice: Practice, patients: list[Patient],
+                   plans: list[PlanOfCare], day: dt.date) -> None:
+    """What the guard will need to check these children in ``batch`` (BookingBatch.expect)."""
+    _hold(batch, practice, [p.pk for p in patients], day)
+    prefetch_related_objects([p for p in plans if p is not None], "services")
 
 
 def authorization_guard(*, practice: Practice, therapist: StaffMember, patient: Patient | None,

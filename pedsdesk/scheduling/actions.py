@@ -28,9 +28,11 @@ from pedsdesk.scheduling.models import (
     AppointmentStatus,
     CancelledBy,
     Closure,
+    FamilyAvailability,
     SchedulingPolicy,
 )
 from pedsdesk.scheduling.timeslots import contains
+from pedsdesk.schools.models import School, SchoolDay
 
 
 @dataclass
@@ -83,6 +85,41 @@ class BookingBatch:
         for listener in self._listeners:
             listener(appointment)
 
+    def expect(self, *, practice: Practice, patients: list[Patient], plans: list[PlanOfCare],
+               start_at: dt.datetime, end_at: dt.datetime) -> None:
+        """The batch is about to check these children for one time (screening families for
+        an opening): read what their checks need for all of them at once, so checking the
+        next child costs no query. Nothing is booked through such a batch."""
+        day = start_at.astimezone(practice.zone).date()
+        ids = [p.pk for p in patients]
+        schools = {s.pk: s for s in School.objects.filter(practice=practice,
+                                                          pk__in={p.school_id for p in patients if p.school_id})}
+        for patient in patients:
+            patient.practice = practice  # the same practice: not read again for each child
+            if patient.school_id in schools:
+                patient.school = schools[patient.school_id]
+        for school_id in schools:
+            self.memo[("school_day", school_id, day)] = None
+        for entry in SchoolDay.objects.filter(school__in=list(schools), date=day):
+            self.memo[("school_day", entry.school_id, day)] = entry
+        for pk in ids:
+            self.memo[("family", pk, day.weekday())] = []
+        for stated in FamilyAvailability.objects.filter(patient_id__in=ids, weekday=day.weekday()):
+            self.memo[("family", stated.patient_id, day.weekday())].append(stated)
+        busy: dict[int, Appointment] = {}  # scoped through the child: SQLite then takes the child's index
+        for visit in Appointment.objects.filter(
+                patient__practice=practice, patient_id__in=ids, status__in=HOLDING_STATUSES, start_at__lt=end_at,
+                end_at__gt=start_at).select_related("therapist").order_by("-start_at", "-pk"):
+            busy[visit.patient_id] = visit  # the earliest, as .first() finds it
+        self.memo.setdefault(("child_busy", start_at, end_at), {}).update({pk: busy.get(pk) for pk in ids})
+        for read in BATCH_READERS:
+            read(batch=self, practice=practice, patients=patients, plans=plans, day=day)
+
+
+# Readers other domains add with their guard (the authorization guard's): each reads what
+# its guard needs for many children at once into a batch (see BookingBatch.expect).
+BATCH_READERS: list = []
+
 
 # Called after a cancellation commits (refilling the time): each takes the cancelled visit.
 AFTER_CANCELLATION: list = []
@@ -130,7 +167,9 @@ def check_booking(*, practice: Practice, therapist: StaffMember, patient: Patien
     if clash:
         check.blocks.append(Problem("therapist_busy", f"{therapist} already has a visit at {when}."))
     if patient is not None:
-        child_clash = others.filter(patient=patient).select_related("therapist").first()
+        expected = memo.get(("child_busy", start_at, end_at), {}) if memo is not None and exclude is None else {}
+        child_clash = (expected[patient.pk] if patient.pk in expected
+                       else others.filter(patient=patient).select_related("therapist").first())
         if child_clash:
             check.blocks.append(Problem(
                 "child_busy", f"{patient.first_name} is already booked with {child_clash.therapist} then."))

@@ -57,14 +57,15 @@ def therapist_windows(therapist: StaffMember, day: dt.date, memo: dict | None = 
     return subtract(windows, [(t.start_at, t.end_at) for t in off])
 
 
-def is_school_day(patient: Patient, day: dt.date) -> tuple[bool, dt.time | None]:
+def is_school_day(patient: Patient, day: dt.date, memo: dict | None = None) -> tuple[bool, dt.time | None]:
     """(in school that day, dismissal time) for a school-age child."""
     school = patient.school
     if school is None or school.is_preschool or day.weekday() >= 5:
         return False, None
     if (school.first_day and day < school.first_day) or (school.last_day and day > school.last_day):
         return False, None
-    entry = SchoolDay.objects.filter(school=school, date=day).first()
+    entry = _remembered(memo, ("school_day", school.pk, day),
+                        lambda: SchoolDay.objects.filter(school=school, date=day).first())
     if entry and entry.kind == SchoolDay.Kind.NO_SCHOOL:
         return False, None
     if entry and entry.kind == SchoolDay.Kind.EARLY_RELEASE and school.early_release_time:
@@ -77,8 +78,8 @@ def child_windows(patient: Patient, day: dt.date, memo: dict | None = None) -> l
 
     Derived from school (after dismissal plus travel on school days, daytime
     otherwise), then widened by windows the family says work and narrowed by those
-    that never work. With ``memo`` the family's weekly windows are read once for a
-    batch of bookings.
+    that never work. With ``memo`` the family's weekly windows and the school's day are
+    read once for a batch of bookings.
     """
     practice = patient.practice
     zone = practice.zone
@@ -86,7 +87,7 @@ def child_windows(patient: Patient, day: dt.date, memo: dict | None = None) -> l
     if day.weekday() == 6:
         base: list[Interval] = []
     else:
-        in_school, dismissal = is_school_day(patient, day)
+        in_school, dismissal = is_school_day(patient, day, memo)
         if in_school:
             after = (dt.datetime.combine(day, dismissal) + dt.timedelta(minutes=policy.school_travel_minutes)).time()
             base = [(local_to_utc(day, after, zone), local_to_utc(day, policy.evening_end, zone))]

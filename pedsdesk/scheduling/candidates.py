@@ -10,10 +10,11 @@ reason, so the front desk can see why a family was not asked.
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from pedsdesk.people.models import Guardian, GuardianOf, Patient, PlanOfCare
-from pedsdesk.scheduling.actions import check_booking
+from pedsdesk.scheduling.actions import BookingBatch, check_booking
 from pedsdesk.scheduling.models import (
     HOLDING_STATUSES,
     Appointment,
@@ -27,6 +28,8 @@ from pedsdesk.scheduling.models import (
 )
 from pedsdesk.scheduling.timeslots import local_to_utc, treatment_week
 
+# Families whose fit is read and checked together (a page of the ranked list at a time).
+CHECK_PAGE = 20
 KIND_ORDER = [CandidateKind.MAKEUP, CandidateKind.BELOW_FREQUENCY, CandidateKind.GAP_LIST, CandidateKind.WAITLIST]
 
 
@@ -100,16 +103,20 @@ def find_candidates(opening: Opening, now: dt.datetime, wanted: int | None = Non
                                                 (today - visit.cancelled_at.astimezone(zone).date()).days,
                                                 makeup_for=visit)
 
+    # Only the plans below their frequency come back: the week's visits are counted in SQL,
+    # each plan's through its (plan, start) index, not by joining every visit it ever had.
+    this_week = (Appointment.objects.filter(plan_of_care=OuterRef("pk"), start_at__gte=week_start,
+                                            start_at__lt=week_end, status__in=HOLDING_STATUSES)
+                 .order_by().values("plan_of_care").annotate(n=Count("pk")).values("n"))
     plans = (
         PlanOfCare.objects.filter(patient__practice=practice, patient__is_active=True, discipline=discipline,
                                   start_date__lte=local_day, end_date__gte=local_day)
-        .annotate(this_week=Count("appointments", filter=Q(
-            appointments__start_at__gte=week_start, appointments__start_at__lt=week_end,
-            appointments__status__in=HOLDING_STATUSES)))
-        .select_related("patient")
+        .annotate(this_week=Coalesce(Subquery(this_week, output_field=IntegerField()), Value(0)))
+        .filter(this_week__lt=F("frequency_per_week"))
+        .select_related("patient").order_by("pk")
     )
     for plan in plans:
-        if plan.this_week < plan.frequency_per_week and plan.patient_id not in found:
+        if plan.patient_id not in found:
             found[plan.patient_id] = Candidate(plan.patient, CandidateKind.BELOW_FREQUENCY, plan, 0)
 
     for entry in GapListEntry.objects.filter(practice=practice, active=True, plan_of_care__discipline=discipline,
@@ -171,12 +178,16 @@ def _rank_and_check(opening: Opening, found: list[Candidate], now: dt.datetime, 
                                    end_at=opening.end_at, kind=AppointmentKind.MEETING, now=now)
     closed = " ".join(p.message for p in therapist_side.blocks + therapist_side.warnings)
     guardians: dict[int, Guardian] = {}
+    batch = BookingBatch()  # nothing is booked while screening: what it reads holds throughout
     fitting = 0
     for index, candidate in enumerate(ranked):
         if wanted is not None and fitting >= wanted:
             break
-        if index % 20 == 0:  # guardians fetched a page at a time, only as far as we look
-            guardians.update(primary_guardians([c.patient.pk for c in ranked[index:index + 20]]))
+        if index % CHECK_PAGE == 0:  # read a page of families at a time, only as far as we look
+            page = ranked[index:index + CHECK_PAGE]
+            guardians.update(primary_guardians([c.patient.pk for c in page]))
+            batch.expect(practice=practice, patients=[c.patient for c in page],
+                         plans=[c.plan_of_care for c in page], start_at=opening.start_at, end_at=opening.end_at)
         candidate.guardian = guardians.get(candidate.patient.pk)
         candidate.checked = True
         if candidate.skipped:
@@ -188,15 +199,15 @@ def _rank_and_check(opening: Opening, found: list[Candidate], now: dt.datetime, 
         elif candidate.guardian is None:
             candidate.skipped = "No guardian to send the offer to."
         else:
-            candidate.skipped = _fit(opening, candidate, now)
+            candidate.skipped = _fit(opening, candidate, now, batch)
         fitting += not candidate.skipped
     return ranked
 
 
-def _fit(opening: Opening, candidate: Candidate, now: dt.datetime) -> str:
+def _fit(opening: Opening, candidate: Candidate, now: dt.datetime, batch: BookingBatch) -> str:
     check = check_booking(practice=opening.practice, therapist=opening.therapist, patient=candidate.patient,
                           start_at=opening.start_at, end_at=opening.end_at, kind=candidate.appointment_kind,
-                          plan_of_care=candidate.plan_of_care, now=now, therapist_checked=True,
+                          plan_of_care=candidate.plan_of_care, now=now, therapist_checked=True, batch=batch,
                           first_problem_only=candidate.kind not in (CandidateKind.GAP_LIST, CandidateKind.WAITLIST))
     problems = check.blocks + [
         w for w in check.warnings
