@@ -6,12 +6,14 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conftest import make_authorization, make_coverage, make_guardian, make_patient, make_payer, next_weekday
+from pedsdesk.authorizations.models import Authorization
 from pedsdesk.messaging.inbound import handle_inbound
 from pedsdesk.messaging.models import Message
-from pedsdesk.people.models import PlanOfCare, PlanOfCareService
+from pedsdesk.people.models import Patient, PlanOfCare, PlanOfCareService
 from pedsdesk.portal.models import FamilyLink
 from pedsdesk.portal.tokens import make_token
 from pedsdesk.scheduling.actions import book_appointment, cancel_appointment
@@ -25,7 +27,7 @@ from pedsdesk.scheduling.models import (
     SchedulingPolicy,
     WaitlistEntry,
 )
-from pedsdesk.scheduling.offers import accept_offer, expire_offers
+from pedsdesk.scheduling.offers import accept_offer, expire_offers, send_next_offers
 from pedsdesk.scheduling.timeslots import local_to_utc
 
 pytestmark = pytest.mark.django_db
@@ -337,3 +339,44 @@ def test_an_opening_nobody_can_be_asked_for_is_looked_at_again_later_not_every_m
     assert looks.count(opening.pk) == 1, "the minute sweep left the opening alone until its recheck time"
     expire_offers(now=expired_at + offers.RECHECK_AFTER)
     assert looks.count(opening.pk) == 2
+
+
+def test_sending_an_openings_offers_costs_the_same_queries_for_few_families_and_many(
+        week, front_desk, practice, working_week):
+    """Families are read and checked a page at a time, not one by one: the opening's queries do
+    not grow with the children who no longer fit or the waitlist."""
+    cancel_appointment(actor=front_desk, appointment=week["ava_visit"], by="family", reason="Sick")
+    tuesday, ava_visit = week["tuesday"], week["ava_visit"]
+    added = []
+
+    def more_families(count):
+        for _ in range(count):
+            i = len(added)
+            child = ot_child(practice, working_week, f"Unfit{i}", f"+1512556{i:04d}")
+            Patient.objects.filter(pk=child.pk).update(last_name="Aaron")  # ranked ahead of Ben
+            Authorization.objects.filter(coverage__patient=child).update(end_date=tuesday - dt.timedelta(days=1))
+            newcomer = make_patient(practice, f"Wait{i}", "New")
+            make_guardian(newcomer, first=f"Wait{i}-dad", phone=f"+1512557{i:04d}")
+            WaitlistEntry.objects.create(practice=practice, patient=newcomer, discipline="OT",
+                                         referral_date=dt.date(2026, 10, 1), intake_complete=False)
+            added.append(child)
+
+    def send_offers():
+        opening = Opening.objects.create(practice=practice, therapist=working_week, start_at=ava_visit.start_at,
+                                         end_at=ava_visit.end_at, source=Opening.Source.CANCELLATION,
+                                         freed_by=ava_visit)
+        with CaptureQueriesContext(connection) as queries:
+            sent = send_next_offers(opening=opening)
+        opening.refresh_from_db()
+        return sent, len(queries), opening
+
+    more_families(2)
+    send_offers()  # the first look reads the per-process memos (policies)
+    sent_to_few, few, _ = send_offers()
+    more_families(6)
+    sent_to_many, many, opening = send_offers()
+    reasons = [c["skipped"] for c in opening.considered]
+    assert sum("is after the authorization ends" in r for r in reasons) == 8
+    assert sum(r == "Intake paperwork is not complete." for r in reasons) == 8
+    assert sent_to_few == sent_to_many == 1 and opening.offers.get().patient == week["ben"]
+    assert many == few, f"{few} queries with 2 unfit families and 2 on the waitlist, {many} with 8 and 8"
