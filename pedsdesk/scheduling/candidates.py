@@ -186,8 +186,10 @@ def _rank_and_check(opening: Opening, found: list[Candidate], now: dt.datetime, 
         if index % CHECK_PAGE == 0:  # read a page of families at a time, only as far as we look
             page = ranked[index:index + CHECK_PAGE]
             guardians.update(primary_guardians([c.patient.pk for c in page]))
-            batch.expect(practice=practice, patients=[c.patient for c in page],
-                         plans=[c.plan_of_care for c in page], start_at=opening.start_at, end_at=opening.end_at)
+            unskipped = [c for c in page if not c.skipped]
+            batch.expect(practice=practice, patients=[c.patient for c in unskipped],
+                         plans=[c.plan_of_care for c in unskipped], start_at=opening.start_at,
+                         end_at=opening.end_at)
         candidate.guardian = guardians.get(candidate.patient.pk)
         candidate.checked = True
         if candidate.skipped:
