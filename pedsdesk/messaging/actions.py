@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -90,6 +91,13 @@ def _about_fields(about: Model | None) -> dict:
     if about is None:
         return {"about_type": None, "about_id": None}
     return {"about_type": ContentType.objects.get_for_model(about), "about_id": about.pk}
+
+
+def _about_any(about: Model | Sequence[Model]) -> dict:
+    """The rows about ``about``, or about any of a list of records of one model."""
+    if isinstance(about, Model):
+        return _about_fields(about)
+    return {"about_type": ContentType.objects.get_for_model(about[0]), "about_id__in": [a.pk for a in about]}
 
 
 def queue_message(
@@ -206,15 +214,18 @@ def send_family_link(*, actor: StaffMember | str, guardian: Guardian, patient, c
                              idempotency_key=f"portal-link:{link.pk}", about=link)
 
 
-def withdraw_messages(*, about: Model, kinds: list[str] | None = None, reason: str) -> int:
-    """Withdraw every message about ``about`` that has not gone out (e.g. the reminders of
-    a moved or cancelled visit). Returns how many were withdrawn.
+def withdraw_messages(*, about: Model | Sequence[Model], kinds: list[str] | None = None, reason: str) -> int:
+    """Withdraw every message about ``about`` (a record, or a list of records of one model)
+    that has not gone out (e.g. the reminders of a moved or cancelled visit). Returns how
+    many were withdrawn.
 
     A message that a worker is handing to the provider at this very instant may still go
     out; its row then says so (sent), never silently withdrawn.
     """
+    if not about:
+        return 0
     now = timezone.now()
-    pending = Message.objects.filter(**_about_fields(about), state__in=[MessageState.QUEUED, MessageState.SENDING])
+    pending = Message.objects.filter(**_about_any(about), state__in=[MessageState.QUEUED, MessageState.SENDING])
     if kinds:
         pending = pending.filter(kind__in=kinds)
     return pending.update(state=MessageState.CANCELLED, status_reason=(reason or "withdrawn")[:200],
@@ -330,9 +341,12 @@ def await_reply(*, guardian: Guardian, handler: str, until: dt.datetime, about: 
                                     until=until, **_about_fields(about))
 
 
-def cancel_reply_waits(*, about: Model, handler: str | None = None) -> int:
-    """The workflow stopped waiting (e.g. the appointment was moved)."""
-    waits = ReplyWait.objects.filter(**_about_fields(about), resolved_at__isnull=True)
+def cancel_reply_waits(*, about: Model | Sequence[Model], handler: str | None = None) -> int:
+    """The workflow stopped waiting (e.g. the appointment was moved); ``about`` a record or a
+    list of records of one model."""
+    if not about:
+        return 0
+    waits = ReplyWait.objects.filter(**_about_any(about), resolved_at__isnull=True)
     if handler:
         waits = waits.filter(handler=handler)
     return waits.update(resolved_at=timezone.now())

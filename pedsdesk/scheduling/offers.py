@@ -58,6 +58,8 @@ OFFER_REPLY = "opening_offer"
 # (a family's week may gain room, a renewal may come through); not every minute, so the
 # sweep costs what is due, not what is open.
 RECHECK_AFTER = dt.timedelta(minutes=15)
+# Offers the minute sweep closes in one transaction.
+EXPIRY_BATCH = 200
 
 
 def open_opening(*, cancelled: Appointment, now: dt.datetime | None = None) -> Opening | None:
@@ -417,14 +419,19 @@ def _tell(offer: Offer, kind: str) -> None:
 
 
 def expire_offers(*, now: dt.datetime | None = None) -> int:
-    """Close offers whose time ran out and ask the next families; close openings that passed."""
+    """Close offers whose time ran out and ask the next families; close openings that passed.
+
+    Offers run out a batch at a time, in the same few queries for one offer or hundreds;
+    then each opening left with nobody asked is looked at once, however many of its offers
+    ran out."""
     now = now or timezone.now()
     expired = 0
-    for offer in Offer.objects.filter(status=Offer.Status.SENT, expires_at__lte=now).select_related("opening"):
-        with transaction.atomic():
-            _close(offer, Offer.Status.EXPIRED, now)
-            Opening.objects.filter(pk=offer.opening_id).update(recheck_at=None)  # ask the next families now
-        expired += 1
+    while True:
+        due = list(Offer.objects.filter(status=Offer.Status.SENT, expires_at__lte=now).order_by("pk")
+                   .values_list("pk", "opening_id")[:EXPIRY_BATCH])
+        expired += _expire(due, now)
+        if len(due) < EXPIRY_BATCH:
+            break
     Opening.objects.filter(status__in=[Opening.Status.OPEN, Opening.Status.OFFERING], start_at__lte=now).update(
         status=Opening.Status.EXPIRED)
     waiting = (Opening.objects.filter(status__in=[Opening.Status.OPEN, Opening.Status.OFFERING], start_at__gt=now)
@@ -433,6 +440,25 @@ def expire_offers(*, now: dt.datetime | None = None) -> int:
     for opening in waiting.select_related("practice", "therapist__therapist_profile"):
         send_next_offers(opening=opening, now=now)
     return expired
+
+
+def _expire(due: list[tuple[int, int]], now: dt.datetime) -> int:
+    """Close these offers (pk, opening) if they are still out and past their time."""
+    if not due:
+        return 0
+    with transaction.atomic():
+        # accept_offer's order: the openings, then their offers; a family's yes that got
+        # there first has booked or closed its offer, and the state read under the lock says so.
+        list(Opening.objects.select_for_update().filter(pk__in={o for _, o in due}).order_by("pk")
+             .values_list("pk", flat=True))
+        offers = list(Offer.objects.select_for_update().filter(
+            pk__in=[pk for pk, _ in due], status=Offer.Status.SENT, expires_at__lte=now).order_by("pk"))
+        Offer.objects.filter(pk__in=[o.pk for o in offers]).update(status=Offer.Status.EXPIRED, responded_at=now)
+        withdraw_messages(about=offers, kinds=["opening_offer"], reason=f"offer {Offer.Status.EXPIRED}")
+        cancel_reply_waits(about=offers)
+        # Ask the next families now (see the waiting openings in expire_offers).
+        Opening.objects.filter(pk__in={o.opening_id for o in offers}).update(recheck_at=None)
+    return len(offers)
 
 
 def _offer_text(data: RenderInput) -> Rendered:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from conftest import make_authorization, make_coverage, make_guardian, make_patient, make_payer, next_weekday
 from pedsdesk.authorizations.models import Authorization
 from pedsdesk.messaging.inbound import handle_inbound
-from pedsdesk.messaging.models import Message
+from pedsdesk.messaging.models import Message, ReplyWait
 from pedsdesk.people.models import Patient, PlanOfCare, PlanOfCareService
 from pedsdesk.portal.models import FamilyLink
 from pedsdesk.portal.tokens import make_token
@@ -380,3 +380,61 @@ def test_sending_an_openings_offers_costs_the_same_queries_for_few_families_and_
     assert sum(r == "Intake paperwork is not complete." for r in reasons) == 8
     assert sent_to_few == sent_to_many == 1 and opening.offers.get().patient == week["ben"]
     assert many == few, f"{few} queries with 2 unfit families and 2 on the waitlist, {many} with 8 and 8"
+
+
+def test_offers_run_out_together_in_the_same_queries_for_two_or_six(week, front_desk, practice, working_week):
+    """The minute sweep closes every offer that ran out in a few queries, then looks once at each
+    opening left with nobody asked; an opening nobody else fits stays open."""
+    policy = SchedulingPolicy.for_practice(practice)
+    policy.offer_policy = OfferPolicy.BROADCAST
+    policy.save()
+    cancel_appointment(actor=front_desk, appointment=week["ava_visit"], by="family", reason="Sick")
+
+    def offers_out(weekday):
+        day = next_weekday(weekday)
+        opening = Opening.objects.create(practice=practice, therapist=working_week, start_at=at(practice, day, 16),
+                                         end_at=at(practice, day, 16, 45), source=Opening.Source.MANUAL)
+        send_next_offers(opening=opening)
+        return opening
+
+    def run_out(opening):
+        ends = max(opening.offers.values_list("expires_at", flat=True)) + dt.timedelta(seconds=1)
+        with CaptureQueriesContext(connection) as queries:
+            expired = expire_offers(now=ends)
+        return expired, len(queries)
+
+    few = offers_out(0)
+    two, for_two = run_out(few)
+    for i in range(4):
+        ot_child(practice, working_week, f"More{i}", f"+1512558{i:04d}")
+    many = offers_out(2)
+    six, for_six = run_out(many)
+    assert (two, six) == (2, 6)
+    assert for_six == for_two, f"{for_two} queries to close 2 offers, {for_six} to close 6"
+    for opening in (few, many):
+        opening.refresh_from_db()
+        assert opening.status == Opening.Status.OPEN and opening.recheck_at is not None
+        assert set(opening.offers.values_list("status", flat=True)) == {Offer.Status.EXPIRED}
+    offer_messages = Message.objects.filter(kind="opening_offer")
+    assert offer_messages.count() == 8 and set(offer_messages.values_list("state", flat=True)) == {"cancelled"}
+    assert not ReplyWait.objects.filter(handler="opening_offer", resolved_at__isnull=True).exists()
+
+
+def test_when_an_offer_runs_out_the_next_family_is_asked_and_a_late_yes_is_too_late(
+        week, front_desk, practice, working_week, cancel):
+    policy = SchedulingPolicy.for_practice(practice)
+    policy.offer_policy = OfferPolicy.SEQUENTIAL
+    policy.save()
+    dana = ot_child(practice, working_week, "Dana", "+15125550133")
+    cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
+    first = Offer.objects.get(opening__source="cancellation")
+    assert expire_offers(now=first.expires_at + dt.timedelta(seconds=1)) == 1
+    second = Offer.objects.exclude(pk=first.pk).get(opening__source="cancellation")
+    assert second.status == Offer.Status.SENT and {first.patient, second.patient} == {week["ben"], dana}
+    assert Message.objects.filter(kind="opening_offer", about_id=second.pk, guardian=second.guardian).exists()
+    assert ReplyWait.objects.get(about_id=first.pk, handler="opening_offer").resolved_at is not None
+    assert accept_offer(offer=first, actor="late family") == "expired"
+    assert expire_offers(now=second.expires_at + dt.timedelta(seconds=1)) == 1
+    opening = first.opening
+    opening.refresh_from_db()
+    assert opening.status == Opening.Status.OPEN, "nobody left to ask: the time stays open for the front desk"

@@ -176,3 +176,37 @@ def test_accepting_an_offer_while_the_visit_it_moves_is_cancelled(practice, staf
                 assert later.local_start.date() == day
         else:
             assert later.status in CANCELLED and opening.status != Opening.Status.FILLED
+
+
+def test_a_family_accepting_while_the_minute_sweep_expires_their_offer(practice, staff, patient, working_week):
+    """The family taps yes just before the offer's time is up while the sweep, a moment later,
+    closes it: one of the two wins, and the other sees it under the lock."""
+    from pedsdesk.scheduling.offers import expire_offers
+
+    for i in range(ROUNDS):
+        day = next_weekday(i % 5, weeks_ahead=2 + i // 5)
+        opening = Opening.objects.create(practice=practice, therapist=working_week, start_at=at(practice, day, 16),
+                                         end_at=at(practice, day, 16, 45), source=Opening.Source.MANUAL,
+                                         status=Opening.Status.OFFERING)
+        expires = opening.start_at - dt.timedelta(hours=4)
+        offer = Offer.objects.create(opening=opening, patient=patient, guardian=patient.guardians.get(),
+                                     candidate_kind="below_frequency", plan_of_care=patient.plans_of_care.first(),
+                                     rank=1, batch=1, status=Offer.Status.SENT, sent_at=opening.created_at,
+                                     expires_at=expires)
+        outcome = {}
+        race(
+            lambda o=offer, out=outcome, t=expires: out.setdefault(
+                "accept", accept_offer(offer=o, actor="family", now=t - dt.timedelta(seconds=30))),
+            lambda out=outcome, t=expires: out.setdefault("expired", expire_offers(now=t + dt.timedelta(seconds=1))),
+        )
+        offer.refresh_from_db()
+        opening.refresh_from_db()
+        booked = Appointment.objects.filter(patient=patient, start_at=opening.start_at,
+                                            status=AppointmentStatus.BOOKED)
+        if outcome["accept"] == "booked":
+            assert outcome["expired"] == 0 and offer.status == Offer.Status.ACCEPTED
+            assert opening.status == Opening.Status.FILLED and booked.count() == 1
+        else:
+            assert outcome == {"accept": "expired", "expired": 1}, f"round {i}: {outcome}"
+            assert offer.status == Offer.Status.EXPIRED and not booked.exists()
+            assert opening.status != Opening.Status.FILLED
