@@ -177,6 +177,7 @@ def _rank_and_check(opening: Opening, found: list[Candidate], now: dt.datetime, 
     therapist_side = check_booking(practice=practice, therapist=therapist, patient=None, start_at=opening.start_at,
                                    end_at=opening.end_at, kind=AppointmentKind.MEETING, now=now)
     closed = " ".join(p.message for p in therapist_side.blocks + therapist_side.warnings)
+    short_notice = opening.start_at - now < minimum_notice
     guardians: dict[int, Guardian] = {}
     batch = BookingBatch()  # nothing is booked while screening: what it reads holds throughout
     fitting = 0
@@ -186,15 +187,17 @@ def _rank_and_check(opening: Opening, found: list[Candidate], now: dt.datetime, 
         if index % CHECK_PAGE == 0:  # read a page of families at a time, only as far as we look
             page = ranked[index:index + CHECK_PAGE]
             guardians.update(primary_guardians([c.patient.pk for c in page]))
-            unskipped = [c for c in page if not c.skipped]
-            batch.expect(practice=practice, patients=[c.patient for c in unskipped],
-                         plans=[c.plan_of_care for c in unskipped], start_at=opening.start_at,
-                         end_at=opening.end_at)
+            to_check = [] if short_notice or closed else [
+                c for c in page if not c.skipped and c.patient.pk in guardians]
+            if to_check:
+                batch.expect(practice=practice, patients=[c.patient for c in to_check],
+                             plans=[c.plan_of_care for c in to_check], start_at=opening.start_at,
+                             end_at=opening.end_at)
         candidate.guardian = guardians.get(candidate.patient.pk)
         candidate.checked = True
         if candidate.skipped:
             continue
-        if opening.start_at - now < minimum_notice:
+        if short_notice:
             candidate.skipped = f"Less than {policy.minimum_notice_hours} hours' notice."
         elif closed:
             candidate.skipped = closed
