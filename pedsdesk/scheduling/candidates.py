@@ -8,10 +8,13 @@ reason, so the front desk can see why a family was not asked.
 """
 
 import datetime as dt
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Collate
 
 from pedsdesk.people.models import Guardian, GuardianOf, Patient, PlanOfCare
 from pedsdesk.scheduling.actions import BookingBatch, check_booking
@@ -30,6 +33,8 @@ from pedsdesk.scheduling.timeslots import local_to_utc, treatment_week
 
 # Families whose fit is read and checked together (a page of the ranked list at a time).
 CHECK_PAGE = 20
+# Children below their plan's frequency read at a time (there can be hundreds).
+BELOW_FREQUENCY_SLICE = 60
 KIND_ORDER = [CandidateKind.MAKEUP, CandidateKind.BELOW_FREQUENCY, CandidateKind.GAP_LIST, CandidateKind.WAITLIST]
 
 
@@ -69,7 +74,9 @@ def find_candidates(opening: Opening, now: dt.datetime, wanted: int | None = Non
     """Everyone who might take ``opening``, ranked, with the unfit ones marked skipped.
 
     Checking a family's fit costs a booking check each, so only the first ``wanted``
-    that fit (and those ranked above them) are checked; None checks everyone.
+    that fit (and those ranked above them) are checked, and the list is read only that
+    far (a kind at a time, the children below frequency a slice at a time); None reads
+    and checks everyone.
     """
     practice = opening.practice
     zone = practice.zone
@@ -81,71 +88,98 @@ def find_candidates(opening: Opening, now: dt.datetime, wanted: int | None = Non
     week_start, week_end = local_to_utc(monday, dt.time.min, zone), local_to_utc(
         last + dt.timedelta(days=1), dt.time.min, zone)
     today = now.astimezone(zone).date()
-    found: dict[int, Candidate] = {}
     if opening.recurring:
-        return _rank_and_check(opening, _needing_a_regular_time(opening, discipline, local_day, today), now,
-                               wanted, policy)
+        return _rank_and_check(opening, iter([_needing_a_regular_time(opening, discipline, local_day, today)]),
+                               now, wanted, policy)
+    # A child comes once, under the first kind that has them. The family who just
+    # cancelled this time is not offered it back.
+    seen: set[int | None] = {getattr(opening.freed_by, "patient_id", None)}
 
-    cancelled = (
-        Appointment.objects.filter(
-            practice=practice, start_at__gte=week_start, start_at__lt=week_end, patient__isnull=False,
-            status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.LATE_CANCEL],
-            plan_of_care__discipline=discipline,
+    def makeups() -> list[Candidate]:
+        cancelled = (
+            Appointment.objects.filter(
+                practice=practice, start_at__gte=week_start, start_at__lt=week_end, patient__isnull=False,
+                status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.LATE_CANCEL],
+                plan_of_care__discipline=discipline,
+            )
+            .exclude(makeups__status__in=HOLDING_STATUSES)
+            .exclude(pk=opening.freed_by_id)
+            .select_related("patient", "plan_of_care")
+            .order_by("cancelled_at")
         )
-        .exclude(makeups__status__in=HOLDING_STATUSES)
-        .exclude(pk=opening.freed_by_id)
-        .select_related("patient", "plan_of_care")
-        .order_by("cancelled_at")
-    )
-    for visit in cancelled:
-        if visit.patient_id not in found:
-            found[visit.patient_id] = Candidate(visit.patient, CandidateKind.MAKEUP, visit.plan_of_care,
-                                                (today - visit.cancelled_at.astimezone(zone).date()).days,
-                                                makeup_for=visit)
+        return [Candidate(visit.patient, CandidateKind.MAKEUP, visit.plan_of_care,
+                          (today - visit.cancelled_at.astimezone(zone).date()).days, makeup_for=visit)
+                for visit in cancelled if _first(seen, visit.patient_id)]
 
-    # Only the plans below their frequency come back: the week's visits are counted in SQL,
-    # each plan's through its (plan, start) index, not by joining every visit it ever had.
-    this_week = (Appointment.objects.filter(plan_of_care=OuterRef("pk"), start_at__gte=week_start,
-                                            start_at__lt=week_end, status__in=HOLDING_STATUSES)
-                 .order_by().values("plan_of_care").annotate(n=Count("pk")).values("n"))
-    plans = (
-        PlanOfCare.objects.filter(patient__practice=practice, patient__is_active=True, discipline=discipline,
-                                  start_date__lte=local_day, end_date__gte=local_day)
-        .annotate(this_week=Coalesce(Subquery(this_week, output_field=IntegerField()), Value(0)))
-        .filter(this_week__lt=F("frequency_per_week"))
-        .select_related("patient").order_by("pk")
-    )
-    for plan in plans:
-        if plan.patient_id not in found:
-            found[plan.patient_id] = Candidate(plan.patient, CandidateKind.BELOW_FREQUENCY, plan, 0)
+    def below_frequency() -> Iterator[list[Candidate]]:
+        # Only the plans below their frequency come back: the week's visits are counted in
+        # SQL, each plan's through its (plan, start) index. They rank by name then child
+        # (as _rank sorts them: same kind, priority and wait), so a slice at a time is read.
+        this_week = (Appointment.objects.filter(plan_of_care=OuterRef("pk"), start_at__gte=week_start,
+                                                start_at__lt=week_end, status__in=HOLDING_STATUSES)
+                     .order_by().values("plan_of_care").annotate(n=Count("pk")).values("n"))
+        plans = (
+            PlanOfCare.objects.filter(patient__practice=practice, patient__is_active=True, discipline=discipline,
+                                      start_date__lte=local_day, end_date__gte=local_day)
+            .annotate(this_week=Coalesce(Subquery(this_week, output_field=IntegerField()), Value(0)))
+            .filter(this_week__lt=F("frequency_per_week"))
+            .select_related("patient").order_by(_code_point_order("patient__last_name"), "patient_id", "pk")
+        )
+        for offset in itertools.count(0, BELOW_FREQUENCY_SLICE):
+            chunk = list(plans[offset:offset + BELOW_FREQUENCY_SLICE])
+            yield [Candidate(plan.patient, CandidateKind.BELOW_FREQUENCY, plan, 0)
+                   for plan in chunk if _first(seen, plan.patient_id)]
+            if len(chunk) < BELOW_FREQUENCY_SLICE:
+                return
 
-    for entry in GapListEntry.objects.filter(practice=practice, active=True, plan_of_care__discipline=discipline,
-                                             plan_of_care__end_date__gte=local_day).select_related(
-                                                 "patient", "plan_of_care"):
-        if entry.patient_id not in found and _in_windows(entry.windows, opening):
-            found[entry.patient_id] = Candidate(entry.patient, CandidateKind.GAP_LIST, entry.plan_of_care,
-                                                (today - entry.created_at.astimezone(zone).date()).days,
-                                                gap_entry=entry)
+    def gap_list() -> list[Candidate]:
+        entries = GapListEntry.objects.filter(practice=practice, active=True, plan_of_care__discipline=discipline,
+                                              plan_of_care__end_date__gte=local_day).select_related(
+                                                  "patient", "plan_of_care")
+        return [Candidate(entry.patient, CandidateKind.GAP_LIST, entry.plan_of_care,
+                          (today - entry.created_at.astimezone(zone).date()).days, gap_entry=entry)
+                for entry in entries if entry.patient_id not in seen and _in_windows(entry.windows, opening)
+                and _first(seen, entry.patient_id)]
 
-    waiting = WaitlistEntry.objects.filter(practice=practice, status=WaitlistEntry.Status.WAITING,
-                                           discipline=discipline).filter(
-        Q(preferred_therapist__isnull=True) | Q(preferred_therapist=therapist)).select_related("patient", "payer")
-    for entry in waiting:
-        if entry.patient_id in found:
-            continue
-        candidate = Candidate(entry.patient, CandidateKind.WAITLIST, None, entry.days_waiting(today),
-                              waitlist_entry=entry, priority=entry.priority)
-        if not entry.intake_complete:
-            candidate.skipped = "Intake paperwork is not complete."
-        elif entry.payer and entry.payer.evaluation_requires_authorization and not entry.evaluation_authorized:
-            candidate.skipped = "The evaluation needs an authorization that is not in place yet."
-        elif entry.windows and not _in_windows(entry.windows, opening):
-            candidate.skipped = "Outside the times the family gave."
-        found[entry.patient_id] = candidate
+    def waitlist() -> list[Candidate]:
+        waiting = WaitlistEntry.objects.filter(practice=practice, status=WaitlistEntry.Status.WAITING,
+                                               discipline=discipline).filter(
+            Q(preferred_therapist__isnull=True) | Q(preferred_therapist=therapist)).select_related("patient", "payer")
+        found = []
+        for entry in waiting:
+            if not _first(seen, entry.patient_id):
+                continue
+            candidate = Candidate(entry.patient, CandidateKind.WAITLIST, None, entry.days_waiting(today),
+                                  waitlist_entry=entry, priority=entry.priority)
+            if not entry.intake_complete:
+                candidate.skipped = "Intake paperwork is not complete."
+            elif entry.payer and entry.payer.evaluation_requires_authorization and not entry.evaluation_authorized:
+                candidate.skipped = "The evaluation needs an authorization that is not in place yet."
+            elif entry.windows and not _in_windows(entry.windows, opening):
+                candidate.skipped = "Outside the times the family gave."
+            found.append(candidate)
+        return found
 
-    # The family who just cancelled this time is not offered it back.
-    found.pop(getattr(opening.freed_by, "patient_id", None), None)
-    return _rank_and_check(opening, list(found.values()), now, wanted, policy)
+    def in_kind_order() -> Iterator[list[Candidate]]:
+        yield makeups()
+        yield from below_frequency()
+        yield gap_list()
+        yield waitlist()
+
+    return _rank_and_check(opening, in_kind_order(), now, wanted, policy)
+
+
+def _first(seen: set[int | None], patient_id: int) -> bool:
+    """True the first time a child comes up (and remembers them)."""
+    if patient_id in seen:
+        return False
+    seen.add(patient_id)
+    return True
+
+
+def _code_point_order(field: str):
+    """Order by ``field`` as Python compares strings (SQLite's default; PostgreSQL's "C")."""
+    return Collate(F(field), "C") if connection.vendor == "postgresql" else F(field)
 
 
 def _needing_a_regular_time(opening: Opening, discipline: str, day: dt.date, today: dt.date) -> list[Candidate]:
@@ -167,11 +201,24 @@ def _needing_a_regular_time(opening: Opening, discipline: str, day: dt.date, tod
     return found
 
 
-def _rank_and_check(opening: Opening, found: list[Candidate], now: dt.datetime, wanted: int | None,
+def _rank(c: Candidate) -> tuple:
+    return KIND_ORDER.index(c.kind), c.priority, -c.days_waiting, c.patient.last_name, c.patient.pk
+
+
+def _rank_and_check(opening: Opening, chunks: Iterator[list[Candidate]], now: dt.datetime, wanted: int | None,
                     policy: SchedulingPolicy) -> list[Candidate]:
+    """``chunks``: the candidates in rank order a chunk at a time (each chunk ranks after
+    the one before), read only as far as the checks get."""
     practice, therapist = opening.practice, opening.therapist
-    ranked = sorted(found, key=lambda c: (KIND_ORDER.index(c.kind), c.priority, -c.days_waiting,
-                                          c.patient.last_name, c.patient.pk))
+    ranked: list[Candidate] = []
+
+    def read_to(length: int | None) -> None:
+        while length is None or len(ranked) < length:
+            chunk = next(chunks, None)
+            if chunk is None:
+                return
+            ranked.extend(sorted(chunk, key=_rank))
+
     minimum_notice = dt.timedelta(hours=float(policy.minimum_notice_hours))
     # The therapist's side of the time is the same for every family: check it once.
     therapist_side = check_booking(practice=practice, therapist=therapist, patient=None, start_at=opening.start_at,
@@ -180,11 +227,10 @@ def _rank_and_check(opening: Opening, found: list[Candidate], now: dt.datetime, 
     short_notice = opening.start_at - now < minimum_notice
     guardians: dict[int, Guardian] = {}
     batch = BookingBatch()  # nothing is booked while screening: what it reads holds throughout
-    fitting = 0
-    for index, candidate in enumerate(ranked):
-        if wanted is not None and fitting >= wanted:
-            break
+    fitting = index = 0
+    while wanted is None or fitting < wanted:
         if index % CHECK_PAGE == 0:  # read a page of families at a time, only as far as we look
+            read_to(index + CHECK_PAGE)
             page = ranked[index:index + CHECK_PAGE]
             guardians.update(primary_guardians([c.patient.pk for c in page]))
             to_check = [] if short_notice or closed else [
@@ -193,6 +239,10 @@ def _rank_and_check(opening: Opening, found: list[Candidate], now: dt.datetime, 
                 batch.expect(practice=practice, patients=[c.patient for c in to_check],
                              plans=[c.plan_of_care for c in to_check], start_at=opening.start_at,
                              end_at=opening.end_at)
+        if index == len(ranked):
+            break
+        candidate = ranked[index]
+        index += 1
         candidate.guardian = guardians.get(candidate.patient.pk)
         candidate.checked = True
         if candidate.skipped:
@@ -206,6 +256,8 @@ def _rank_and_check(opening: Opening, found: list[Candidate], now: dt.datetime, 
         else:
             candidate.skipped = _fit(opening, candidate, now, batch)
         fitting += not candidate.skipped
+    if wanted is None:
+        read_to(None)
     return ranked
 
 
