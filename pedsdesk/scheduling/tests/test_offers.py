@@ -438,3 +438,20 @@ def test_when_an_offer_runs_out_the_next_family_is_asked_and_a_late_yes_is_too_l
     opening = first.opening
     opening.refresh_from_db()
     assert opening.status == Opening.Status.OPEN, "nobody left to ask: the time stays open for the front desk"
+
+
+def test_children_below_frequency_read_a_slice_at_a_time_keep_their_rank(
+        week, front_desk, practice, working_week, cancel, monkeypatch):
+    from pedsdesk.scheduling import candidates
+
+    monkeypatch.setattr(candidates, "BELOW_FREQUENCY_SLICE", 2)
+    policy = SchedulingPolicy.for_practice(practice)
+    policy.offer_policy = OfferPolicy.BROADCAST
+    policy.save()
+    for i, last in enumerate(["Young", "Adams", "Moreno", "Baker", "adams"]):
+        child = ot_child(practice, working_week, f"Kid{i}", f"+1512559{i:04d}")
+        Patient.objects.filter(pk=child.pk).update(last_name=last)
+    cancel(front_desk, week["ava_visit"], by="family", reason="Sick")
+    asked = [o.patient.last_name for o in Offer.objects.filter(opening__source="cancellation").order_by("rank")]
+    # Python's order of names (capitals first), then Ben and Cleo's "Family" where it falls.
+    assert asked == ["Adams", "Baker", "Family", "Moreno", "Young", "adams"]
