@@ -48,18 +48,21 @@ def main() -> None:
         practice=practice, status=AppointmentStatus.BOOKED, start_at__gt=now + timezone.timedelta(hours=6),
         patient__isnull=False).values_list("pk", flat=True))
     rng = random.Random(args.seed)
-    timings, offered = [], 0
+    timings, cpu_timings, offered = [], [], 0
     for pk in rng.sample(upcoming, min(args.cancellations, len(upcoming))):
         visit = Appointment.objects.get(pk=pk)
         before = Message.objects.filter(kind="opening_offer").count()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         with transaction.atomic():
             cancel_appointment(actor=desk, appointment=visit, by="family", reason="Sick")
         elapsed = time.perf_counter() - start  # on_commit refill ran inside the timed block
+        cpu = time.process_time() - cpu_start  # SQLite runs in this process: its work is counted too
         if Message.objects.filter(kind="opening_offer").count() > before:
             offered += 1
             timings.append(elapsed * 1000)
+            cpu_timings.append(cpu * 1000)
     timings.sort()
+    cpu_timings.sort()
     p50 = statistics.median(timings) if timings else float("nan")
     p95 = timings[max(0, round(len(timings) * 0.95) - 1)] if timings else float("nan")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -67,6 +70,10 @@ def main() -> None:
     print(f"practice: {summary.counts['patients']} children, {summary.counts.get('therapists')} therapists; "
           f"{len(timings)} of {args.cancellations} cancellations led to an offer "
           f"({Offer.objects.count()} offers in all)")
+    if cpu_timings:  # on a busy machine wall times wait for the CPU; this process's own time does not
+        print(f"CPU time of this process for the same: p50 {statistics.median(cpu_timings):.0f} ms, "
+              f"p95 {cpu_timings[max(0, round(len(cpu_timings) * 0.95) - 1)]:.0f} ms; load average "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"cancellation to first offer in the outbox: p50 {p50:.0f} ms, p95 {p95:.0f} ms")
     sys.exit(0 if timings and p95 < 500 else 1)
 
