@@ -7,7 +7,7 @@ IMMEDIATE transactions serialize writers the same way.
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -85,11 +85,15 @@ class BookingBatch:
         for listener in self._listeners:
             listener(appointment)
 
-    def expect(self, *, practice: Practice, patients: list[Patient], plans: list[PlanOfCare],
-               start_at: dt.datetime, end_at: dt.datetime) -> None:
+    def expect(self, *, practice: Practice, patients: list[Patient], plans: list[PlanOfCare | None],
+               start_at: dt.datetime, end_at: dt.datetime, first_problem_only: Collection[int] = ()) -> None:
         """The batch is about to check these children for one time (screening families for
         an opening): read what their checks need for all of them at once, so checking the
-        next child costs no query. Nothing is booked through such a batch."""
+        next child costs no query. Nothing is booked through such a batch.
+
+        ``first_problem_only``: the children whose check stops at its first problem; the
+        guards read nothing for them when they cannot come then (nor for a child booked then).
+        """
         day = start_at.astimezone(practice.zone).date()
         ids = [p.pk for p in patients]
         schools = {s.pk: s for s in School.objects.filter(practice=practice,
@@ -112,8 +116,14 @@ class BookingBatch:
                 end_at__gt=start_at).select_related("therapist").order_by("-start_at", "-pk"):
             busy[visit.patient_id] = visit  # the earliest, as .first() finds it
         self.memo.setdefault(("child_busy", start_at, end_at), {}).update({pk: busy.get(pk) for pk in ids})
+        # As check_booking goes: a clash ends the check before the guards, and so does a
+        # child's times for a first-problem check.
+        guarded = [(patient, plan) for patient, plan in zip(patients, plans, strict=True)
+                   if patient.pk not in busy and (patient.pk not in first_problem_only or contains(
+                       child_windows(patient, day, self.memo), (start_at, end_at)))]
         for read in BATCH_READERS:
-            read(batch=self, practice=practice, patients=patients, plans=plans, day=day)
+            read(batch=self, practice=practice, patients=[p for p, _ in guarded], plans=[p for _, p in guarded],
+                 day=day)
 
 
 # Readers other domains add with their guard (the authorization guard's): each reads what

@@ -238,7 +238,8 @@ def _rank_and_check(opening: Opening, chunks: Iterator[list[Candidate]], now: dt
             if to_check:
                 batch.expect(practice=practice, patients=[c.patient for c in to_check],
                              plans=[c.plan_of_care for c in to_check], start_at=opening.start_at,
-                             end_at=opening.end_at)
+                             end_at=opening.end_at,
+                             first_problem_only={c.patient.pk for c in to_check if _first_problem_only(c)})
         if index == len(ranked):
             break
         candidate = ranked[index]
@@ -261,11 +262,17 @@ def _rank_and_check(opening: Opening, chunks: Iterator[list[Candidate]], now: dt
     return ranked
 
 
+def _first_problem_only(candidate: Candidate) -> bool:
+    """One reason is enough to pass by a current patient; the gap list and the waitlist get
+    every reason (their own windows decide, see _fit)."""
+    return candidate.kind not in (CandidateKind.GAP_LIST, CandidateKind.WAITLIST)
+
+
 def _fit(opening: Opening, candidate: Candidate, now: dt.datetime, batch: BookingBatch) -> str:
     check = check_booking(practice=opening.practice, therapist=opening.therapist, patient=candidate.patient,
                           start_at=opening.start_at, end_at=opening.end_at, kind=candidate.appointment_kind,
                           plan_of_care=candidate.plan_of_care, now=now, therapist_checked=True, batch=batch,
-                          first_problem_only=candidate.kind not in (CandidateKind.GAP_LIST, CandidateKind.WAITLIST))
+                          first_problem_only=_first_problem_only(candidate))
     problems = check.blocks + [
         w for w in check.warnings
         # The family's own windows decide for the gap list and the waitlist.
