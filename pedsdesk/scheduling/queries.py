@@ -172,6 +172,7 @@ class DeskRow:
     visit: Appointment
     start: dt.datetime  # local time
     phones: list[str]  # the child's primary contacts, as the desk dials them
+    guardian_ids: list[int]  # whose numbers those are, for the audit of the read
 
 
 def day_list(practice: Practice, day: dt.date) -> list[DeskRow]:
@@ -186,14 +187,16 @@ def day_list(practice: Practice, day: dt.date) -> list[DeskRow]:
     zone = practice.zone
     start, end = local_day_bounds(day, zone)
     visits = Appointment.objects.filter(practice=practice, start_at__gte=start, start_at__lt=end)
-    phones: dict[int, list[str]] = {}
-    for patient_id, phone in GuardianOf.objects.filter(
+    contacts: dict[int, tuple[list[str], list[int]]] = {}
+    for patient_id, guardian_id, phone in GuardianOf.objects.filter(
         is_primary_contact=True, patient__practice=practice, patient__in=visits.values("patient_id")
-    ).order_by("pk").values_list("patient_id", "guardian__phone"):
+    ).order_by("pk").values_list("patient_id", "guardian_id", "guardian__phone"):
         if phone:
-            phones.setdefault(patient_id, []).append(display_phone(phone))
+            numbers, ids = contacts.setdefault(patient_id, ([], []))
+            numbers.append(display_phone(phone))
+            ids.append(guardian_id)
     return [
-        DeskRow(visit, visit.start_at.astimezone(zone), phones.get(visit.patient_id, []))
+        DeskRow(visit, visit.start_at.astimezone(zone), *contacts.get(visit.patient_id, ([], [])))
         for visit in _shown(visits).order_by("start_at", "therapist__last_name").prefetch_related(
             Prefetch("therapist", queryset=StaffMember.objects.only("first_name", "last_name", "username")))
     ]

@@ -71,8 +71,10 @@ def schedule_day(request: HttpRequest) -> HttpResponse:
     practice = request.user.practice
     day = _day(request)
     visits = day_list(practice, day)
-    record_event(actor=request.user, action="list", object_type="scheduling.appointment",
-                 detail={"day": day.isoformat()}, request=request)
+    # The guardians whose numbers the list shows (read as values, not as rows the read audit sees).
+    guardian_ids = sorted({g for row in visits for g in row.guardian_ids})
+    record_event(actor=request.user, action="list", object_type="scheduling.appointment", request=request,
+                 detail={"day": day.isoformat(), "guardian_ids": guardian_ids})
     return render(request, "scheduling/day.html", {
         "day": day, "grid": practice_day(practice, day, [row.visit for row in visits]), "visits": visits,
         "density": density(practice, day),

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conftest import make_patient, next_weekday, signed_in
+from pedsdesk.people.models import GuardianOf
 from pedsdesk.scheduling.actions import book_appointment
 from pedsdesk.scheduling.models import Appointment, AppointmentStatus
 from pedsdesk.scheduling.timeslots import local_to_utc
@@ -211,6 +212,11 @@ def test_day_view_never_lists_the_days_children_in_a_query(front_desk, working_w
     nine, body = parameters()
     assert nine == one  # query by query, as many parameters
     assert b"(512) 555-0008" in body and b"Kid8 B." in body
+    from pedsdesk.audit.models import AuditEvent
+
+    listed = AuditEvent.objects.filter(action="list", object_type="scheduling.appointment").latest("seq")
+    shown = set(GuardianOf.objects.filter(patient__first_name__startswith="Kid").values_list("guardian_id", flat=True))
+    assert set(listed.detail["guardian_ids"]) == shown  # whose numbers the desk read
 
 
 def test_a_meeting_block_shows_its_title_on_the_day_and_the_week(front_desk, patient, working_week, practice):
