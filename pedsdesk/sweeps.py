@@ -70,11 +70,13 @@ def run_memo() -> Iterator[dict]:
         _RUN_MEMO.reset(token)
 
 
-def remembered(key: tuple, compute: Callable[[], T]) -> T:
-    """``compute()``, once per sweep run when one is open (``run_memo``), else every time."""
+def remembered(key: tuple, compute: Callable[[], T], alone: Callable[[], T] | None = None) -> T:
+    """``compute()``, once per sweep run when one is open (``run_memo``), else every time.
+    ``alone``: what to compute instead outside a run, when the caller needs only part of
+    what ``compute`` reads for the whole run (a page's rows, not every row of the practice)."""
     memo = _RUN_MEMO.get()
     if memo is None:
-        return compute()
+        return (alone or compute)()
     if key not in memo:
         memo[key] = compute()
     return memo[key]

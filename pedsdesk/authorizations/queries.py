@@ -549,8 +549,12 @@ def summarize(practice: Practice, *, today: dt.date,
         return []
     # In a sweep's run every authorization is projected once for the statuses, the renewals
     # and the rules alike (a child's projection is the same whichever others are projected).
+    # Outside a sweep only these rows' children are projected (a board page, a chart); many
+    # rows are projected with the whole practice (no query with a list of every id).
     projections = remembered(("authorizations.projections", practice.pk, today),
-                             lambda: project_authorizations(practice, today=today))
+                             lambda: project_authorizations(practice, today=today),
+                             alone=None if authorizations is None or len(rows) > 500 else
+                             lambda: project_authorizations(practice, rows, today=today))
     plans = _therapists({a.coverage.patient_id for a in rows})
     # Lines in one plain query: prefetch_related would clone its IN list once per row.
     lines: dict[int, list[ServiceLine]] = defaultdict(list)

@@ -238,10 +238,25 @@ def test_a_daily_sweep_projects_every_authorization_once_for_statuses_renewals_a
         return len(calls), tasks, set(Renewal.objects.values_list("authorization_id", "due_date", "state"))
 
     with transaction.atomic():
-        with mock.patch.object(queries, "remembered", lambda key, compute: compute()):
+        with mock.patch.object(queries, "remembered", lambda key, compute, alone=None: compute()):
             projected_each_time, *each_time = run()
         transaction.set_rollback(True)
     projected_once, *once = run()
     assert once == each_time and {kind for kind, *_ in once[0]} >= {"visits_beyond_coverage"}
     # Each time: statuses, renewals, the renewal it opens and three rules; once: one per sweep run.
     assert (projected_each_time, projected_once) == (6, 2)
+
+
+def test_outside_a_sweep_a_page_projects_only_its_own_authorizations(short_authorization, practice):
+    """A chart or a board page projects its rows' children, not the whole practice (a
+    10,000-child board page took seconds projecting every authorization)."""
+    from pedsdesk.authorizations import queries
+
+    scopes = []
+    real = queries.project_authorizations
+    with mock.patch.object(queries, "project_authorizations",
+                           lambda practice, authorizations=None, **kwargs: scopes.append(authorizations)
+                           or real(practice, authorizations, **kwargs)):
+        summary = queries.summary_of(short_authorization, practice.local_now().date())
+    assert [[a.pk for a in scope] for scope in scopes] == [[short_authorization.pk]]
+    assert summary.projection is not None and summary.authorized == short_authorization.lines.get().quantity
