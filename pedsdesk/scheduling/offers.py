@@ -302,26 +302,26 @@ def accept_offer(*, offer: Offer, actor: str | StaffMember, now: dt.datetime | N
         if offer.status == Offer.Status.EXPIRED:
             return "expired"
         if opening.status == Opening.Status.FILLED or offer.status in (Offer.Status.WITHDRAWN, Offer.Status.TAKEN):
-            _close(offer, Offer.Status.TAKEN, now)
+            _close([offer], Offer.Status.TAKEN, now)
             _tell(offer, "offer_taken")
             return "taken"
         if (offer.expires_at and offer.expires_at <= now) or opening.start_at <= now:
-            _close(offer, Offer.Status.EXPIRED, now)
+            _close([offer], Offer.Status.EXPIRED, now)
             return "expired"
         try:
             visit = _book(opening, offer, actor)
         except BookingRefused as refused:
             # Something changed since the offer went out (the child was booked elsewhere…).
             logger.info("offer %s could not book: %s", offer.pk, [p.code for p in refused.check.blocks])
-            _close(offer, Offer.Status.TAKEN, now)
+            _close([offer], Offer.Status.TAKEN, now)
             _tell(offer, "offer_taken")
             return "taken"
         offer.status, offer.responded_at, offer.booked = Offer.Status.ACCEPTED, now, visit
         offer.save(update_fields=["status", "responded_at", "booked"])
         opening.status, opening.filled_by, opening.filled_at = Opening.Status.FILLED, visit, now
         opening.save(update_fields=["status", "filled_by", "filled_at"])
-        for other in opening.offers.filter(status__in=[Offer.Status.SENT, Offer.Status.PLANNED]).exclude(pk=offer.pk):
-            _close(other, Offer.Status.WITHDRAWN, None)
+        _close(list(opening.offers.filter(status__in=[Offer.Status.SENT, Offer.Status.PLANNED]).exclude(pk=offer.pk)),
+               Offer.Status.WITHDRAWN, None)
         record_event(actor=actor, action="offer_accepted", obj=offer, practice_id=opening.practice_id,
                      detail={"opening": opening.pk, "appointment": visit.pk})
         _tell(offer, "offer_booked")
@@ -395,19 +395,25 @@ def decline_offer(*, offer: Offer, actor: str | StaffMember, now: dt.datetime | 
         offer = Offer.objects.select_for_update().get(pk=offer.pk)
         if offer.status != Offer.Status.SENT:
             return
-        _close(offer, Offer.Status.DECLINED, now)
+        _close([offer], Offer.Status.DECLINED, now)
         record_event(actor=actor, action="offer_declined", obj=offer, practice_id=offer.opening.practice_id)
         if not offer.opening.offers.filter(status=Offer.Status.SENT).exists():
             transaction.on_commit(lambda: send_next_offers(opening=offer.opening))
 
 
-def _close(offer: Offer, status: str, now: dt.datetime | None) -> None:
-    offer.status = status
-    if now is not None:
-        offer.responded_at = now
-    offer.save(update_fields=["status", "responded_at"])
-    withdraw_messages(about=offer, kinds=["opening_offer"], reason=f"offer {status}")
-    cancel_reply_waits(about=offer)
+def _close(offers: list[Offer], status: str, now: dt.datetime | None) -> None:
+    """Close these offers (locked by the caller): the status, when the family answered (if
+    ``now``), their unsent offer texts withdrawn and their reply waits ended, in a few
+    queries however many there are."""
+    if not offers:
+        return
+    fields = {"status": status, **({"responded_at": now} if now is not None else {})}
+    Offer.objects.filter(pk__in=[o.pk for o in offers]).update(**fields)
+    for offer in offers:
+        for name, value in fields.items():
+            setattr(offer, name, value)
+    withdraw_messages(about=offers, kinds=["opening_offer"], reason=f"offer {status}")
+    cancel_reply_waits(about=offers)
 
 
 def _tell(offer: Offer, kind: str) -> None:
@@ -453,9 +459,7 @@ def _expire(due: list[tuple[int, int]], now: dt.datetime) -> int:
              .values_list("pk", flat=True))
         offers = list(Offer.objects.select_for_update().filter(
             pk__in=[pk for pk, _ in due], status=Offer.Status.SENT, expires_at__lte=now).order_by("pk"))
-        Offer.objects.filter(pk__in=[o.pk for o in offers]).update(status=Offer.Status.EXPIRED, responded_at=now)
-        withdraw_messages(about=offers, kinds=["opening_offer"], reason=f"offer {Offer.Status.EXPIRED}")
-        cancel_reply_waits(about=offers)
+        _close(offers, Offer.Status.EXPIRED, now)
         # Ask the next families now (see the waiting openings in expire_offers).
         Opening.objects.filter(pk__in={o.opening_id for o in offers}).update(recheck_at=None)
     return len(offers)
