@@ -85,10 +85,11 @@ def run(args, clock: dict) -> None:
         memo.seconds = float("inf")
     print(f"{args.size} demo: {children} children; sweeps at {NOW:%Y-%m-%d %H:%M} UTC")
     # The second minute tick has nothing left to do: the fixed cost every minute pays.
-    for number, schedule in enumerate(("daily", "hourly", "minute", "minute")):
-        if number == 3:
-            clock["now"] = NOW + dt.timedelta(minutes=1)
-        profile = cProfile.Profile() if args.profile == schedule and number < 3 else None
+    ticks = (("daily", "daily", NOW), ("hourly", "hourly", NOW), ("minute", "minute", NOW),
+             ("minute again", "minute", NOW + dt.timedelta(minutes=1)))
+    for name, schedule, at in ticks:
+        clock["now"] = at
+        profile = cProfile.Profile() if args.profile == name else None
         queries: list[str] = []
 
         def count(execute, sql, *rest, queries=queries):
@@ -105,7 +106,6 @@ def run(args, clock: dict) -> None:
             seconds = time.perf_counter() - started
         left = (f"tasks {Task.objects.count()}, visits {Appointment.objects.count()}, "
                 f"skips {SeriesSkip.objects.count()}, messages {Message.objects.count()}")
-        name = "minute again" if number == 3 else schedule
         print(f"{name}: {len(queries)} queries, {len(queries) / children:.2f} queries/child, "
               f"{1000 * seconds / children:.2f} ms/child; after it: {left}")
         if args.sql:
