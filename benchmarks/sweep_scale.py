@@ -38,27 +38,28 @@ def admin(sql: str) -> None:
 
 
 def copy_of(name: str) -> str:
-    admin(f"DROP DATABASE IF EXISTS {name}")
+    admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # a killed run may leave connections
     admin(f"CREATE DATABASE {name} TEMPLATE {SEEDED}")
     return f"postgres://postgres@127.0.0.1:5432/{name}"
 
 
 def seed(practices: int, size: str) -> int:
     """Seed the template database in a child process (settings read DATABASE_URL once)."""
-    admin(f"DROP DATABASE IF EXISTS {SEEDED}")
+    admin(f"DROP DATABASE IF EXISTS {SEEDED} WITH (FORCE)")
     admin(f"CREATE DATABASE {SEEDED}")
+    # The group seeding `pedsdesk demo --practices N` does (8 weeks of history, a process
+    # per core), as of yesterday.
     code = f"""
 import datetime as dt, django
 django.setup()
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
-from pedsdesk.demo.generator import DEMO_PRACTICE_NAME, demo_today, seed_demo
-children = 0
-for i in range({practices}):
-    s = seed_demo(size={size!r}, seed=7 + i, today=demo_today() - dt.timedelta(days=1), simulate_week=False,
-                  practice_name=f"{{DEMO_PRACTICE_NAME}} {{i + 1}}", login_prefix=f"c{{i + 1}}-")
-    children += s.counts["patients"]
-print(children)
+from pedsdesk.demo.generator import demo_today
+from pedsdesk.demo.management.commands.demo import Command
+from pedsdesk.demo.schedule import GROUP_HISTORY_WEEKS
+from pedsdesk.people.models import Patient
+Command().seed_group({size!r}, 7, {practices}, GROUP_HISTORY_WEEKS, None, today=demo_today() - dt.timedelta(days=1))
+print(Patient.objects.count())
 """
     env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{SEEDED}",
            "DJANGO_SETTINGS_MODULE": "pedsdesk.settings"}

@@ -40,6 +40,7 @@ from pedsdesk.scheduling.models import (
     Series,
     WorkingHours,
 )
+from pedsdesk.scheduling.series import covered_through
 from pedsdesk.scheduling.timeslots import local_to_utc
 
 HISTORY_WEEKS, AHEAD_WEEKS = 52, 2
@@ -76,6 +77,10 @@ def seed_schedule(practice: Practice, rng: random.Random, today: dt.date,
     and renewals (fewer weeks seed faster, for load tests of many practices)."""
     zone = practice.zone
     policy = SchedulingPolicy.for_practice(practice)
+    # The demo books its series AHEAD_WEEKS ahead and says so, so each day's sweep has a
+    # day's work (a series behind its horizon would catch up a week a day for weeks).
+    policy.series_weeks_ahead = AHEAD_WEEKS
+    policy.save()
     history_start = today - dt.timedelta(weeks=history_weeks)
     load_federal_holidays(practice=practice, years=sorted({history_start.year, today.year, today.year + 1}))
     closed = set(Closure.objects.filter(practice=practice).values_list("date", flat=True))
@@ -122,10 +127,12 @@ def seed_schedule(practice: Practice, rng: random.Random, today: dt.date,
                             for weekday, start in slots]
         start_date = max(plan.start_date, history_start)
         for weekday, start in slots:
-            series_rows.append(Series(plan_of_care=plan, weekday=weekday, start_time=_time(start),
-                                      minutes=plan.minutes, start_date=start_date, end_date=plan.end_date,
-                                      generated_through=min(plan.end_date, today + dt.timedelta(weeks=AHEAD_WEEKS)),
-                                      created_at=_moment(start_date, zone)))
+            series = Series(plan_of_care=plan, weekday=weekday, start_time=_time(start), minutes=plan.minutes,
+                            start_date=start_date, end_date=plan.end_date, created_at=_moment(start_date, zone))
+            # Handled through the day before its next occurrence, as the daily sweep leaves it.
+            ahead = min(plan.end_date, today + dt.timedelta(weeks=AHEAD_WEEKS))
+            series.generated_through = covered_through(series, ahead)
+            series_rows.append(series)
     Series.objects.bulk_create(series_rows, batch_size=1000)
     FamilyAvailability.objects.bulk_create(school_release)
 

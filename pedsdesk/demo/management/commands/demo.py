@@ -1,3 +1,4 @@
+import datetime as dt
 import os
 import time
 
@@ -88,7 +89,8 @@ class Command(BaseCommand):
             f"{counts['schools']} schools."
         ))
 
-    def seed_group(self, size: str, seed: int, practices: int, history_weeks: int, jobs: int | None) -> Practice:
+    def seed_group(self, size: str, seed: int, practices: int, history_weeks: int, jobs: int | None,
+                   today: dt.date | None = None) -> Practice:
         """N practices, each with its own seed and logins (c1-frontdesk, c2-frontdesk, …), no
         simulated week. On PostgreSQL several processes seed at once, each practice in its
         own transaction; a group's first sweeps open its tasks, spread over the workers."""
@@ -100,7 +102,7 @@ class Command(BaseCommand):
         jobs = max(1, min(jobs or os.cpu_count() or 1, practices))
         indexes = list(range(practices))
         if jobs == 1:
-            self.seed_some(size, seed, indexes, history_weeks)
+            self.seed_some(size, seed, indexes, history_weeks, today)
         else:
             connections.close_all()  # each process opens its own
             children = []
@@ -109,7 +111,7 @@ class Command(BaseCommand):
                 if pid == 0:
                     code = 0
                     try:
-                        self.seed_some(size, seed, indexes[job::jobs], history_weeks)
+                        self.seed_some(size, seed, indexes[job::jobs], history_weeks, today)
                     except BaseException as exc:
                         self.stderr.write(f"Seeding failed: {exc!r}")
                         code = 1
@@ -127,11 +129,13 @@ class Command(BaseCommand):
             f"{seconds / practices:.1f} s per practice with {jobs} process{'es' if jobs > 1 else ''}."))
         return Practice.objects.filter(is_demo=True).order_by("pk").first()
 
-    def seed_some(self, size: str, seed: int, indexes: list[int], history_weeks: int) -> None:
+    def seed_some(self, size: str, seed: int, indexes: list[int], history_weeks: int,
+                  today: dt.date | None = None) -> None:
         for index in indexes:
             started = time.monotonic()
-            summary = seed_demo(size=size, seed=seed + index, simulate_week=False, history_weeks=history_weeks,
-                                practice_name=f"{DEMO_PRACTICE_NAME} {index + 1}", login_prefix=f"c{index + 1}-")
+            summary = seed_demo(size=size, seed=seed + index, today=today, simulate_week=False,
+                                history_weeks=history_weeks, practice_name=f"{DEMO_PRACTICE_NAME} {index + 1}",
+                                login_prefix=f"c{index + 1}-")
             self.report_seeded(summary, time.monotonic() - started)
 
     def report_tasks(self, practice: Practice) -> None:
