@@ -493,6 +493,8 @@ def refresh_delivery(delivery: Delivery, now: dt.datetime) -> bool:
 
 
 def preference_of(guardian: Guardian) -> FamilyPreference | None:
+    if Guardian.hep_preference.is_cached(guardian):  # read with the guardian (a sweep's select_related)
+        return getattr(guardian, "hep_preference", None)
     return FamilyPreference.objects.filter(guardian=guardian).first()
 
 

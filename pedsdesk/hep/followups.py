@@ -10,7 +10,7 @@ import datetime as dt
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max, OuterRef, Subquery
 from django.utils import timezone
 
 from pedsdesk.hep import messages as texts
@@ -27,6 +27,7 @@ SHARE_WINDOW = dt.timedelta(hours=12)
 LOOKAHEAD = dt.timedelta(minutes=75)
 REACHED = (DeliveryState.SENT, DeliveryState.DELIVERED, DeliveryState.OPENED, DeliveryState.QUEUED)
 ACTIVE_VISITS = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+_DEFAULT_DAYS_BEFORE = HepPolicy._meta.get_field("feedback_days_before").default  # a practice without its own row
 
 
 def same_wall_clock(at: dt.datetime, days: int, zone) -> dt.datetime:
@@ -48,8 +49,15 @@ def _current_delivery(patient_id: int, guardian_id: int) -> Delivery | None:
             .filter(version_id=program.current_version_id, guardian_id=guardian_id, state__in=REACHED).first())
 
 
-def _reported_since(delivery: Delivery, since: dt.datetime) -> bool:
-    return Feedback.objects.filter(version_id=delivery.version_id, submitted_at__gte=since).exists()
+def _last_reports(versions) -> dict[int, dt.datetime]:
+    """When each program version (a queryset of ids) last had practice reported, in one query."""
+    return dict(Feedback.objects.filter(version_id__in=versions).values("version_id")
+                .annotate(last=Max("submitted_at")).values_list("version_id", "last"))
+
+
+def _reported_since(last_reports: dict[int, dt.datetime], delivery: Delivery, since: dt.datetime) -> bool:
+    last = last_reports.get(delivery.version_id)
+    return last is not None and last >= since
 
 
 def wants_feedback_in_reminder(appointment: Appointment, guardian, send_at: dt.datetime) -> bool:
@@ -91,21 +99,39 @@ def _reminder_going_out(appointment: Appointment, guardian_id: int, due: dt.date
 
 
 def request_before_visits(*, now: dt.datetime | None = None) -> int:
-    """Queue the before-visit questions due within the lookahead that no reminder carries."""
+    """Queue the before-visit questions due within the lookahead that no reminder carries.
+
+    Every hour: one query each for the deliveries with their child's next visit, those
+    visits, the requests already made and the last reports; then queries only for what
+    is due (the work grows with what is due, not with the families)."""
     now = now or timezone.now()
     queued = 0
-    deliveries = (Delivery.objects.filter(state__in=REACHED, version__program__current_version=F("version_id"))
-                  .select_related("practice", "guardian", "version__program__patient"))
+    next_visit = (Appointment.objects.filter(patient=OuterRef("version__program__patient"), status__in=ACTIVE_VISITS,
+                                             start_at__gt=now)
+                  .exclude(kind=AppointmentKind.MEETING).order_by("start_at", "pk"))
+    # The question goes out feedback_days_before local days before the visit, at the
+    # family's time of day: never more than that many days and one more ahead of it.
+    days_before = HepPolicy.objects.aggregate(days=Max("feedback_days_before"))["days"]
+    latest_visit = now + LOOKAHEAD + dt.timedelta(days=max(days_before or 0, _DEFAULT_DAYS_BEFORE) + 1)
+    due_soon = (Delivery.objects.filter(state__in=REACHED, version__program__current_version=F("version_id"))
+                .annotate(next_visit_id=Subquery(next_visit.values("pk")[:1]),
+                          next_visit_at=Subquery(next_visit.values("start_at")[:1]))
+                .filter(next_visit_at__lte=latest_visit))
+    deliveries = list(due_soon.select_related("practice", "guardian__hep_preference", "version__program__patient"))
+    reports = _last_reports(due_soon.values("version_id"))
+    visits = Appointment.objects.select_related("practice").in_bulk({d.next_visit_id for d in deliveries})
+    # Subqueries, not lists of ids: a group's hour has tens of thousands of them.
+    near = Appointment.objects.filter(start_at__gt=now, start_at__lte=latest_visit).values("pk")
+    asked = set(FeedbackRequest.objects.filter(kind=FeedbackRequest.Kind.BEFORE_VISIT, appointment_id__in=near)
+                .values_list("version_id", "guardian_id", "appointment_id"))
     for delivery in deliveries:
-        patient = delivery.version.program.patient
-        visit = (Appointment.objects.filter(patient=patient, status__in=ACTIVE_VISITS, start_at__gt=now)
-                 .exclude(kind=AppointmentKind.MEETING).select_related("practice").order_by("start_at").first())
-        if visit is None:
+        visit = visits.get(delivery.next_visit_id)
+        if visit is None or (delivery.version_id, delivery.guardian_id, visit.pk) in asked:
             continue
         due = at_family_time(delivery.guardian, delivery.practice, feedback_due(visit))
         if due is None or due > now + LOOKAHEAD or due < (delivery.sent_at or delivery.created_at):
             continue
-        if _reported_since(delivery, due - dt.timedelta(days=2)):
+        if _reported_since(reports, delivery, due - dt.timedelta(days=2)):
             continue
         with transaction.atomic():
             request, created = FeedbackRequest.objects.get_or_create(
@@ -126,12 +152,18 @@ def send_nudges(*, now: dt.datetime | None = None) -> int:
     deliveries = (Delivery.objects.filter(state__in=REACHED, sent_at__isnull=False,
                                           sent_at__gte=now - dt.timedelta(days=30),
                                           version__program__current_version=F("version_id"))
-                  .select_related("practice", "guardian", "version__program__patient"))
+                  .select_related("practice", "guardian__hep_preference", "version__program__patient"))
+    nudged = set(FeedbackRequest.objects.filter(kind=FeedbackRequest.Kind.NUDGE,
+                                                version_id__in=deliveries.values("version_id"))
+                 .values_list("version_id", "guardian_id"))
+    reports = _last_reports(deliveries.values("version_id"))
     for delivery in deliveries:
+        if (delivery.version_id, delivery.guardian_id) in nudged:
+            continue
         days = HepPolicy.for_practice(delivery.practice).nudge_days
         due = at_family_time(delivery.guardian, delivery.practice,
                              same_wall_clock(delivery.sent_at, days, delivery.practice.zone))
-        if due is None or due > now + LOOKAHEAD or _reported_since(delivery, delivery.sent_at):
+        if due is None or due > now + LOOKAHEAD or _reported_since(reports, delivery, delivery.sent_at):
             continue
         with transaction.atomic():
             _, created = FeedbackRequest.objects.get_or_create(

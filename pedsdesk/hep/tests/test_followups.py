@@ -153,3 +153,15 @@ def test_a_minute_with_nothing_due_reads_the_open_deliveries_in_two_queries(sent
         sweep_deliveries(now=local(2027, 3, 12, 9, 4))
     # Saturday 5 pm CST, 48 hours on: the reminder is due and goes out.
     assert sweep_deliveries(now=local(2027, 3, 13, 17, 1))["followed_up"] == 1
+
+
+def test_an_hour_after_asking_the_followups_read_in_a_fixed_few_queries(sent, patient, therapist,
+                                                                       django_assert_num_queries):
+    """Families already asked cost nothing more each hour: the work follows what is due."""
+    visit_at(patient, therapist, local(2027, 3, 16, 16, 0))
+    assert request_before_visits(now=local(2027, 3, 14, 15, 30)) == 1
+    assert send_nudges(now=local(2027, 3, 15, 16, 30)) == 1
+    with django_assert_num_queries(5):  # policies, deliveries with their next visit, visits, requests, reports
+        assert request_before_visits(now=local(2027, 3, 14, 16, 30)) == 0
+    with django_assert_num_queries(3):  # nudges already sent, reports, deliveries
+        assert send_nudges(now=local(2027, 3, 15, 17, 30)) == 0
