@@ -16,6 +16,7 @@ from pedsdesk.hep.actions import sweep_deliveries
 from pedsdesk.hep.followups import request_before_visits, send_nudges
 from pedsdesk.hep.models import Activity, DeliveryState
 from pedsdesk.hep.queries import REPORT_COLUMNS
+from pedsdesk.hep.tests.conftest import without_links
 from pedsdesk.messaging.models import Message
 from pedsdesk.people.models import Diagnosis, PlanOfCare
 from pedsdesk.practices.models import Discipline
@@ -31,10 +32,6 @@ def outbox(settings, tmp_path):
     settings.PEDSDESK_SMS_CHANNEL = settings.PEDSDESK_EMAIL_CHANNEL = "console"
     settings.DATA_DIR = tmp_path
     settings.PEDSDESK_MESSAGING_KICK = False
-
-
-def _without_links(body: str) -> str:
-    return re.sub(r"https?://\S+", "", body)
 
 
 def test_report_hep_on_the_medium_demo(outbox):
@@ -82,8 +79,8 @@ def test_no_text_the_demo_sweeps_queue_carries_clinical_detail(outbox):
         forbidden |= {goal.lower() for goal in plan.goal_list}
     forbidden |= {label.lower() for _, label in Discipline.choices}
     for message in texts:
-        body = _without_links(message.body).lower()
+        body = without_links(message.body).lower()
         found = [word for word in forbidden if word and word in body]
         assert not found, f"{message.kind}: {found} in {message.body!r}"
         for pattern in DISCIPLINE_WORDS:
-            assert not re.search(pattern, _without_links(message.body), re.I), f"{message.kind}: {pattern}"
+            assert not re.search(pattern, without_links(message.body), re.I), f"{message.kind}: {pattern}"
