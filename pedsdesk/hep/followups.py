@@ -101,29 +101,28 @@ def _reminder_going_out(appointment: Appointment, guardian_id: int, due: dt.date
 def request_before_visits(*, now: dt.datetime | None = None) -> int:
     """Queue the before-visit questions due within the lookahead that no reminder carries.
 
-    Every hour: one query each for the deliveries with their child's next visit, those
+    Every hour: one query each for the deliveries whose child has a visit soon, those
     visits, the requests already made and the last reports; then queries only for what
     is due (the work grows with what is due, not with the families)."""
     now = now or timezone.now()
     queued = 0
-    next_visit = (Appointment.objects.filter(patient=OuterRef("version__program__patient"), status__in=ACTIVE_VISITS,
-                                             start_at__gt=now)
-                  .exclude(kind=AppointmentKind.MEETING).order_by("start_at", "pk"))
     # The question goes out feedback_days_before local days before the visit, at the
-    # family's time of day: never more than that many days and one more ahead of it.
+    # family's time of day: never more than that many days and one more ahead of it. A
+    # child whose next visit is further off than that has nothing due this hour.
     days_before = HepPolicy.objects.aggregate(days=Max("feedback_days_before"))["days"]
     latest_visit = now + LOOKAHEAD + dt.timedelta(days=max(days_before or 0, _DEFAULT_DAYS_BEFORE) + 1)
+    next_visit = (Appointment.objects.filter(patient=OuterRef("version__program__patient"), status__in=ACTIVE_VISITS,
+                                             start_at__gt=now, start_at__lte=latest_visit)
+                  .exclude(kind=AppointmentKind.MEETING).order_by("start_at", "pk").values("pk")[:1])
     due_soon = (Delivery.objects.filter(state__in=REACHED, version__program__current_version=F("version_id"))
-                .annotate(next_visit_id=Subquery(next_visit.values("pk")[:1]),
-                          next_visit_at=Subquery(next_visit.values("start_at")[:1]))
-                .filter(next_visit_at__lte=latest_visit))
+                .annotate(next_visit_id=Subquery(next_visit)).filter(next_visit_id__isnull=False))
     deliveries = list(due_soon.select_related("practice", "guardian__hep_preference", "version__program__patient"))
-    reports = _last_reports(due_soon.values("version_id"))
     visits = Appointment.objects.select_related("practice").in_bulk({d.next_visit_id for d in deliveries})
     # Subqueries, not lists of ids: a group's hour has tens of thousands of them.
-    near = Appointment.objects.filter(start_at__gt=now, start_at__lte=latest_visit).values("pk")
-    asked = set(FeedbackRequest.objects.filter(kind=FeedbackRequest.Kind.BEFORE_VISIT, appointment_id__in=near)
+    asked = set(FeedbackRequest.objects.filter(kind=FeedbackRequest.Kind.BEFORE_VISIT,
+                                               version_id__in=due_soon.values("version_id"))
                 .values_list("version_id", "guardian_id", "appointment_id"))
+    reports = _last_reports(due_soon.values("version_id"))
     for delivery in deliveries:
         visit = visits.get(delivery.next_visit_id)
         if visit is None or (delivery.version_id, delivery.guardian_id, visit.pk) in asked:

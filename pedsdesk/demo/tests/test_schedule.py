@@ -8,7 +8,16 @@ import pytest
 
 from pedsdesk.authorizations.queries import project_authorizations
 from pedsdesk.demo.generator import seed_demo
-from pedsdesk.scheduling.models import HOLDING_STATUSES, Appointment, AppointmentStatus, WorkingHours
+from pedsdesk.demo.schedule import AHEAD_WEEKS
+from pedsdesk.scheduling.models import (
+    HOLDING_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    SchedulingPolicy,
+    Series,
+    WorkingHours,
+)
+from pedsdesk.scheduling.series import due_series
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -47,6 +56,17 @@ def test_history_and_the_weeks_ahead(demo):
     assert max(a.start_at.astimezone(zone).date() for a in ahead) <= TODAY + dt.timedelta(weeks=2)
     missed = sum(a.status != AppointmentStatus.COMPLETED for a in past) / len(past)
     assert 0.08 < missed < 0.35
+
+
+def test_tomorrows_sweep_books_one_days_series_not_a_weeks_catch_up(demo):
+    """The demo books as far ahead as its policy says, so the next daily sweep has a day's work."""
+    assert SchedulingPolicy.for_practice(demo.practice).series_weeks_ahead == AHEAD_WEEKS
+    assert not due_series(demo.practice, today=TODAY).exists()
+    tomorrow = TODAY + dt.timedelta(days=1)
+    new_day = tomorrow + dt.timedelta(weeks=AHEAD_WEEKS)  # the one day the horizon gains
+    expected = set(Series.objects.filter(active=True, weekday=new_day.weekday(), start_date__lte=new_day,
+                                         end_date__gte=new_day).values_list("pk", flat=True))
+    assert expected and set(due_series(demo.practice, today=tomorrow).values_list("pk", flat=True)) == expected
 
 
 def test_authorizations_have_something_to_say(demo):
