@@ -1,5 +1,4 @@
 import datetime as dt
-import re
 
 import pytest
 from django.core.management import call_command
@@ -55,8 +54,3 @@ def deliver_due() -> None:
     Message.objects.filter(state=MessageState.QUEUED).update(not_before=past, next_attempt_at=past)
     call_command("sweep")
     sweep_deliveries()  # the outbox ran after the delivery sweep: read the new states now
-
-
-def without_links(body: str) -> str:
-    """A text's words without its link, whose random token may spell anything ("OT", "zip")."""
-    return re.sub(r"https?://\S+", "", body)

@@ -11,12 +11,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from conftest import without_links
 from pedsdesk.demo.generator import seed_demo
 from pedsdesk.hep.actions import sweep_deliveries
 from pedsdesk.hep.followups import request_before_visits, send_nudges
 from pedsdesk.hep.models import Activity, DeliveryState
 from pedsdesk.hep.queries import REPORT_COLUMNS
-from pedsdesk.hep.tests.conftest import without_links
 from pedsdesk.messaging.models import Message
 from pedsdesk.people.models import Diagnosis, PlanOfCare
 from pedsdesk.practices.models import Discipline

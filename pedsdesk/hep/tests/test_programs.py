@@ -7,12 +7,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from conftest import make_guardian
+from conftest import make_guardian, without_links
 from pedsdesk.hep.actions import ItemInput, resend_delivery, save_version, sweep_deliveries
 from pedsdesk.hep.forms import ItemRowForm
 from pedsdesk.hep.models import Activity, Delivery, DeliveryState, HomeProgram
 from pedsdesk.hep.starter import STARTER
-from pedsdesk.hep.tests.conftest import deliver_due, starter, without_links
+from pedsdesk.hep.tests.conftest import deliver_due, starter
 from pedsdesk.hep.tests.test_api import api_as
 from pedsdesk.messaging.models import Message, MessageState
 from pedsdesk.portal.models import FamilyLink

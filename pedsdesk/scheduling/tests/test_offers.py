@@ -9,7 +9,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from conftest import make_authorization, make_coverage, make_guardian, make_patient, make_payer, next_weekday
+from conftest import (
+    make_authorization,
+    make_coverage,
+    make_guardian,
+    make_patient,
+    make_payer,
+    next_weekday,
+    without_links,
+)
 from pedsdesk.authorizations.models import Authorization
 from pedsdesk.messaging.inbound import handle_inbound
 from pedsdesk.messaging.models import Message, ReplyWait
@@ -85,7 +93,7 @@ def test_a_cancellation_offers_the_time_to_a_child_below_frequency(week, front_d
     message = Message.objects.get(kind="opening_offer", guardian__children__patient=week["ben"])
     assert message.guardian == offer.guardian and "Ben" in message.body and "/offers/" in message.body
     for clinical in ("97530", "OT", "Occupational", "Ties shoes"):
-        assert clinical not in message.body
+        assert clinical not in without_links(message.body)
     considered = {c["name"]: c["skipped"] for c in opening.considered}
     assert considered["Ben F."] == ""
     assert "Cleo F." not in considered  # already at her one visit this week
