@@ -62,7 +62,8 @@ def record_event(
     ip, agent = _client(request)
     key = audit_key()
     chain = chain_for(practice_id)
-    with transaction.atomic():
+    # No savepoint of its own: an event that fails to write fails the caller's change with it.
+    with transaction.atomic(savepoint=False):
         # Only this practice's head is locked: other practices' writers never wait on it.
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(chain=chain)
         event = AuditEvent(

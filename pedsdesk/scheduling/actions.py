@@ -14,6 +14,7 @@ from functools import partial
 
 import holidays
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -30,8 +31,10 @@ from pedsdesk.scheduling.models import (
     Closure,
     FamilyAvailability,
     SchedulingPolicy,
+    TimeOff,
+    WorkingHours,
 )
-from pedsdesk.scheduling.timeslots import contains
+from pedsdesk.scheduling.timeslots import contains, local_day_bounds
 from pedsdesk.schools.models import School, SchoolDay
 
 
@@ -71,12 +74,15 @@ class BookingBatch:
     each visit booked through ``on_booked``, so it checks the next visit against what
     it holds instead of reading the child's schedule again. Its answers must be those
     it would give without the batch: only the batch's own bookings may change what it
-    read while the batch lasts (one caller, under the sweep's lease).
+    read while the batch lasts (one caller, under the sweep's lease, or under the locks
+    of the people it books: ``hold``).
     """
 
     def __init__(self) -> None:
         self.memo: dict = {}
         self._listeners: list[Callable[[Appointment], None]] = []
+        self._to_remind: list[int] = []
+        self._locked: set[tuple[str, int]] = set()
 
     def on_booked(self, listener: Callable[[Appointment], None]) -> None:
         self._listeners.append(listener)
@@ -84,6 +90,106 @@ class BookingBatch:
     def booked(self, appointment: Appointment) -> None:
         for listener in self._listeners:
             listener(appointment)
+
+    def lock(self, *, therapists: Collection[int], patients: Collection[int]) -> None:
+        """Lock these people's rows for the rest of the caller's transaction (the batch
+        lasts no longer than it): its bookings of them need not lock them one by one."""
+        lock_people(therapists=therapists, patients=patients)
+        self._locked |= {("therapist", pk) for pk in therapists} | {("child", pk) for pk in patients}
+
+    def has_locked(self, therapist: StaffMember, patient: Patient | None) -> bool:
+        return ("therapist", therapist.pk) in self._locked and (
+            patient is None or ("child", patient.pk) in self._locked)
+
+    def remind(self, appointment: Appointment) -> None:
+        """Reminders follow the batch's bookings once they commit, read together for all."""
+        if not self._to_remind:
+            transaction.on_commit(self._reminders_follow, robust=True)
+        self._to_remind.append(appointment.pk)
+
+    def _reminders_follow(self) -> None:
+        from pedsdesk.scheduling.confirmations import visits_booked
+
+        booked, self._to_remind = self._to_remind, []
+        visits_booked(appointment_ids=booked)
+
+    def held(self, kind: str, pk: int, start_at: dt.datetime, end_at: dt.datetime) -> list | None:
+        """The rows of ``kind`` ("therapist visits", "child visits", "time off") the batch
+        holds for one person that overlap ``start_at``..``end_at``; None when it did not
+        read that span for them (the caller reads it then)."""
+        entry = self.memo.get((kind, pk))
+        if entry is None or start_at < entry[0] or end_at > entry[1]:
+            return None
+        return [row for row in entry[2] if row.start_at < end_at and row.end_at > start_at]
+
+    def _keep(self, kind: str, pks: Collection[int], start_at: dt.datetime, end_at: dt.datetime,
+              rows: list, person: str) -> None:
+        for pk in pks:
+            self.memo[(kind, pk)] = (start_at, end_at, [])
+        for row in rows:
+            if (kind, getattr(row, person)) in self.memo:
+                self.memo[(kind, getattr(row, person))][2].append(row)
+
+    def _join(self, appointment: Appointment) -> None:
+        # A visit booked through the batch is one the next visit's check must see.
+        for kind, pk in (("therapist visits", appointment.therapist_id), ("child visits", appointment.patient_id)):
+            entry = self.memo.get((kind, pk))
+            if entry is not None and appointment.start_at < entry[1] and appointment.end_at > entry[0]:
+                entry[2].append(appointment)
+
+    def hold(self, *, practice: Practice, bookings: list[tuple[StaffMember, Patient, PlanOfCare | None]],
+             start_at: dt.datetime, end_at: dt.datetime) -> None:
+        """The batch is about to book visits for these therapists and children between
+        ``start_at`` and ``end_at``, holding their row locks (a sweep's series, see
+        ``lock``): read their visits, time off, hours, school days, family times and
+        what the guards need for all of them at once, so each visit's check costs no query.
+        Each visit booked through the batch joins what it holds."""
+        zone = practice.zone
+        first_day, last_day = start_at.astimezone(zone).date(), end_at.astimezone(zone).date()
+        lo, hi = local_day_bounds(first_day, zone)[0], local_day_bounds(last_day, zone)[1]
+        therapists = {t.pk: t for t, _, _ in bookings}
+        patients = {p.pk: p for _, p, _ in bookings}
+        for therapist, _, _ in bookings:
+            therapist.practice = practice
+        schools = self._share_practice(practice, [patient for _, patient, _ in bookings])
+        for school_id in schools:
+            for offset in range((last_day - first_day).days + 1):
+                self.memo[("school_day", school_id, first_day + dt.timedelta(days=offset))] = None
+        for entry in SchoolDay.objects.filter(school__in=list(schools), date__range=(first_day, last_day)):
+            self.memo[("school_day", entry.school_id, entry.date)] = entry
+        visits = list(Appointment.objects.filter(
+            Q(therapist_id__in=list(therapists)) | Q(patient_id__in=list(patients)), practice=practice,
+            status__in=HOLDING_STATUSES, start_at__lt=hi, end_at__gt=lo).select_related("therapist"))
+        self._keep("therapist visits", therapists, lo, hi, visits, "therapist_id")
+        self._keep("child visits", patients, lo, hi, [v for v in visits if v.patient_id in patients], "patient_id")
+        self._keep("time off", therapists, lo, hi, list(TimeOff.objects.filter(
+            therapist_id__in=list(therapists), start_at__lt=hi, end_at__gt=lo).order_by("pk")), "therapist_id")
+        for pk in therapists:
+            for weekday in range(7):
+                self.memo[("hours", pk, weekday)] = []
+        for hours in WorkingHours.objects.filter(therapist_id__in=list(therapists)):
+            self.memo[("hours", hours.therapist_id, hours.weekday)].append(hours)
+        self._read_family_times(list(patients), range(7))
+        self.on_booked(self._join)
+        for read in BATCH_READERS:
+            read(batch=self, practice=practice, patients=list(patients.values()),
+                 plans=[plan for _, _, plan in bookings], day=first_day)
+
+    def _share_practice(self, practice: Practice, patients: list[Patient]) -> dict[int, School]:
+        schools = {s.pk: s for s in School.objects.filter(practice=practice,
+                                                          pk__in={p.school_id for p in patients if p.school_id})}
+        for patient in patients:
+            patient.practice = practice  # the same practice: not read again for each child
+            if patient.school_id in schools:
+                patient.school = schools[patient.school_id]
+        return schools
+
+    def _read_family_times(self, patient_ids: list[int], weekdays: Collection[int]) -> None:
+        for pk in patient_ids:
+            for weekday in weekdays:
+                self.memo[("family", pk, weekday)] = []
+        for stated in FamilyAvailability.objects.filter(patient_id__in=patient_ids, weekday__in=list(weekdays)):
+            self.memo[("family", stated.patient_id, stated.weekday)].append(stated)
 
     def expect(self, *, practice: Practice, patients: list[Patient], plans: list[PlanOfCare | None],
                start_at: dt.datetime, end_at: dt.datetime, first_problem_only: Collection[int] = ()) -> None:
@@ -96,31 +202,22 @@ class BookingBatch:
         """
         day = start_at.astimezone(practice.zone).date()
         ids = [p.pk for p in patients]
-        schools = {s.pk: s for s in School.objects.filter(practice=practice,
-                                                          pk__in={p.school_id for p in patients if p.school_id})}
-        for patient in patients:
-            patient.practice = practice  # the same practice: not read again for each child
-            if patient.school_id in schools:
-                patient.school = schools[patient.school_id]
+        schools = self._share_practice(practice, patients)
         for school_id in schools:
             self.memo[("school_day", school_id, day)] = None
         for entry in SchoolDay.objects.filter(school__in=list(schools), date=day):
             self.memo[("school_day", entry.school_id, day)] = entry
-        for pk in ids:
-            self.memo[("family", pk, day.weekday())] = []
-        for stated in FamilyAvailability.objects.filter(patient_id__in=ids, weekday=day.weekday()):
-            self.memo[("family", stated.patient_id, day.weekday())].append(stated)
-        busy: dict[int, Appointment] = {}  # scoped through the child: SQLite then takes the child's index
-        for visit in Appointment.objects.filter(
-                patient__practice=practice, patient_id__in=ids, status__in=HOLDING_STATUSES, start_at__lt=end_at,
-                end_at__gt=start_at).select_related("therapist").order_by("-start_at", "-pk"):
-            busy[visit.patient_id] = visit  # the earliest, as .first() finds it
-        self.memo.setdefault(("child_busy", start_at, end_at), {}).update({pk: busy.get(pk) for pk in ids})
+        self._read_family_times(ids, [day.weekday()])
+        # Scoped through the child: SQLite then takes the child's index.
+        self._keep("child visits", ids, start_at, end_at, list(Appointment.objects.filter(
+            patient__practice=practice, patient_id__in=ids, status__in=HOLDING_STATUSES, start_at__lt=end_at,
+            end_at__gt=start_at).select_related("therapist")), "patient_id")
         # As check_booking goes: a clash ends the check before the guards, and so does a
         # child's times for a first-problem check.
         guarded = [(patient, plan) for patient, plan in zip(patients, plans, strict=True)
-                   if patient.pk not in busy and (patient.pk not in first_problem_only or contains(
-                       child_windows(patient, day, self.memo), (start_at, end_at)))]
+                   if not self.memo[("child visits", patient.pk)][2] and (
+                       patient.pk not in first_problem_only
+                       or contains(child_windows(patient, day, self.memo), (start_at, end_at)))]
         for read in BATCH_READERS:
             read(batch=self, practice=practice, patients=[p for p, _ in guarded], plans=[p for _, p in guarded],
                  day=day)
@@ -173,17 +270,23 @@ def check_booking(*, practice: Practice, therapist: StaffMember, patient: Patien
     others = Appointment.objects.filter(status__in=HOLDING_STATUSES, start_at__lt=end_at, end_at__gt=start_at)
     if exclude is not None:
         others = others.exclude(pk=exclude.pk)
-    clash = None if therapist_checked else others.filter(therapist=therapist).first()
+    held = batch if batch is not None and exclude is None else None  # a move reads afresh
+    clash = None if therapist_checked else _first_overlap(
+        held, "therapist visits", therapist.pk, others.filter(therapist=therapist), start_at, end_at)
     if clash:
         check.blocks.append(Problem("therapist_busy", f"{therapist} already has a visit at {when}."))
     if patient is not None:
-        expected = memo.get(("child_busy", start_at, end_at), {}) if memo is not None and exclude is None else {}
-        child_clash = (expected[patient.pk] if patient.pk in expected
-                       else others.filter(patient=patient).select_related("therapist").first())
+        child_clash = _first_overlap(held, "child visits", patient.pk,
+                                     others.filter(patient=patient).select_related("therapist"), start_at, end_at)
         if child_clash:
             check.blocks.append(Problem(
                 "child_busy", f"{patient.first_name} is already booked with {child_clash.therapist} then."))
-    time_off = None if therapist_checked else time_off_around(therapist, local_day, start_at, end_at, zone)
+    time_off = None
+    if not therapist_checked:
+        day_start, day_end = local_day_bounds(local_day, zone)
+        time_off = held.held("time off", therapist.pk, min(day_start, start_at), max(day_end, end_at)) if held else None
+        if time_off is None:
+            time_off = time_off_around(therapist, local_day, start_at, end_at, zone)
     off = next((t for t in time_off or [] if t.start_at < end_at and t.end_at > start_at), None)
     if off:
         check.blocks.append(Problem("time_off", f"{therapist} is off then{f' ({off.reason})' if off.reason else ''}."))
@@ -208,11 +311,27 @@ def check_booking(*, practice: Practice, therapist: StaffMember, patient: Patien
     return check
 
 
+def _first_overlap(batch: BookingBatch | None, kind: str, pk: int, query, start_at: dt.datetime,
+                   end_at: dt.datetime) -> Appointment | None:
+    """The earliest visit overlapping the time, from what the batch holds or from ``query``."""
+    held = batch.held(kind, pk, start_at, end_at) if batch is not None else None
+    if held is None:
+        return query.first()
+    return min(held, key=lambda v: (v.start_at, v.pk), default=None)
+
+
 def _lock_people(therapist: StaffMember, patient: Patient | None) -> None:
     # Always therapist first, then child, so two bookings never wait on each other in a circle.
     StaffMember.objects.select_for_update().filter(pk=therapist.pk).first()
     if patient is not None:
         Patient.objects.select_for_update().filter(pk=patient.pk).first()
+
+
+def lock_people(*, therapists: Collection[int], patients: Collection[int]) -> None:
+    """Row locks on several therapists, then several children, each in id order: the order
+    single bookings take theirs in, so a run of bookings and a booking never wait in a circle."""
+    list(StaffMember.objects.select_for_update().filter(pk__in=list(therapists)).order_by("pk").values_list("pk"))
+    list(Patient.objects.select_for_update().filter(pk__in=list(patients)).order_by("pk").values_list("pk"))
 
 
 def _reminders_follow(appointment: Appointment, change: str, actor: StaffMember | str) -> None:
@@ -241,7 +360,8 @@ def book_appointment(*, actor: StaffMember | str, practice: Practice, therapist:
         raise BookingRefused(BookingCheck(blocks=[Problem("bad_length", "A visit is 5 to 480 minutes long.")]))
     end_at = start_at + dt.timedelta(minutes=minutes)
     with transaction.atomic():
-        _lock_people(therapist, patient)
+        if batch is None or not batch.has_locked(therapist, patient):
+            _lock_people(therapist, patient)
         check = check_booking(practice=practice, therapist=therapist, patient=patient, start_at=start_at,
                               end_at=end_at, kind=kind, plan_of_care=plan_of_care, batch=batch, series=series)
         _refuse_unless_allowed(check, override_reason)
@@ -253,7 +373,10 @@ def book_appointment(*, actor: StaffMember | str, practice: Practice, therapist:
         )
         record_event(actor=actor, action="create", obj=appointment, practice_id=practice.pk,
                      detail={"warnings_overridden": [w.code for w in check.warnings]}, request=request)
-        _reminders_follow(appointment, "booked", actor)
+        if batch is None:
+            _reminders_follow(appointment, "booked", actor)
+        else:
+            batch.remind(appointment)
     if batch is not None:  # only once it committed
         batch.booked(appointment)
     return appointment

@@ -274,6 +274,21 @@ def visit_changed(*, appointment_id: int, change: str, actor: str = "") -> None:
         sync_reminders(appointment=appointment, now=now, reason=reason)
 
 
+def visits_booked(*, appointment_ids: list[int]) -> None:
+    """After a run of bookings committed (a series booked ahead): queue the reminders
+    already due within the horizon. A new visit has none pending and no reply to wait for;
+    those further out are queued by the hourly top-up as the visit nears."""
+    now = timezone.now()
+    visits = Appointment.objects.filter(pk__in=appointment_ids, status__in=ACTIVE, patient__isnull=False)
+    for visit in visits.select_related("patient", "practice"):
+        policy = ConfirmationPolicy.for_practice(visit.practice)
+        if any(now < send_at <= now + REMINDER_HORIZON for _, send_at in reminder_schedule(visit, policy)):
+            try:
+                sync_reminders(appointment=visit, now=now, reason="the visit was booked")
+            except Exception:  # one family's bad record must not stop the others' reminders
+                logger.exception("reminders for visit %s failed", visit.pk)
+
+
 def _notify_cancelled(appointment: Appointment) -> None:
     guardian = recipient_for(appointment.patient)
     if guardian is None:
@@ -460,18 +475,32 @@ def withdraw_stale_reminders(*, now: dt.datetime | None = None) -> int:
     return _withdraw(stale, "the visit changed") if stale else 0
 
 
-def queue_upcoming_reminders(*, now: dt.datetime | None = None) -> int:
+#: A practice's hourly top-up queues reminders for a day's share of the visits missing
+#: them (at least this many): a practice's week of visits sends a few dozen reminders an
+#: hour, so after a seeding or a big import it catches up soonest first, over about a day,
+#: always ahead of what is due, rather than in one long run.
+REMINDER_VISITS_PER_RUN = 100
+
+
+def queue_upcoming_reminders(*, practice: Practice | None = None, now: dt.datetime | None = None,
+                             spread: bool = False) -> int:
     """Queue the reminders coming within the horizon that nobody queued yet (visits
-    booked in bulk, or weeks ahead). Cheap when there is nothing to do: one query for
-    the visits, one for their guardians, one per 500 keys."""
+    booked in bulk, or weeks ahead), for one practice or all, the soonest first; with
+    ``spread``, for a day's share of the visits missing them (REMINDER_VISITS_PER_RUN).
+    Cheap when there is nothing to do: one query for the visits, one for their
+    guardians, one per 500 keys."""
     now = now or timezone.now()
-    policies = {p.practice_id: p for p in ConfirmationPolicy.objects.all()}
+    policies = {p.practice_id: p for p in ConfirmationPolicy.objects.filter(
+        **({"practice": practice} if practice is not None else {}))}
     longest = max([48, *(h for p in policies.values() for h in reminder_hours(p))])
-    visits = list(Appointment.objects.filter(status__in=ACTIVE, patient__isnull=False, start_at__gt=now,
-                                             start_at__lte=now + REMINDER_HORIZON + dt.timedelta(hours=longest + 24))
-                  .exclude(kind=AppointmentKind.MEETING).select_related("patient", "practice").order_by("start_at"))
+    visits = Appointment.objects.filter(status__in=ACTIVE, patient__isnull=False, start_at__gt=now,
+                                        start_at__lte=now + REMINDER_HORIZON + dt.timedelta(hours=longest + 24))
+    if practice is not None:
+        visits = visits.filter(practice=practice)
+    visits = list(visits.exclude(kind=AppointmentKind.MEETING).select_related("patient", "practice")
+                  .order_by("start_at"))
     recipients = recipients_for({v.patient_id for v in visits})
-    wanted: dict[str, Appointment] = {}
+    wanted: dict[str, tuple[dt.datetime, Appointment]] = {}
     for visit in visits:
         guardian = recipients.get(visit.patient_id)
         policy = policies.get(visit.practice_id) or ConfirmationPolicy.for_practice(visit.practice)
@@ -481,14 +510,20 @@ def queue_upcoming_reminders(*, now: dt.datetime | None = None) -> int:
         for hours, send_at in reminder_schedule(visit, policy):
             if now < send_at <= now + REMINDER_HORIZON:
                 confirmed = visit.status == AppointmentStatus.CONFIRMED
-                wanted[reminder_key(visit, hours, guardian, confirmed)] = visit
+                wanted[reminder_key(visit, hours, guardian, confirmed)] = (send_at, visit)
     keys = list(wanted)
     existing: set[str] = set()
     for start in range(0, len(keys), 500):
         existing.update(Message.objects.filter(idempotency_key__in=keys[start:start + 500])
                         .values_list("idempotency_key", flat=True))
+    missing: dict[int, tuple[dt.datetime, Appointment]] = {}
+    for key in keys:
+        if key not in existing:
+            send_at, visit = wanted[key]
+            missing[visit.pk] = min(missing.get(visit.pk, (send_at, visit)), (send_at, visit), key=lambda m: m[0])
+    limit = max(REMINDER_VISITS_PER_RUN, math.ceil(len(missing) / 24)) if spread else None
     queued = 0
-    for visit in {wanted[key].pk: wanted[key] for key in keys if key not in existing}.values():
+    for _, visit in sorted(missing.values(), key=lambda m: (m[0], m[1].pk))[:limit]:
         try:
             queued += sync_reminders(appointment=visit, now=now)[0]
         except Exception:  # one family's bad record must not stop everyone's reminders
@@ -496,14 +531,14 @@ def queue_upcoming_reminders(*, now: dt.datetime | None = None) -> int:
     return queued
 
 
+@sweep("scheduling.visit_reminders_queue", "hourly", per_practice=True)
+def _queue_reminders(*, practice: Practice) -> int:
+    return queue_upcoming_reminders(practice=practice, spread=True)
+
+
 @sweep("scheduling.visit_reminders_check", "minute")
 def _check_reminders() -> dict:
     return {"withdrawn": withdraw_stale_reminders(), "armed": arm_reply_waits()}
-
-
-@sweep("scheduling.visit_reminders_queue", "hourly")
-def _queue_reminders() -> int:
-    return queue_upcoming_reminders()
 
 
 # The front desk's task when nobody confirmed: a row of the day's call list

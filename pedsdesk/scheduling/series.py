@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from pedsdesk.audit.actions import record_event
 from pedsdesk.people.models import PlanOfCare
-from pedsdesk.practices.models import StaffMember
+from pedsdesk.practices.models import Practice, StaffMember
 from pedsdesk.scheduling.actions import BookingBatch, BookingRefused, book_appointment
 from pedsdesk.scheduling.models import Appointment, AppointmentKind, SchedulingPolicy, Series, SeriesSkip
 from pedsdesk.scheduling.timeslots import local_to_utc
@@ -53,41 +53,87 @@ def extend_series(*, series: Series, through: dt.date | None = None, actor: Staf
     """Book the occurrences up to ``through`` (default: the practice's weeks ahead).
 
     Returns (booked, skipped). Safe to run again: dates already booked or skipped are
-    left alone. The occurrences are one batch of bookings: the guards read the child's
-    schedule once, not once a visit.
+    left alone.
     """
-    plan = series.plan_of_care
-    patient = plan.patient
-    practice = patient.practice
+    practice = series.plan_of_care.patient.practice
     now = now or timezone.now()
     today = now.astimezone(practice.zone).date()
-    policy = SchedulingPolicy.for_practice(practice)
-    through = through or today + dt.timedelta(weeks=policy.series_weeks_ahead)
-    start = max(series.generated_through + dt.timedelta(days=1) if series.generated_through else series.start_date,
-                today)
+    through = through or today + dt.timedelta(weeks=SchedulingPolicy.for_practice(practice).series_weeks_ahead)
+    return _book_together(practice, [(series, through)], actor=actor, now=now)
+
+
+#: Children whose due series one transaction of the daily sweep books. Their therapists'
+#: and their rows stay locked that long, so a front desk booking one of them waits a
+#: moment at most; the checks read once for all of them.
+CHILDREN_AT_ONCE = 50
+
+
+def extend_due_series(*, practice: Practice, now: dt.datetime | None = None) -> tuple[int, int]:
+    """The daily sweep's booking: each due series to its horizon (a week past what it
+    handled when further behind), a few dozen children at a time. Returns (booked, skipped)."""
+    now = now or timezone.now()
+    today = now.astimezone(practice.zone).date()
+    horizon = today + dt.timedelta(weeks=SchedulingPolicy.for_practice(practice).series_weeks_ahead)
+    by_child: dict[int, list[Series]] = {}
+    for series in due_series(practice, today=today).select_related(
+            "plan_of_care__patient", "plan_of_care__therapist__therapist_profile").order_by(
+            "plan_of_care__patient_id", "pk"):
+        by_child.setdefault(series.plan_of_care.patient_id, []).append(series)
+    children = list(by_child.values())
+    booked = skipped = 0
+    for start in range(0, len(children), CHILDREN_AT_ONCE):
+        wanted = [(series, catch_up_through(series, today=today, horizon=horizon))
+                  for child in children[start:start + CHILDREN_AT_ONCE] for series in child]
+        b, s = _book_together(practice, wanted, actor="scheduler", now=now)
+        booked, skipped = booked + b, skipped + s
+    return booked, skipped
+
+
+def _book_together(practice: Practice, wanted: list[tuple[Series, dt.date]], *, actor: StaffMember | str,
+                   now: dt.datetime) -> tuple[int, int]:
+    """Book these series up to their dates in one transaction, under the locks of their
+    therapists and children: what is handled already, and everything the checks need, is
+    read under the locks once for all of them, so nobody else's booking can come between."""
+    today = now.astimezone(practice.zone).date()
+    plans = [series.plan_of_care for series, _ in wanted]
+    for plan in plans:
+        plan.patient.practice = practice
+    ids = [series.pk for series, _ in wanted]
     booked = skipped = 0
     batch = BookingBatch()
-    days = occurrence_dates(series, start, through)
-    # What is handled already, read once (the sweep's lease keeps others from adding to it;
-    # a refusal below is checked again before it is recorded).
-    handled = set(Appointment.objects.filter(series=series, start_at__gte=now).values_list("start_at", flat=True))
-    skipped_days = set(series.skips.filter(date__gte=days[0]).values_list("date", flat=True)) if days else set()
-    for day in days:
-        start_at = local_to_utc(day, series.start_time, practice.zone)
-        if start_at <= now or start_at in handled or day in skipped_days:
-            continue
-        try:
-            book_appointment(actor=actor, practice=practice, therapist=plan.therapist, patient=patient,
-                             start_at=start_at, minutes=series.minutes, kind=AppointmentKind.TREATMENT,
-                             plan_of_care=plan, series=series, batch=batch)
-            booked += 1
-        except BookingRefused as refused:
-            problem = (refused.check.blocks or refused.check.warnings)[0]
-            if problem.code == "child_busy" and Appointment.objects.filter(series=series, start_at=start_at).exists():
-                continue  # booked by someone else a moment ago
-            _skip(series, day, problem.code, str(refused))
-            skipped += 1
-    Series.objects.filter(pk=series.pk).update(generated_through=covered_through(series, through))
+    with transaction.atomic():
+        batch.lock(therapists={p.therapist_id for p in plans}, patients={p.patient_id for p in plans})
+        handled_through = dict(Series.objects.filter(pk__in=ids).values_list("pk", "generated_through"))
+        handled = set(Appointment.objects.filter(series__in=ids, start_at__gte=now).values_list("series_id",
+                                                                                                 "start_at"))
+        handled |= set(SeriesSkip.objects.filter(series__in=ids, date__gte=today).values_list("series_id", "date"))
+        occurrences = []
+        for series, through in wanted:
+            series.generated_through = handled_through.get(series.pk, series.generated_through)
+            first = (series.generated_through + dt.timedelta(days=1) if series.generated_through
+                     else series.start_date)
+            for day in occurrence_dates(series, max(first, today), through):
+                start_at = local_to_utc(day, series.start_time, practice.zone)
+                if start_at > now and (series.pk, start_at) not in handled and (series.pk, day) not in handled:
+                    occurrences.append((series, day, start_at))
+        if occurrences:
+            batch.hold(practice=practice, bookings=[(p.therapist, p.patient, p) for p in plans],
+                       start_at=min(start_at for _, _, start_at in occurrences),
+                       end_at=max(start_at + dt.timedelta(minutes=s.minutes) for s, _, start_at in occurrences))
+        for series, day, start_at in occurrences:
+            plan = series.plan_of_care
+            try:
+                book_appointment(actor=actor, practice=practice, therapist=plan.therapist, patient=plan.patient,
+                                 start_at=start_at, minutes=series.minutes, kind=AppointmentKind.TREATMENT,
+                                 plan_of_care=plan, series=series, batch=batch)
+                booked += 1
+            except BookingRefused as refused:
+                problem = (refused.check.blocks or refused.check.warnings)[0]
+                _skip(series, day, problem.code, str(refused))
+                skipped += 1
+        for series, through in wanted:
+            series.generated_through = covered_through(series, through)
+        Series.objects.bulk_update([series for series, _ in wanted], ["generated_through"])
     return booked, skipped
 
 

@@ -1,15 +1,14 @@
 """Scheduling sweeps: series booked ahead, offers that ran out, holidays preloaded."""
 
-import datetime as dt
 import logging
 
 from huey.contrib.djhuey import db_task
 
 from pedsdesk.practices.models import Practice
 from pedsdesk.scheduling.actions import load_federal_holidays
-from pedsdesk.scheduling.models import Closure, SchedulingPolicy
+from pedsdesk.scheduling.models import Closure
 from pedsdesk.scheduling.offers import expire_offers
-from pedsdesk.scheduling.series import catch_up_through, due_series, extend_series
+from pedsdesk.scheduling.series import extend_due_series
 from pedsdesk.sweeps import sweep
 
 logger = logging.getLogger(__name__)
@@ -24,14 +23,7 @@ def offers_expire() -> int:
 def series_extend(*, practice: Practice) -> dict[str, int]:
     """Keep the practice's active series booked its number of weeks ahead (catching up a
     week a day when they are further behind)."""
-    booked = skipped = 0
-    today = practice.local_now().date()
-    horizon = today + dt.timedelta(weeks=SchedulingPolicy.for_practice(practice).series_weeks_ahead)
-    for series in due_series(practice, today=today).select_related(
-        "plan_of_care__patient__practice", "plan_of_care__therapist__practice"
-    ):
-        b, s = extend_series(series=series, through=catch_up_through(series, today=today, horizon=horizon))
-        booked, skipped = booked + b, skipped + s
+    booked, skipped = extend_due_series(practice=practice)
     return {"booked": booked, "skipped": skipped}
 
 

@@ -13,12 +13,13 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from conftest import make_guardian
+from conftest import make_guardian, make_patient, make_staff
 from pedsdesk.audit.models import AuditEvent
 from pedsdesk.messaging.inbound import handle_inbound
 from pedsdesk.messaging.models import InboundMessage, Message, MessageState, MessagingPolicy, ReplyWait
 from pedsdesk.people.models import Diagnosis, GuardianOf
 from pedsdesk.portal.actions import create_family_link, revoke_family_link
+from pedsdesk.practices.models import Role
 from pedsdesk.scheduling import confirmations
 from pedsdesk.scheduling.actions import book_appointment, cancel_appointment, move_appointment, set_status
 from pedsdesk.scheduling.models import Appointment, AppointmentStatus, ConfirmationPolicy
@@ -614,3 +615,42 @@ def test_the_spanish_family_page_and_answer(book, patient):
     assert "Upcoming visits" not in body
     answer = client.post(f"{path}visits/{visit.pk}/confirm/", {"sequence": 0}).content.decode()
     assert "está confirmada" in answer and "is confirmed" not in answer
+
+
+def test_after_a_big_import_each_practices_top_up_queues_the_soonest_reminders_first(
+        patient, working_week, practice, other_practice, monkeypatch):
+    """A seeding or an import leaves a week of visits without reminders: each practice's hourly
+    top-up queues a bounded number of visits' reminders, those going out soonest first, and
+    the rest in the following hours; another practice's visits wait for its own top-up."""
+    later, sooner = soon(practice, days=6), soon(practice, days=3)
+    visits = [Appointment.objects.create(practice=practice, patient=patient, therapist=working_week, start_at=start,
+                                         end_at=start + dt.timedelta(minutes=45)) for start in (later, sooner)]
+    elsewhere = make_patient(other_practice, "Noa", "Other")
+    make_guardian(elsewhere, first="Lia", phone="+15125550177")
+    theirs = make_staff(other_practice, "tess", Role.THERAPIST)
+    their_visit = Appointment.objects.create(practice=other_practice, patient=elsewhere, therapist=theirs,
+                                             start_at=sooner, end_at=sooner + dt.timedelta(minutes=45))
+
+    monkeypatch.setattr(confirmations, "REMINDER_VISITS_PER_RUN", 1)  # a day's share of two visits
+    assert confirmations.queue_upcoming_reminders(practice=practice, spread=True) == 2
+    assert reminders(visits[1]).count() == 2 and not reminders(visits[0]).exists()
+    assert not reminders(their_visit).exists()
+    assert confirmations.queue_upcoming_reminders(practice=practice, spread=True) == 2
+    assert reminders(visits[0]).count() == 2
+    assert confirmations.queue_upcoming_reminders(practice=practice, spread=True) == 0
+    call_command("sweep", schedule="hourly")  # every practice's top-up
+    assert reminders(their_visit).count() == 2
+
+
+def test_a_series_booked_weeks_ahead_gets_the_reminders_due_within_the_week_at_once(
+        committed, front_desk, patient, working_week, practice):
+    from pedsdesk.scheduling.series import create_series, extend_series
+
+    start = soon(practice)
+    day = start.astimezone(practice.zone).date()
+    series = create_series(actor=front_desk, plan_of_care=patient.plans_of_care.first(), weekday=day.weekday(),
+                           start_time=dt.time(16), start_date=day)
+    assert committed(extend_series, series=series)[0] > 1  # its weeks ahead, in one transaction
+    first, *later = Appointment.objects.filter(series=series).order_by("start_at")
+    assert first.start_at == start and reminders(first).count() == 2  # both go out within the week
+    assert later and not any(reminders(v).exists() for v in later)  # the hourly top-up queues those nearer the time

@@ -210,3 +210,36 @@ def test_a_family_accepting_while_the_minute_sweep_expires_their_offer(practice,
             assert outcome == {"accept": "expired", "expired": 1}, f"round {i}: {outcome}"
             assert offer.status == Offer.Status.EXPIRED and not booked.exists()
             assert opening.status != Opening.Status.FILLED
+
+
+def test_the_daily_sweep_booking_a_series_while_the_front_desk_books_that_child_then(
+        practice, staff, patient, working_week):
+    """The sweep books a few dozen children's series under their locks while the front desk
+    books one of those children, by hand, at the series' own time: one visit, never two;
+    the sweep's loss is a skip the front desk sees, theirs a refusal saying why."""
+    from pedsdesk.scheduling.models import SeriesSkip
+    from pedsdesk.scheduling.series import create_series
+    from pedsdesk.scheduling.tasks import series_extend
+
+    front_desk = staff["front_desk"]
+    plan = patient.plans_of_care.first()
+    for i in range(ROUNDS):
+        day = next_weekday(i % 5, weeks_ahead=2 + i // 5)
+        series = create_series(actor=front_desk, plan_of_care=plan, weekday=day.weekday(), start_time=dt.time(16),
+                               start_date=day)
+        start_at = at(practice, day, 16)
+        results = race(
+            lambda: series_extend(practice=practice),
+            lambda s=start_at: book_appointment(actor=front_desk, practice=practice, therapist=working_week,
+                                                patient=patient, start_at=s, minutes=45, plan_of_care=plan,
+                                                override_reason="race test"),
+        )
+        holding = Appointment.objects.filter(patient=patient, start_at=start_at,
+                                             status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED])
+        assert holding.count() == 1, f"round {i}: {results}"
+        by_series = holding.get().series_id == series.pk
+        assert results[0] == "ok"  # the sweep itself never fails over it
+        assert (results[1] == "BookingRefused") == by_series, f"round {i}: {results}"
+        assert SeriesSkip.objects.filter(series=series, date=day).exists() == (not by_series)
+        series.active = False  # the next round's series only
+        series.save(update_fields=["active"])

@@ -1,0 +1,91 @@
+"""The daily sweep books many children's series together: a few dozen children a
+transaction, under their therapists' and their own locks, each visit checked against
+what was read once for all of them. It must refuse what a booking by hand would, and
+see the visits it books itself."""
+
+import datetime as dt
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from conftest import make_patient, make_plan_of_care, make_staff, next_weekday
+from pedsdesk.practices.models import Role
+from pedsdesk.scheduling.actions import book_appointment, check_booking
+from pedsdesk.scheduling.models import (
+    Appointment,
+    FamilyAvailability,
+    SeriesSkip,
+    TimeOff,
+    WorkingHours,
+)
+from pedsdesk.scheduling.series import create_series
+from pedsdesk.scheduling.tasks import series_extend
+from pedsdesk.scheduling.timeslots import local_to_utc
+from pedsdesk.workqueue.models import Task
+
+
+def _child_with_series(practice, front_desk, therapist, first: str, day: dt.date, hour: int):
+    child = make_patient(practice, first=first, last="Test")
+    plan = make_plan_of_care(child, therapist)
+    series = create_series(actor=front_desk, plan_of_care=plan, weekday=day.weekday(), start_time=dt.time(hour),
+                           start_date=day)
+    return child, series
+
+
+def _at(practice, day: dt.date, hour: int) -> dt.datetime:
+    return local_to_utc(day, dt.time(hour), practice.zone)
+
+
+def test_the_sweep_refuses_what_a_booking_by_hand_would_and_sees_its_own_bookings(
+        practice, staff, working_week, front_desk):
+    day = next_weekday(2, weeks_ahead=3)  # a Wednesday: each series' first visit
+    tara = make_staff(practice, "tara", Role.THERAPIST)
+    WorkingHours.objects.create(therapist=tara, weekday=2, start=dt.time(8), end=dt.time(18))
+    kids = {name: _child_with_series(practice, front_desk, working_week, name, day, hour)
+            for name, hour in (("Ana", 9), ("Ben", 10), ("Cai", 11), ("Dev", 12), ("Eli", 13), ("Fay", 13),
+                               ("Gus", 14), ("Hal", 15))}
+    TimeOff.objects.create(therapist=working_week, start_at=_at(practice, day, 10), end_at=_at(practice, day, 11),
+                           reason="Dentist")
+    book_appointment(actor=front_desk, practice=practice, therapist=tara, patient=kids["Cai"][0],
+                     start_at=_at(practice, day, 11), minutes=45)  # Cai is with Tara then
+    other = make_patient(practice, first="Ivy", last="Test")
+    book_appointment(actor=front_desk, practice=practice, therapist=working_week, patient=other,
+                     start_at=_at(practice, day, 12), minutes=45)  # Theo is busy then
+    FamilyAvailability.objects.create(patient=kids["Gus"][0], weekday=2, start=dt.time(13, 30), end=dt.time(15),
+                                      kind=FamilyAvailability.Kind.UNAVAILABLE)
+
+    assert series_extend(practice=practice) == {"booked": 3, "skipped": 5}
+
+    skips = {s.series.plan_of_care.patient.first_name: s.code for s in SeriesSkip.objects.select_related(
+        "series__plan_of_care__patient")}
+    assert skips == {"Ben": "time_off", "Cai": "child_busy", "Dev": "therapist_busy",
+                     "Fay": "therapist_busy", "Gus": "outside_child_windows"}
+    booked = set(Appointment.objects.filter(series__isnull=False).values_list(
+        "patient__first_name", flat=True))
+    assert booked == {"Ana", "Eli", "Hal"}  # Eli and Fay wanted Theo at one time: the first got it
+    # Each refusal is the one a booking by hand gets now.
+    for name, code in skips.items():
+        child, series = kids[name]
+        start_at = _at(practice, day, series.start_time.hour)
+        check = check_booking(practice=practice, therapist=working_week, patient=child, start_at=start_at,
+                              end_at=start_at + dt.timedelta(minutes=series.minutes),
+                              plan_of_care=series.plan_of_care, series=series)
+        assert (check.blocks or check.warnings)[0].code == code, name
+    assert Task.objects.filter(kind="series_occurrence_skipped", status="open").count() == 5
+
+
+def _sweep_queries(practice, front_desk, therapist, names: list[str], day: dt.date) -> tuple[int, int]:
+    for i, name in enumerate(names):
+        _child_with_series(practice, front_desk, therapist, name, day, 8 + i)
+    with CaptureQueriesContext(connection) as queries:
+        result = series_extend(practice=practice)
+    return result["booked"], len(queries)
+
+
+def test_the_sweeps_queries_grow_by_a_few_a_visit_not_by_the_checks(practice, working_week, front_desk):
+    three = _sweep_queries(practice, front_desk, working_week, ["Ana", "Ben", "Cai"], next_weekday(2, 3))
+    nine = _sweep_queries(practice, front_desk, working_week, [f"Kid{i}" for i in range(9)], next_weekday(3, 3))
+    assert (three[0], nine[0]) == (3, 9 + 3)  # and the first three's next week
+    # Each visit is written and audited; everything its checks read is read once for all.
+    assert (nine[1] - three[1]) / (nine[0] - three[0]) <= 6, (three, nine)
+
