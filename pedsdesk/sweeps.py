@@ -55,10 +55,10 @@ _RUN_MEMO: ContextVar[dict | None] = ContextVar("sweep_run_memo", default=None)
 
 @contextmanager
 def run_memo() -> Iterator[dict]:
-    """A memo for one sweep's run for one practice (the runner opens one around each
-    sweep; nested, the outer one is kept). What several steps of a run read alike (every
-    authorization projected, which renewals, statuses and rules all need) is read once.
-    Only what the run itself does not change may be kept in it."""
+    """A memo for one practice's tick (the runner opens one around a practice's sweeps
+    of a schedule, and around each sweep; nested, the outer one is kept). What several
+    steps read alike (every authorization projected, which statuses, renewals and rules
+    all need) is read once. What a step changes, it forgets (``forget``)."""
     memo = _RUN_MEMO.get()
     if memo is not None:
         yield memo
@@ -68,6 +68,15 @@ def run_memo() -> Iterator[dict]:
         yield _RUN_MEMO.get()
     finally:
         _RUN_MEMO.reset(token)
+
+
+def forget(name: str) -> None:
+    """Drop what the open run remembered under ``name`` (a key's first part): the step
+    about to commit changed what it was read from."""
+    memo = _RUN_MEMO.get()
+    if memo:
+        for key in [k for k in memo if k[0] == name]:
+            del memo[key]
 
 
 def remembered(key: tuple, compute: Callable[[], T], alone: Callable[[], T] | None = None) -> T:

@@ -16,9 +16,11 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from pedsdesk.authorizations.models import Authorization, AuthorizationFigures, Coverage, Payer, ServiceLine
+from pedsdesk.authorizations.queries import PROJECTIONS, project_authorizations
 from pedsdesk.people.models import Patient, PlanOfCare, PlanOfCareService
 from pedsdesk.practices.models import Practice
 from pedsdesk.scheduling.models import Appointment, Closure, Series, SeriesSkip
+from pedsdesk.sweeps import forget
 
 # Children per projection: bounds the IN lists (SQLite's variable limit) and the memory.
 CHUNK = 500
@@ -36,6 +38,7 @@ def _marks() -> dict[str, set[int]]:
 def figures_stale(*, patients: Iterable[int] = (), plans: Iterable[int] = (), coverages: Iterable[int] = (),
                   authorizations: Iterable[int] = (), practices: Iterable[int] = ()) -> None:
     """Project these children again after the commit (at once outside a transaction)."""
+    forget(PROJECTIONS)  # a sweep's next step projects afresh
     marks = _marks()
     for kind, ids in (("patient", patients), ("plan", plans), ("coverage", coverages),
                       ("authorization", authorizations), ("practice", practices)):
@@ -100,8 +103,6 @@ def refresh_figures(practice: Practice, patient_ids: Iterable[int]) -> int:
 
 
 def _write(practice: Practice, chunk: list[int]) -> int:
-    from pedsdesk.authorizations.queries import project_authorizations
-
     scope = list(Authorization.objects.filter(coverage__patient_id__in=chunk, coverage__patient__practice=practice))
     projections = project_authorizations(practice, scope) if scope else {}
     authorized: dict[int, int] = {}
@@ -126,6 +127,7 @@ def _write(practice: Practice, chunk: list[int]) -> int:
 
 def refresh_practice(practice: Practice) -> int:
     """Every authorization of the practice (after a seeding, an import, a migration)."""
+    forget(PROJECTIONS)
     _marks()["practice"].discard(practice.pk)  # its closures' pending refresh is this one
     ids = Coverage.objects.filter(patient__practice=practice, authorizations__isnull=False).values_list(
         "patient_id", flat=True).distinct()

@@ -539,6 +539,11 @@ def _plan_for(plans: list[PlanOfCare], authorization: Authorization) -> PlanOfCa
     return (overlapping or plans or [None])[-1]
 
 
+#: The run memo's name for every authorization projected; what changes a projection
+#: forgets it (figures.figures_stale).
+PROJECTIONS = "authorizations.projections"
+
+
 def summarize(practice: Practice, *, today: dt.date,
               authorizations: QuerySet | None = None) -> list[AuthorizationSummary]:
     """Summaries of the practice's authorizations (or of ``authorizations``) in a fixed
@@ -551,7 +556,7 @@ def summarize(practice: Practice, *, today: dt.date,
     # and the rules alike (a child's projection is the same whichever others are projected).
     # Outside a sweep only these rows' children are projected (a board page, a chart); many
     # rows are projected with the whole practice (no query with a list of every id).
-    projections = remembered(("authorizations.projections", practice.pk, today),
+    projections = remembered((PROJECTIONS, practice.pk, today),
                              lambda: project_authorizations(practice, today=today),
                              alone=None if authorizations is None or len(rows) > 500 else
                              lambda: project_authorizations(practice, rows, today=today))

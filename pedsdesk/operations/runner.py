@@ -81,8 +81,12 @@ def run_recorded(sweep: Sweep, practice: Practice | None, call: Callable[[], obj
     run = SweepRun.objects.create(practice=practice, sweep=sweep.name, schedule=sweep.schedule,
                                   started_at=timezone.now(), worker=worker_name())
     try:
-        with run_memo():
-            result = call()
+        with run_memo() as memo:
+            try:
+                result = call()
+            except Exception:
+                memo.clear()  # it may hold what a rolled-back change read
+                raise
     except Exception as exc:
         logger.exception("sweep %s failed for practice %s", sweep.name, practice.pk if practice else "-")
         run.error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -101,11 +105,12 @@ def run_practice_sweeps(*, schedule: str, practice: Practice, only: list[str] | 
         if lease is None:
             return {"skipped": "another worker is running them"}
         results: dict[str, object] = {}
-        for each in registered(schedule, per_practice=True):
-            if only and each.name not in only:
-                continue
-            lease.renew()
-            results[each.name] = run_recorded(each, practice, lambda each=each: each.run(practice=practice))
+        with run_memo():  # the daily rules use the projection the statuses and renewals made
+            for each in registered(schedule, per_practice=True):
+                if only and each.name not in only:
+                    continue
+                lease.renew()
+                results[each.name] = run_recorded(each, practice, lambda each=each: each.run(practice=practice))
         return results
 
 

@@ -10,7 +10,15 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from conftest import make_practice, make_staff, signed_in
+from conftest import (
+    make_authorization,
+    make_coverage,
+    make_patient,
+    make_payer,
+    make_practice,
+    make_staff,
+    signed_in,
+)
 from pedsdesk import sweeps
 from pedsdesk.messaging.actions import queue_message
 from pedsdesk.operations import runner
@@ -172,3 +180,36 @@ def test_two_workers_racing_for_one_practice_run_its_sweep_once(monkeypatch):
     assert sorted(results, key=str) == sorted([{"test.slow": {"done": 1}},
                                                {"skipped": "another worker is running them"}], key=str)
     assert SweepRun.objects.filter(sweep="test.slow").count() == 1
+
+
+def test_a_practices_daily_tick_projects_its_authorizations_once_unless_a_step_changes_them(
+        practice, patient, monkeypatch):
+    """The statuses, the renewals and the daily rules read one projection of every
+    authorization; a step that changes what it was read from (an authorization expiring,
+    a series booked) makes the next step project again."""
+    from pedsdesk.authorizations import queries
+    from pedsdesk.authorizations.models import Authorization, AuthorizationStatus
+
+    whole_practice = []
+    projected = queries.project_authorizations
+
+    def counting(practice, authorizations=None, **kwargs):
+        if authorizations is None:
+            whole_practice.append(practice.pk)
+        return projected(practice, authorizations, **kwargs)
+
+    monkeypatch.setattr(queries, "project_authorizations", counting)
+    sibling = make_patient(practice, "Leo", "Lopez")
+    make_authorization(make_coverage(sibling, make_payer(practice, "Blue Cross")))
+    daily = ["authorizations.daily", "workqueue.rules_daily"]
+    runner.run_practice_sweeps(schedule="daily", practice=practice, only=daily)
+    assert whole_practice == [practice.pk]
+
+    authorization = Authorization.objects.get(coverage__patient=patient)
+    authorization.start_date, authorization.end_date = dt.date(2025, 1, 1), dt.date(2025, 6, 30)
+    authorization.save()  # it ended: the statuses expire it, and the rules must see that
+    whole_practice.clear()
+    runner.run_practice_sweeps(schedule="daily", practice=practice, only=daily)
+    authorization.refresh_from_db()
+    assert authorization.status == AuthorizationStatus.EXPIRED
+    assert whole_practice == [practice.pk, practice.pk]  # the renewals and the rules read the new one
