@@ -5,6 +5,7 @@ see the visits it books itself."""
 
 import datetime as dt
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -89,3 +90,34 @@ def test_the_sweeps_queries_grow_by_a_few_a_visit_not_by_the_checks(practice, wo
     # Each visit is written and audited; everything its checks read is read once for all.
     assert (nine[1] - three[1]) / (nine[0] - three[0]) <= 6, (three, nine)
 
+
+
+def test_a_sweep_that_dies_mid_transaction_leaves_nothing_half_booked_and_the_next_run_books_once(
+        practice, working_week, front_desk, monkeypatch):
+    from pedsdesk.scheduling import series as series_module
+
+    day = next_weekday(2, weeks_ahead=3)
+    kids = [_child_with_series(practice, front_desk, working_week, name, day, 9 + i)
+            for i, name in enumerate(["Ana", "Ben", "Cai"])]
+    real = series_module.book_appointment
+    calls = []
+
+    def dies_on_the_third(**kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise SystemExit("worker killed")  # not an error the sweep handles
+        return real(**kwargs)
+
+    monkeypatch.setattr(series_module, "book_appointment", dies_on_the_third)
+    with pytest.raises(SystemExit):
+        series_extend(practice=practice)
+    assert not Appointment.objects.filter(series__isnull=False).exists()  # the first two rolled back with it
+    assert all(s.generated_through is None for s in
+               type(kids[0][1]).objects.filter(pk__in=[s.pk for _, s in kids]))
+    monkeypatch.setattr(series_module, "book_appointment", real)
+    assert series_extend(practice=practice) == {"booked": 3, "skipped": 0}
+    assert set(Appointment.objects.filter(series__isnull=False).values_list("start_at", flat=True)) == {
+        _at(practice, day, 9 + i) for i in range(3)}
+    series_extend(practice=practice)  # and again: the next week, never a date twice
+    booked = list(Appointment.objects.filter(series__isnull=False).values_list("series_id", "start_at"))
+    assert len(booked) == len(set(booked)) == 6
