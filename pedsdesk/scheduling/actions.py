@@ -321,15 +321,12 @@ def _first_overlap(batch: BookingBatch | None, kind: str, pk: int, query, start_
 
 
 def _lock_people(therapist: StaffMember, patient: Patient | None) -> None:
-    # Always therapist first, then child, so two bookings never wait on each other in a circle.
-    StaffMember.objects.select_for_update().filter(pk=therapist.pk).first()
-    if patient is not None:
-        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    lock_people(therapists=[therapist.pk], patients=[patient.pk] if patient is not None else [])
 
 
 def lock_people(*, therapists: Collection[int], patients: Collection[int]) -> None:
-    """Row locks on several therapists, then several children, each in id order: the order
-    single bookings take theirs in, so a run of bookings and a booking never wait in a circle."""
+    """Row locks on the therapists, then the children, each in id order: every booking and
+    run of bookings takes them so, and none waits on another in a circle."""
     list(StaffMember.objects.select_for_update().filter(pk__in=list(therapists)).order_by("pk").values_list("pk"))
     list(Patient.objects.select_for_update().filter(pk__in=list(patients)).order_by("pk").values_list("pk"))
 

@@ -280,13 +280,19 @@ def visits_booked(*, appointment_ids: list[int]) -> None:
     those further out are queued by the hourly top-up as the visit nears."""
     now = timezone.now()
     visits = Appointment.objects.filter(pk__in=appointment_ids, status__in=ACTIVE, patient__isnull=False)
-    for visit in visits.select_related("patient", "practice"):
-        policy = ConfirmationPolicy.for_practice(visit.practice)
-        if any(now < send_at <= now + REMINDER_HORIZON for _, send_at in reminder_schedule(visit, policy)):
-            try:
-                sync_reminders(appointment=visit, now=now, reason="the visit was booked")
-            except Exception:  # one family's bad record must not stop the others' reminders
-                logger.exception("reminders for visit %s failed", visit.pk)
+    _sync_each([visit for visit in visits.select_related("patient", "practice") if any(
+        now < send_at <= now + REMINDER_HORIZON
+        for _, send_at in reminder_schedule(visit, ConfirmationPolicy.for_practice(visit.practice)))], now)
+
+
+def _sync_each(visits: list[Appointment], now: dt.datetime) -> int:
+    queued = 0
+    for visit in visits:
+        try:
+            queued += sync_reminders(appointment=visit, now=now)[0]
+        except Exception:  # one family's bad record must not stop everyone's reminders
+            logger.exception("reminders for visit %s failed", visit.pk)
+    return queued
 
 
 def _notify_cancelled(appointment: Appointment) -> None:
@@ -522,13 +528,7 @@ def queue_upcoming_reminders(*, practice: Practice | None = None, now: dt.dateti
             send_at, visit = wanted[key]
             missing[visit.pk] = min(missing.get(visit.pk, (send_at, visit)), (send_at, visit), key=lambda m: m[0])
     limit = max(REMINDER_VISITS_PER_RUN, math.ceil(len(missing) / 24)) if spread else None
-    queued = 0
-    for _, visit in sorted(missing.values(), key=lambda m: (m[0], m[1].pk))[:limit]:
-        try:
-            queued += sync_reminders(appointment=visit, now=now)[0]
-        except Exception:  # one family's bad record must not stop everyone's reminders
-            logger.exception("reminders for visit %s failed", visit.pk)
-    return queued
+    return _sync_each([visit for _, visit in sorted(missing.values(), key=lambda m: (m[0], m[1].pk))[:limit]], now)
 
 
 @sweep("scheduling.visit_reminders_queue", "hourly", per_practice=True)

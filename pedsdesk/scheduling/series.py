@@ -104,9 +104,9 @@ def _book_together(practice: Practice, wanted: list[tuple[Series, dt.date]], *, 
     with transaction.atomic():
         batch.lock(therapists={p.therapist_id for p in plans}, patients={p.patient_id for p in plans})
         handled_through = dict(Series.objects.filter(pk__in=ids).values_list("pk", "generated_through"))
-        handled = set(Appointment.objects.filter(series__in=ids, start_at__gte=now).values_list("series_id",
-                                                                                                 "start_at"))
-        handled |= set(SeriesSkip.objects.filter(series__in=ids, date__gte=today).values_list("series_id", "date"))
+        booked_at = set(Appointment.objects.filter(series__in=ids, start_at__gte=now).values_list("series_id",
+                                                                                                   "start_at"))
+        skipped_on = set(SeriesSkip.objects.filter(series__in=ids, date__gte=today).values_list("series_id", "date"))
         occurrences = []
         for series, through in wanted:
             series.generated_through = handled_through.get(series.pk, series.generated_through)
@@ -114,7 +114,7 @@ def _book_together(practice: Practice, wanted: list[tuple[Series, dt.date]], *, 
                      else series.start_date)
             for day in occurrence_dates(series, max(first, today), through):
                 start_at = local_to_utc(day, series.start_time, practice.zone)
-                if start_at > now and (series.pk, start_at) not in handled and (series.pk, day) not in handled:
+                if start_at > now and (series.pk, start_at) not in booked_at and (series.pk, day) not in skipped_on:
                     occurrences.append((series, day, start_at))
         if occurrences:
             batch.hold(practice=practice, bookings=[(p.therapist, p.patient, p) for p in plans],
