@@ -81,6 +81,9 @@ def gather_lists(*, practice: Practice, listed: dict[str, str], now: dt.datetime
     queues: dict[tuple[str, str, int | None], list[Task]] = defaultdict(list)
     for row in rows:
         queues[(listed[row.rule], row.role, row.assignee_id)].append(row)
+    # Every open list read once: a quiet minute opens nothing and reads no list again.
+    lists = {t.dedupe_key: t for t in Task.objects.filter(practice=practice, kind=LIST_KIND,
+                                                          status__in=OPEN_STATUSES)}
     kept, moved = set(), 0
     for (name, role, _), members in queues.items():
         holder = members[0].assignee
@@ -92,7 +95,8 @@ def gather_lists(*, practice: Practice, listed: dict[str, str], now: dt.datetime
                     "condition clears. Rows left from earlier days move into today's list."),
             role=role, assignee=holder, due_at=due, priority=max(m.priority for m in members),
         )
-        task, _ = open_task(practice=practice, kind=LIST_KIND, spec=spec, rule=_rule_name(name))
+        task = lists.get(spec.dedupe_key) or open_task(practice=practice, kind=LIST_KIND, spec=spec,
+                                                       rule=_rule_name(name))[0]
         kept.add(task.pk)
         fresh = {"due_at": due, "priority": spec.priority}
         if any(getattr(task, k) != v for k, v in fresh.items()):
@@ -100,8 +104,9 @@ def gather_lists(*, practice: Practice, listed: dict[str, str], now: dt.datetime
         stale = [m.pk for m in members if m.parent_id != task.pk]
         if stale:
             moved += Task.objects.filter(pk__in=stale).update(parent=task, updated_at=now)
-    for old in Task.objects.filter(practice=practice, kind=LIST_KIND, status__in=OPEN_STATUSES).exclude(pk__in=kept):
-        settle_list(old, reason="its rows moved to today's list")
+    for old in lists.values():
+        if old.pk not in kept:
+            settle_list(old, reason="its rows moved to today's list")
     return moved
 
 

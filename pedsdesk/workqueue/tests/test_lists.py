@@ -41,6 +41,19 @@ def test_a_days_rows_of_one_queue_make_one_list_due_with_its_earliest_row(practi
     assert len(lists(practice)) == 2
 
 
+def test_gathering_again_when_nothing_changed_reads_the_rows_and_the_lists_once(practice, staff):
+    """Every minute's rules gather the lists: a quiet minute costs two reads, however many queues."""
+    for i in range(6):
+        reach(practice, f"g{i}")
+    for role in ("therapist", "office_manager", "billing"):
+        reach(practice, f"r-{role}", role=role)
+    gather_lists(practice=practice, listed=LISTED)
+    assert len(lists(practice)) == 4
+    with CaptureQueriesContext(connection) as queries:
+        assert gather_lists(practice=practice, listed=LISTED) == 0
+    assert len(queries) == 2
+
+
 def test_my_tasks_shows_the_list_as_one_row_with_its_rows_inside(practice, staff):
     for i in range(30):
         reach(practice, f"g{i}")
