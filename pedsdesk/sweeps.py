@@ -8,8 +8,18 @@ run at any time, as often as anyone likes, on several machines at once.
 A sweep registered with ``per_practice=True`` is called as ``run(practice=...)`` once
 per practice: the worker fans those out into one task per practice, so several workers
 share the work and one practice's failure holds up no other (``pedsdesk/operations``).
+
+A per-practice sweep may say what it reads with ``due=``: a function of the time that
+returns, for every practice, a mark of that state (a count, the ids, the latest change),
+all practices in one query. The fan-out runs the sweep only for the practices whose mark
+changed since their last run, and for each at least once every ``DUE_REFRESH`` anyway,
+so a minute with nothing due costs a few queries, not a task per practice.
+
+A sweep registered with ``since=True`` is called with ``since=``: when its last run that
+did not fail started (None before the first), so it can read only what changed after.
 """
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -20,6 +30,13 @@ T = TypeVar("T")
 
 SCHEDULES = ("minute", "hourly", "daily")
 
+#: A sweep with a ``due`` mark still runs this often for every practice, so what its
+#: mark leaves out (a guardian's new phone number in a task's text) is never older.
+DUE_REFRESH = dt.timedelta(hours=1)
+
+#: ``due(now)``: {practice id: mark of what the sweep reads}, or None when it cannot tell.
+DueMarks = Callable[[dt.datetime], dict[int, object] | None]
+
 
 @dataclass(frozen=True)
 class Sweep:
@@ -27,19 +44,25 @@ class Sweep:
     schedule: str
     run: Callable[..., object]
     per_practice: bool = False
+    due: DueMarks | None = None
+    since: bool = False
 
 
 _SWEEPS: dict[str, Sweep] = {}
 
 
-def sweep(name: str, schedule: str, *, per_practice: bool = False) -> Callable:
+def sweep(name: str, schedule: str, *, per_practice: bool = False, due: DueMarks | None = None,
+          since: bool = False) -> Callable:
     """Register ``function`` as a sweep run every minute, hour or day; with
-    ``per_practice`` it takes ``practice=`` and runs once for each practice."""
+    ``per_practice`` it takes ``practice=`` and runs once for each practice (with
+    ``due``, only for those whose mark changed); with ``since``, it takes ``since=``."""
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {SCHEDULES}")
+    if due is not None and not per_practice:
+        raise ValueError("only a per-practice sweep has a due mark")
 
     def register(function: Callable[..., object]) -> Callable[..., object]:
-        _SWEEPS[name] = Sweep(name, schedule, function, per_practice)
+        _SWEEPS[name] = Sweep(name, schedule, function, per_practice, due, since)
         return function
 
     return register

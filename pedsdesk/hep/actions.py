@@ -554,22 +554,29 @@ def follow_up(delivery: Delivery, now: dt.datetime) -> str:
     return done
 
 
-def sweep_deliveries(*, now: dt.datetime | None = None) -> dict[str, int]:
+def sweep_deliveries(*, now: dt.datetime | None = None, since: dt.datetime | None = None) -> dict[str, int]:
     """Every minute: states from the outbox, then the follow-ups that are due.
 
-    The open deliveries and their messages are read in two queries; only those whose
-    state lags their messages, or whose follow-up is due, are locked and looked at again
-    under the lock, so a minute with nothing to do costs the same at any size."""
+    The open deliveries worth a look (a message of theirs changed after ``since``, the
+    last run's start; a follow-up's time has come; a message failed) and their messages
+    are read in two queries; only those whose state lags their messages, or whose
+    follow-up is due, are locked and looked at again under the lock. So a minute with
+    nothing to do costs the same at any size. Without ``since`` (the first run), every
+    open delivery is looked at."""
     now = now or timezone.now()
     counts = {"refreshed": 0, "followed_up": 0}
+    about = ContentType.objects.get_for_model(Delivery)
     candidates = (Delivery.objects.filter(state__in=[DeliveryState.QUEUED, DeliveryState.SENT,
                                                      DeliveryState.DELIVERED, DeliveryState.FAILED],
                                           follow_up_step__lt=3)
                   .select_related("version__program"))
+    if since is not None:
+        changed = Message.objects.filter(about_type=about, updated_at__gte=since).values("about_id")
+        candidates = candidates.filter(Q(pk__in=changed) | Q(next_follow_up_at__lte=now)
+                                       | Q(state=DeliveryState.FAILED, follow_up_step__lt=2, failed_at__isnull=False))
     messages: dict[int, list[tuple]] = defaultdict(list)
-    for about_id, *row in Message.objects.filter(
-        about_type=ContentType.objects.get_for_model(Delivery), about_id__in=candidates.values("pk")
-    ).values_list("about_id", "state", "sent_at", "delivered_at"):
+    for about_id, *row in Message.objects.filter(about_type=about, about_id__in=candidates.values("pk")).values_list(
+            "about_id", "state", "sent_at", "delivered_at"):
         messages[about_id].append(tuple(row))
     due = [d.pk for d in candidates if _outdated(d, messages.get(d.pk, [])) or _follow_up_due(d, now)]
     for pk in due:

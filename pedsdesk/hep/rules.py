@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from django.db.models import F
+from django.db.models import Count, F, Sum
 
 from pedsdesk.hep.models import Delivery, DeliveryState, Feedback, HepPolicy, QuestionKind
 from pedsdesk.hep.queries import current_figures
@@ -72,11 +72,21 @@ def low_adherence(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec]:
             links=[{"label": "Home program", "url": row.version.program.get_absolute_url()}])
 
 
+def _open_questions():
+    return Feedback.objects.filter(answered_at__isnull=True).exclude(question="")
+
+
+def _question_marks(now: dt.datetime) -> dict[int, object]:
+    """Every practice's open questions: how many, and which (an answer closes one)."""
+    return {row["practice_id"]: (row["n"], row["ids"]) for row in _open_questions().values("practice_id")
+            .annotate(n=Count("pk"), ids=Sum("pk"))}
+
+
 @task_rule("hep_family_question", kind="hep_family_question", schedule="minute", label="Family question",
-           listed_in="questions")
+           listed_in="questions", due=_question_marks)
 def family_questions(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec]:
     """Questions about the program go to the treating therapist; scheduling and paperwork to the front desk."""
-    open_questions = (Feedback.objects.filter(practice=practice, answered_at__isnull=True).exclude(question="")
+    open_questions = (_open_questions().filter(practice=practice)
                       .select_related("patient", "guardian", "version__program", "version__created_by"))
     for feedback in open_questions:
         patient = feedback.patient

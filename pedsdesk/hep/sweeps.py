@@ -5,9 +5,9 @@ from pedsdesk.hep.followups import request_before_visits, send_nudges
 from pedsdesk.sweeps import sweep
 
 
-@sweep("hep.deliveries", "minute")
-def _deliveries() -> dict:
-    return sweep_deliveries()
+@sweep("hep.deliveries", "minute", since=True)
+def _deliveries(*, since) -> dict:
+    return sweep_deliveries(since=since)
 
 
 @sweep("hep.feedback_requests", "hourly")

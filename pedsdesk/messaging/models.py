@@ -129,6 +129,7 @@ class Message(FieldRules, models.Model):
             models.Index(fields=["state", "next_attempt_at"]),
             models.Index(fields=["state", "lease_expires_at"]),
             models.Index(fields=["about_type", "about_id", "state"]),
+            models.Index(fields=["about_type", "updated_at"]),  # what changed about X since a sweep's last run
             models.Index(fields=["to_address", "counted_at"]),
         ]
 

@@ -50,6 +50,22 @@ class SweepLease(FieldRules, models.Model):
         return self.key
 
 
+class SweepMark(FieldRules, models.Model):
+    """What one practice's sweep last saw (its ``due`` mark, hashed), and when the fan-out
+    last found it unchanged: the fan-out runs the sweep again only once the mark moves."""
+
+    practice = models.ForeignKey("practices.Practice", on_delete=models.CASCADE, related_name="+")
+    sweep = models.CharField(max_length=80)
+    mark = models.CharField(max_length=64)
+    checked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sweep", "practice"], name="one_mark_per_practice_sweep")]
+
+    def __str__(self) -> str:
+        return f"{self.sweep} for practice {self.practice_id}"
+
+
 class WorkerHeartbeat(FieldRules, models.Model):
     worker = models.CharField(max_length=120, unique=True)
     seen_at = models.DateTimeField()

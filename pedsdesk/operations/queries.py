@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from pedsdesk.operations.models import SweepRun
+from pedsdesk.operations.models import SweepMark, SweepRun
 from pedsdesk.practices.models import Practice
 from pedsdesk.sweeps import registered
 
@@ -40,7 +40,8 @@ class SweepStatus:
 
 def sweep_status(*, practice: Practice | None = None, now: dt.datetime | None = None) -> list[SweepStatus]:
     """One row per (sweep, practice): the global sweeps once, each per-practice sweep for
-    ``practice`` or every practice. Three queries whatever the number of runs."""
+    ``practice`` or every practice. Four queries whatever the number of runs. A sweep
+    the fan-out found with nothing new to read (its mark unchanged) is up to date then."""
     now = now or timezone.now()
     practices = [practice] if practice else list(Practice.objects.order_by("pk"))
     runs = SweepRun.objects.all()
@@ -50,11 +51,15 @@ def sweep_status(*, practice: Practice | None = None, now: dt.datetime | None = 
         last_id=Max("id"), last_ok=Max("started_at", filter=Q(error="", finished_at__isnull=False)))
     by_key = {(row["sweep"], row["practice_id"]): row for row in latest}
     last_runs = SweepRun.objects.in_bulk([row["last_id"] for row in by_key.values()])
+    marks = SweepMark.objects.filter(practice=practice) if practice else SweepMark.objects.all()
+    checked = {(m.sweep, m.practice_id): m.checked_at for m in marks.only("sweep", "practice_id", "checked_at")}
     rows = []
     for each in sorted(registered(), key=lambda s: (not s.per_practice, s.schedule, s.name)):
         for owner in practices if each.per_practice else [None]:
             row = by_key.get((each.name, owner.pk if owner else None))
             last_ok = row["last_ok"] if row else None
+            seen = checked.get((each.name, owner.pk if owner else None))
+            last_ok = max(last_ok, seen) if last_ok and seen else last_ok
             late = row is not None and (last_ok is None or last_ok < now - 2 * INTERVALS[each.schedule] - GRACE)
             rows.append(SweepStatus(each.name, each.schedule, owner, last_runs.get(row["last_id"]) if row else None,
                                     last_ok, late))

@@ -15,12 +15,13 @@ import secrets
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from pedsdesk.operations.models import SweepLease, SweepRun, WorkerHeartbeat
+from pedsdesk.operations.models import SweepLease, SweepMark, SweepRun, WorkerHeartbeat
 from pedsdesk.practices.models import Practice
 from pedsdesk.sweeps import SCHEDULES, Sweep, registered, run_memo
 
@@ -76,14 +77,23 @@ def _jsonable(value: object) -> dict:
     return {"result": value if isinstance(value, int | float | str | bool | None) else str(value)}
 
 
-def run_recorded(sweep: Sweep, practice: Practice | None, call: Callable[[], object]) -> object:
-    """Run one sweep, recording its start, end, counts and error; never raises."""
+def last_good_start(sweep: Sweep, practice: Practice | None) -> dt.datetime | None:
+    """When the last run of ``sweep`` that did not fail started: what changed after it
+    is what a ``since`` sweep has to look at."""
+    return (SweepRun.objects.filter(sweep=sweep.name, practice=practice, error="", finished_at__isnull=False)
+            .order_by("-started_at").values_list("started_at", flat=True).first())
+
+
+def run_recorded(sweep: Sweep, practice: Practice | None, call: Callable[..., object]) -> object:
+    """Run one sweep, recording its start, end, counts and error; never raises. A
+    ``since`` sweep is called with when its last good run started."""
+    kwargs = {"since": last_good_start(sweep, practice)} if sweep.since else {}
     run = SweepRun.objects.create(practice=practice, sweep=sweep.name, schedule=sweep.schedule,
                                   started_at=timezone.now(), worker=worker_name())
     try:
         with run_memo() as memo:
             try:
-                result = call()
+                result = call(**kwargs)
             except Exception:
                 memo.clear()  # it may hold what a rolled-back change read
                 raise
@@ -98,8 +108,16 @@ def run_recorded(sweep: Sweep, practice: Practice | None, call: Callable[[], obj
     return result
 
 
-def run_practice_sweeps(*, schedule: str, practice: Practice, only: list[str] | None = None) -> dict[str, object]:
-    """Every per-practice sweep of ``schedule`` for one practice, in registration order."""
+def failed(result: object) -> bool:
+    """Whether ``run_recorded`` returned a failure."""
+    return isinstance(result, str) and result.startswith("failed:")
+
+
+def run_practice_sweeps(*, schedule: str, practice: Practice, only: list[str] | None = None,
+                        marks: dict[str, str] | None = None) -> dict[str, object]:
+    """Every per-practice sweep of ``schedule`` for one practice, in registration order
+    (``only``: those). ``marks``: what the fan-out found each due sweep reading; kept
+    once the sweep has run without failing, so the fan-out skips it until that moves."""
     beat()
     with sweep_lease(f"{schedule}:{practice.pk}", LEASE_SECONDS[schedule]) as lease:
         if lease is None:
@@ -110,7 +128,10 @@ def run_practice_sweeps(*, schedule: str, practice: Practice, only: list[str] | 
                 if only and each.name not in only:
                     continue
                 lease.renew()
-                results[each.name] = run_recorded(each, practice, lambda each=each: each.run(practice=practice))
+                results[each.name] = run_recorded(each, practice, partial(each.run, practice=practice))
+                if marks and each.name in marks and not failed(results[each.name]):
+                    SweepMark.objects.update_or_create(practice=practice, sweep=each.name, defaults={
+                        "mark": marks[each.name], "checked_at": timezone.now()})
         return results
 
 
@@ -144,12 +165,12 @@ def run_sweeps(schedule: str | None = None) -> dict[str, object]:
 
 def failures(results: dict[str, object]) -> list[str]:
     """The names of the sweeps in ``run_sweeps``' results that failed anywhere."""
-    failed = []
+    names = []
     for name, result in results.items():
         values = result.values() if isinstance(result, dict) and name != "skipped" else [result]
-        if any(isinstance(v, str) and v.startswith("failed:") for v in values):
-            failed.append(name)
-    return failed
+        if any(failed(v) for v in values):
+            names.append(name)
+    return names
 
 
 def beat() -> None:

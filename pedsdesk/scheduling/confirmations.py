@@ -29,7 +29,7 @@ import re
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -561,15 +561,34 @@ list_row("visit_unconfirmed", template="scheduling/_call_row.html", load=load_ca
 
 
 
+def _unconfirmed(now: dt.datetime, practice_hours: dict[int | None, int]):
+    """The visits still only booked within each practice's window ({practice id: hours},
+    None for every other practice)."""
+    default = practice_hours.pop(None, None)
+    within = Q()
+    for pk, hours in practice_hours.items():
+        within |= Q(practice_id=pk, start_at__lte=now + dt.timedelta(hours=hours))
+    if default is not None:
+        within |= Q(start_at__lte=now + dt.timedelta(hours=default)) & ~Q(practice_id__in=list(practice_hours))
+    return (Appointment.objects.filter(within, status=AppointmentStatus.BOOKED, patient__isnull=False, start_at__gt=now)
+            .exclude(kind=AppointmentKind.MEETING))
+
+
+def _unconfirmed_marks(now: dt.datetime) -> dict[int, object]:
+    """Every practice's visits to confirm: how many, which, and their latest change."""
+    hours = dict(ConfirmationPolicy.objects.values_list("practice_id", "unconfirmed_task_hours"))
+    hours[None] = ConfirmationPolicy._meta.get_field("unconfirmed_task_hours").default
+    return {row["practice_id"]: (row["n"], row["ids"], row["changed"]) for row in _unconfirmed(now, hours)
+            .values("practice_id").annotate(n=Count("pk"), ids=Sum("pk"), changed=Max("updated_at"))}
+
+
 @task_rule("visit_unconfirmed", kind="visit_unconfirmed", schedule="minute", label="Visit not confirmed",
-           listed_in="calls")
+           listed_in="calls", due=_unconfirmed_marks)
 def unconfirmed_visits(practice: Practice, now: dt.datetime):
     """Front desk: a visit still only booked within the practice's window (default 24 h)."""
     policy = ConfirmationPolicy.for_practice(practice)
-    visits = (Appointment.objects.filter(practice=practice, status=AppointmentStatus.BOOKED, patient__isnull=False,
-                                         start_at__gt=now,
-                                         start_at__lte=now + dt.timedelta(hours=policy.unconfirmed_task_hours))
-              .exclude(kind=AppointmentKind.MEETING).select_related("patient", "therapist").order_by("start_at"))
+    visits = (_unconfirmed(now, {practice.pk: policy.unconfirmed_task_hours}).filter(practice=practice)
+              .select_related("patient", "therapist").order_by("start_at"))
     visits = list(visits)
     guardians = recipients_for({visit.patient_id for visit in visits})
     for visit in visits:

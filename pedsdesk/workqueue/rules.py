@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from pedsdesk.practices.models import Practice
-from pedsdesk.sweeps import SCHEDULES
+from pedsdesk.sweeps import SCHEDULES, DueMarks
 from pedsdesk.workqueue.actions import TaskSpec, escalate_overdue_tasks, sync_rule
 from pedsdesk.workqueue.lists import gather_lists
 
@@ -38,6 +38,7 @@ class TaskRule:
     label: str
     recheck_after: dt.timedelta | None = None
     listed_in: str = ""
+    due: DueMarks | None = None
 
 
 _RULES: dict[str, TaskRule] = {}
@@ -45,19 +46,24 @@ _KIND_LABELS: dict[str, str] = {}
 
 
 def task_rule(name: str, kind: str, schedule: str = "hourly", *, label: str = "",
-              recheck_after: dt.timedelta | None = None, listed_in: str = "") -> Callable[[RuleFunction], RuleFunction]:
+              recheck_after: dt.timedelta | None = None, listed_in: str = "",
+              due: DueMarks | None = None) -> Callable[[RuleFunction], RuleFunction]:
     """Register a rule run every hour (or minute, or day) for every practice.
 
     ``label`` names the task kind for people ("Plan of care to renew"); ``recheck_after``
     overrides how long a task marked done stays done while its condition still holds.
     ``listed_in`` names a list (workqueue/lists.py, e.g. "calls") that gathers the
     rule's tasks into one list task per day and queue, for kinds that come in dozens.
+    ``due(now)`` marks what the rule reads, for every practice in one query (see
+    ``pedsdesk.sweeps``): when every rule of a schedule has one, a practice whose marks
+    did not move skips its rules that minute.
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {SCHEDULES}")
 
     def register(function: RuleFunction) -> RuleFunction:
-        _RULES[name] = TaskRule(name, kind, schedule, function, label or kind_label(kind), recheck_after, listed_in)
+        _RULES[name] = TaskRule(name, kind, schedule, function, label or kind_label(kind), recheck_after, listed_in,
+                                due)
         _KIND_LABELS.setdefault(kind, label or kind_label(kind))
         return function
 
@@ -66,6 +72,17 @@ def task_rule(name: str, kind: str, schedule: str = "hourly", *, label: str = ""
 
 def registered_rules(schedule: str | None = None) -> list[TaskRule]:
     return [r for r in _RULES.values() if schedule is None or r.schedule == schedule]
+
+
+def rule_marks(schedule: str, now: dt.datetime) -> dict[int, object] | None:
+    """The marks of every rule of ``schedule`` together, per practice; None when a rule
+    has none (so its rules run every time)."""
+    rules = registered_rules(schedule)
+    if not rules or any(rule.due is None for rule in rules):
+        return None
+    found = [rule.due(now) for rule in rules]
+    practices = {pk for marks in found for pk in marks}
+    return {pk: tuple(marks.get(pk) for marks in found) for pk in practices}
 
 
 def kind_label(kind: str) -> str:

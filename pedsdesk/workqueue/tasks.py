@@ -1,11 +1,13 @@
 """The work queue's periodic sweeps (run by huey, and by ``pedsdesk sweep``)."""
 
+from functools import partial
+
 from pedsdesk.practices.models import Practice
 from pedsdesk.sweeps import sweep
 from pedsdesk.workqueue import builtin_rules  # noqa: F401 -- registers the foundation rules
 from pedsdesk.workqueue.actions import escalate_overdue_tasks, wake_snoozed_tasks
 from pedsdesk.workqueue.digest import send_daily_digests
-from pedsdesk.workqueue.rules import run_rules
+from pedsdesk.workqueue.rules import rule_marks, run_rules
 
 
 @sweep("workqueue.wake_snoozed", "minute")
@@ -13,7 +15,7 @@ def wake_snoozed() -> int:
     return wake_snoozed_tasks()
 
 
-@sweep("workqueue.rules_minute", "minute", per_practice=True)
+@sweep("workqueue.rules_minute", "minute", per_practice=True, due=partial(rule_marks, "minute"))
 def rules_every_minute(*, practice: Practice) -> dict:
     return run_rules(practice=practice, schedule="minute")
 

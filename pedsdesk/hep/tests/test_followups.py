@@ -165,3 +165,34 @@ def test_an_hour_after_asking_the_followups_read_in_a_fixed_few_queries(sent, pa
         assert request_before_visits(now=local(2027, 3, 14, 16, 30)) == 0
     with django_assert_num_queries(3):  # nudges already sent, reports, deliveries
         assert send_nudges(now=local(2027, 3, 15, 17, 30)) == 0
+
+
+def test_the_minute_sweep_looks_only_at_deliveries_whose_messages_changed_since_its_last_run(sent, patient):
+    """Every open delivery is read once (the first run); after that, only those whose
+    messages changed since the last run's start, or whose follow-up is due."""
+    from django.utils import timezone
+
+    last_run = timezone.now()
+    # Before the last run: delivered, but the sweep never saw it (it would have, then).
+    Message.objects.filter(about_id=sent.pk).update(state=MessageState.DELIVERED, delivered_at=local(2027, 3, 12, 9),
+                                                    updated_at=last_run - dt.timedelta(minutes=5))
+    assert sweep_deliveries(now=local(2027, 3, 12, 9, 1), since=last_run) == {"refreshed": 0, "followed_up": 0}
+    Message.objects.filter(about_id=sent.pk).update(updated_at=timezone.now())  # the provider's receipt arrives
+    assert sweep_deliveries(now=local(2027, 3, 12, 9, 2), since=last_run) == {"refreshed": 1, "followed_up": 0}
+    sent.refresh_from_db()
+    assert sent.state == DeliveryState.DELIVERED
+    # Nothing changed since; the follow-up's time still finds it.
+    later = timezone.now() + dt.timedelta(seconds=1)
+    assert sweep_deliveries(now=local(2027, 3, 13, 17, 1), since=later)["followed_up"] == 1
+
+
+def test_the_runner_gives_the_delivery_sweep_its_last_good_runs_start(sent, monkeypatch):
+    from pedsdesk.operations.models import SweepRun
+    from pedsdesk.operations.runner import run_global_sweeps
+
+    seen = []
+    monkeypatch.setattr("pedsdesk.hep.sweeps.sweep_deliveries", lambda since: seen.append(since) or {})
+    run_global_sweeps(schedule="minute", delivery=False)
+    run_global_sweeps(schedule="minute", delivery=False)
+    first = SweepRun.objects.filter(sweep="hep.deliveries").order_by("started_at").first()
+    assert seen == [None, first.started_at]

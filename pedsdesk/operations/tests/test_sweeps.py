@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.utils import timezone
 
 from conftest import (
@@ -22,10 +23,14 @@ from conftest import (
 from pedsdesk import sweeps
 from pedsdesk.messaging.actions import queue_message
 from pedsdesk.operations import runner
-from pedsdesk.operations.models import SweepLease, SweepRun, WorkerHeartbeat
-from pedsdesk.operations.tasks import sweep_every_day, sweep_every_hour, sweep_every_minute
+from pedsdesk.operations.models import SweepLease, SweepMark, SweepRun, WorkerHeartbeat
+from pedsdesk.operations.queries import sweep_status
+from pedsdesk.operations.tasks import fan_out, sweep_every_day, sweep_every_hour, sweep_every_minute
 from pedsdesk.practices.models import Role
+from pedsdesk.scheduling.actions import set_status
+from pedsdesk.scheduling.models import Appointment, AppointmentStatus
 from pedsdesk.sweeps import Sweep, registered
+from pedsdesk.workqueue.models import OPEN_STATUSES, Task, TaskStatus
 
 
 @pytest.fixture
@@ -55,15 +60,69 @@ def flaky(monkeypatch):
 def test_the_periodic_ticks_fan_out_to_every_practice_and_deliver(console_outbox, practice, patient, other_practice):
     queue_message(practice=practice, kind="notice", recipient=patient.guardians.get(), context={},
                   idempotency_key="tick:1", channel="email")
-    assert sweep_every_minute.call_local() == {"practices": 2}
+    minute_runs = 2 + len(registered("minute", per_practice=False))
+    assert sweep_every_minute.call_local() == {"practices": 2, "queued": 2, "runs": minute_runs}
     # huey ran one task per practice (immediate mode in tests) and the global sweeps.
     for each in (practice, other_practice):
         assert SweepRun.objects.filter(practice=each, sweep="workqueue.rules_minute", error="").count() == 1
     assert SweepRun.objects.filter(practice=None, sweep="messaging.deliver_due").count() == 1
     assert len((console_outbox / "email.log").read_text().splitlines()) == 1
-    assert sweep_every_hour.call_local() == {"practices": 2} == sweep_every_day.call_local()
+    assert sweep_every_hour.call_local()["queued"] == 2 == sweep_every_day.call_local()["queued"]
     assert SweepRun.objects.filter(practice=practice, sweep="authorizations.daily").exists()
     assert WorkerHeartbeat.objects.get(worker=runner.worker_name()).tasks_run >= 3
+
+
+def minute_rule_runs(practice):
+    return SweepRun.objects.filter(practice=practice, sweep="workqueue.rules_minute").count()
+
+
+def test_a_minute_with_nothing_new_runs_no_practices_rules_and_a_change_runs_only_its_practice(
+        practice, other_practice, patient, staff, django_capture_on_commit_callbacks):
+    """The minute's rules read what is due (visits to confirm, questions to answer); a
+    practice whose marks did not move gets no task, and its status stays up to date."""
+    globals_only = len(registered("minute", per_practice=False))
+    assert fan_out("minute")["queued"] == 2
+    assert fan_out("minute") == {"practices": 2, "queued": 0, "runs": globals_only}
+    assert minute_rule_runs(practice) == 1 == minute_rule_runs(other_practice)
+
+    start = timezone.now() + dt.timedelta(hours=3)
+    visit = Appointment.objects.create(practice=practice, patient=patient, therapist=staff[Role.THERAPIST],
+                                       start_at=start, end_at=start + dt.timedelta(minutes=45))
+    assert fan_out("minute") == {"practices": 2, "queued": 1, "runs": 1 + globals_only}
+    assert minute_rule_runs(practice) == 2 and minute_rule_runs(other_practice) == 1
+    task = Task.objects.get(kind="visit_unconfirmed", subject_id=visit.pk, status__in=OPEN_STATUSES)
+    assert fan_out("minute")["queued"] == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        set_status(actor=staff[Role.FRONT_DESK], appointment=visit, status=AppointmentStatus.CONFIRMED)
+    assert fan_out("minute")["queued"] == 1
+    assert Task.objects.get(pk=task.pk).status == TaskStatus.CANCELLED
+
+    # Half an hour on, the quiet practice's last run is old, but the fan-out found nothing new.
+    SweepRun.objects.filter(practice=other_practice).update(started_at=F("started_at") - dt.timedelta(minutes=30),
+                                                            finished_at=F("finished_at") - dt.timedelta(minutes=30))
+    row = next(r for r in sweep_status(practice=other_practice) if r.sweep == "workqueue.rules_minute")
+    assert not row.late and row.state == "ok"
+
+
+def test_a_practice_whose_marks_never_move_still_runs_its_minute_rules_every_hour(practice, other_practice):
+    now = timezone.now()
+    fan_out("minute", now=now)
+    queued = [fan_out("minute", now=now + dt.timedelta(minutes=m))["queued"] for m in range(1, 61)]
+    assert sum(queued) == 2 and max(queued) == 1  # each practice once, at its own minute
+
+
+def test_a_failed_minute_run_keeps_no_mark_so_the_next_minute_tries_again(practice, monkeypatch):
+    def broken(*, practice):
+        raise RuntimeError("bad row")
+
+    name = "workqueue.rules_minute"
+    monkeypatch.setitem(sweeps._SWEEPS, name, Sweep(
+        name, "minute", broken, True, sweeps._SWEEPS[name].due))
+    assert fan_out("minute")["queued"] == 1
+    assert not SweepMark.objects.filter(practice=practice).exists()
+    assert fan_out("minute")["queued"] == 1
+    settings.HUEY.flush()  # the retries it scheduled
 
 
 def test_the_per_practice_sweeps_are_registered_as_such():
