@@ -564,12 +564,12 @@ list_row("visit_unconfirmed", template="scheduling/_call_row.html", load=load_ca
 def _unconfirmed(now: dt.datetime, practice_hours: dict[int | None, int]):
     """The visits still only booked within each practice's window ({practice id: hours},
     None for every other practice)."""
-    default = practice_hours.pop(None, None)
+    named = {pk: hours for pk, hours in practice_hours.items() if pk is not None}
     within = Q()
-    for pk, hours in practice_hours.items():
+    for pk, hours in named.items():
         within |= Q(practice_id=pk, start_at__lte=now + dt.timedelta(hours=hours))
-    if default is not None:
-        within |= Q(start_at__lte=now + dt.timedelta(hours=default)) & ~Q(practice_id__in=list(practice_hours))
+    if None in practice_hours:
+        within |= Q(start_at__lte=now + dt.timedelta(hours=practice_hours[None])) & ~Q(practice_id__in=list(named))
     return (Appointment.objects.filter(within, status=AppointmentStatus.BOOKED, patient__isnull=False, start_at__gt=now)
             .exclude(kind=AppointmentKind.MEETING))
 
@@ -587,7 +587,7 @@ def _unconfirmed_marks(now: dt.datetime) -> dict[int, object]:
 def unconfirmed_visits(practice: Practice, now: dt.datetime):
     """Front desk: a visit still only booked within the practice's window (default 24 h)."""
     policy = ConfirmationPolicy.for_practice(practice)
-    visits = (_unconfirmed(now, {practice.pk: policy.unconfirmed_task_hours}).filter(practice=practice)
+    visits = (_unconfirmed(now, {practice.pk: policy.unconfirmed_task_hours})
               .select_related("patient", "therapist").order_by("start_at"))
     visits = list(visits)
     guardians = recipients_for({visit.patient_id for visit in visits})
