@@ -32,8 +32,9 @@ from pedsdesk.authorizations.models import (
     SubmissionChannel,
 )
 from pedsdesk.authorizations.projection import renewal_due
-from pedsdesk.authorizations.queries import AuthorizationSummary, summarize, summary_of
+from pedsdesk.authorizations.queries import SUMMARIES, AuthorizationSummary, summarize, summary_of
 from pedsdesk.practices.models import Practice, Role, StaffMember
+from pedsdesk.sweeps import forget
 from pedsdesk.workqueue.actions import TaskSpec, close_task_by_rule, open_task
 from pedsdesk.workqueue.models import OPEN_STATUSES, Priority, Task
 
@@ -146,7 +147,7 @@ def refresh_statuses(*, practice: Practice, today: dt.date | None = None) -> int
     changed = 0
     live = Authorization.objects.filter(status__in=(AuthorizationStatus.APPROVED,
                                                     AuthorizationStatus.PARTIALLY_APPROVED))
-    for summary in summarize(practice, today=today, authorizations=live):
+    for summary in summarize(practice, today=today, authorizations=live, shared=True):
         authorization = summary.authorization
         if authorization.end_date < today:
             status = AuthorizationStatus.EXPIRED
@@ -264,6 +265,7 @@ def open_renewal(*, authorization: Authorization, actor: Actor = SYSTEM_ACTOR, t
             therapist=summary.therapist, requested_start=start, requested_end=start + length,
             created_at=timezone.now(), updated_at=timezone.now(),
         )
+        forget(SUMMARIES)  # a sweep's rules see the renewal now open
         items = RenewalItem.objects.bulk_create(
             RenewalItem(renewal=renewal, document=document) for document in dict.fromkeys(payer.renewal_documents))
         RenewalLine.objects.bulk_create(
@@ -290,7 +292,7 @@ def open_due_renewals(*, practice: Practice, today: dt.date | None = None) -> tu
     opened = moved = 0
     candidates = Authorization.objects.filter(status__in=USABLE_STATUSES, end_date__gte=today,
                                               coverage__payer__requires_authorization=True)
-    for summary in summarize(practice, today=today, authorizations=candidates):
+    for summary in summarize(practice, today=today, authorizations=candidates, shared=True):
         renewal = summary.renewal
         if renewal is None:
             if needs_renewal(summary) and today >= opens_on(summary):
@@ -305,6 +307,7 @@ def open_due_renewals(*, practice: Practice, today: dt.date | None = None) -> tu
                     record_event(actor=SYSTEM_ACTOR, action="update", obj=renewal, practice_id=practice.pk,
                                  detail={"fields": ["due_date"], "due_date": due.isoformat(),
                                          "was": renewal.due_date.isoformat(), "due_basis": basis})
+                forget(SUMMARIES)
                 moved += 1
     return opened, moved
 

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from pedsdesk.authorizations.models import Authorization, AuthorizationFigures, Coverage, Payer, ServiceLine
-from pedsdesk.authorizations.queries import PROJECTIONS, project_authorizations
+from pedsdesk.authorizations.queries import PROJECTIONS, SUMMARIES, project_authorizations
 from pedsdesk.people.models import Patient, PlanOfCare, PlanOfCareService
 from pedsdesk.practices.models import Practice
 from pedsdesk.scheduling.models import Appointment, Closure, Series, SeriesSkip
@@ -39,6 +39,7 @@ def figures_stale(*, patients: Iterable[int] = (), plans: Iterable[int] = (), co
                   authorizations: Iterable[int] = (), practices: Iterable[int] = ()) -> None:
     """Project these children again after the commit (at once outside a transaction)."""
     forget(PROJECTIONS)  # a sweep's next step projects afresh
+    forget(SUMMARIES)
     marks = _marks()
     for kind, ids in (("patient", patients), ("plan", plans), ("coverage", coverages),
                       ("authorization", authorizations), ("practice", practices)):
@@ -128,6 +129,7 @@ def _write(practice: Practice, chunk: list[int]) -> int:
 def refresh_practice(practice: Practice) -> int:
     """Every authorization of the practice (after a seeding, an import, a migration)."""
     forget(PROJECTIONS)
+    forget(SUMMARIES)
     _marks()["practice"].discard(practice.pk)  # its closures' pending refresh is this one
     ids = Coverage.objects.filter(patient__practice=practice, authorizations__isnull=False).values_list(
         "patient_id", flat=True).distinct()

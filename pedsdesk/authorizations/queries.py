@@ -542,12 +542,28 @@ def _plan_for(plans: list[PlanOfCare], authorization: Authorization) -> PlanOfCa
 #: The run memo's name for every authorization projected; what changes a projection
 #: forgets it (figures.figures_stale).
 PROJECTIONS = "authorizations.projections"
+#: The run memo's name for every authorization's summary; forgotten with the projections,
+#: and when a renewal is opened or moved.
+SUMMARIES = "authorizations.summaries"
 
 
-def summarize(practice: Practice, *, today: dt.date,
-              authorizations: QuerySet | None = None) -> list[AuthorizationSummary]:
+def summarize(practice: Practice, *, today: dt.date, authorizations: QuerySet | None = None,
+              shared: bool = False) -> list[AuthorizationSummary]:
     """Summaries of the practice's authorizations (or of ``authorizations``) in a fixed
-    number of queries, whatever their number."""
+    number of queries, whatever their number. ``shared``: a sweep's question about many
+    of them (the statuses, the renewals and three rules each ask one), answered in a
+    run from one summary of every authorization, picked by id."""
+    every = remembered((SUMMARIES, practice.pk, today), lambda: _summaries(practice, today, None),
+                       alone=lambda: None) if shared else None
+    if every is None:
+        return _summaries(practice, today, authorizations)
+    if authorizations is None:
+        return list(every)
+    wanted = set(authorizations.filter(coverage__patient__practice=practice).values_list("pk", flat=True))
+    return [s for s in every if s.authorization.pk in wanted]
+
+
+def _summaries(practice: Practice, today: dt.date, authorizations: QuerySet | None) -> list[AuthorizationSummary]:
     queryset = authorizations if authorizations is not None else Authorization.objects.all()
     rows = list(_authorization_rows(queryset.filter(coverage__patient__practice=practice)))
     if not rows:

@@ -110,7 +110,7 @@ def decisions_overdue(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec
 
 def _running(practice: Practice, today: dt.date) -> list[AuthorizationSummary]:
     live = Authorization.objects.filter(status__in=("approved", "partially_approved"), end_date__gte=today)
-    return summarize(practice, today=today, authorizations=live)
+    return summarize(practice, today=today, authorizations=live, shared=True)
 
 
 def _unit_words(summary: AuthorizationSummary, count: int) -> str:

@@ -32,7 +32,7 @@ from pedsdesk.hep.models import (
     ReviewTime,
 )
 from pedsdesk.messaging.actions import queue_message
-from pedsdesk.messaging.models import MessageState
+from pedsdesk.messaging.models import Message, MessageState
 from pedsdesk.people.models import GuardianOf, PlanOfCare
 from pedsdesk.portal.actions import family_link_url
 from pedsdesk.portal.models import FamilyLink
@@ -59,40 +59,59 @@ def _state(rng: random.Random) -> str:
 
 def _version(program: HomeProgram, number: int, therapist, activities, rng, sent_at: dt.datetime
              ) -> tuple[ProgramVersion, list[ProgramItem]]:
-    version = ProgramVersion.objects.create(program=program, number=number, created_by=therapist,
-                                            created_at=sent_at - dt.timedelta(minutes=5), sent_at=sent_at,
-                                            note="Practise after school, before screen time." if rng.random() < .4
-                                            else "")
+    version = ProgramVersion(program=program, number=number, created_by=therapist,
+                             created_at=sent_at - dt.timedelta(minutes=5), sent_at=sent_at,
+                             note="Practise after school, before screen time." if rng.random() < .4 else "")
     chosen = rng.sample(activities, k=min(len(activities), rng.choice([2, 3, 3, 4, 5])))
-    items = ProgramItem.objects.bulk_create([
-        ProgramItem(version=version, activity=a, position=i, repetitions=a.repetitions, sets=a.sets,
-                    minutes=a.minutes, days_per_week=a.days_per_week) for i, a in enumerate(chosen)])
+    items = [ProgramItem(version=version, activity=a, position=i, repetitions=a.repetitions, sets=a.sets,
+                         minutes=a.minutes, days_per_week=a.days_per_week) for i, a in enumerate(chosen)]
     return version, items
 
 
 class _Rows:
-    """Rows nothing else in the seeding reads back, written in bulk at its end (a large
-    practice has thousands of weekly answers)."""
+    """The seeding's rows, planned in memory and written in bulk at its end, parents
+    first (a large practice has a thousand programs and thousands of weekly answers)."""
 
     def __init__(self) -> None:
+        self.programs: list[tuple[HomeProgram, ProgramVersion]] = []  # with its current version
+        self.versions: list[ProgramVersion] = []
+        self.items: list[ProgramItem] = []
+        self.links: list[FamilyLink] = []
         self.requests: list[FeedbackRequest] = []
-        self.feedback: list[Feedback] = []
+        self.feedback: list[tuple[Feedback, int]] = []  # with its week, for its form id
         self.ratings: list[FeedbackItem] = []
         self.deliveries: list[Delivery] = []
+        self.sends: list[_Send] = []
         self.reviews: list[ReviewTime] = []
 
-    def write(self) -> None:
+    def write(self, now: dt.datetime) -> None:
+        programs = [program for program, _ in self.programs]
+        HomeProgram.objects.bulk_create(programs, batch_size=500)
+        ProgramVersion.objects.bulk_create(self.versions, batch_size=500)
+        ProgramItem.objects.bulk_create(self.items, batch_size=500)
+        for program, current in self.programs:
+            program.current_version = current
+        HomeProgram.objects.bulk_update(programs, ["current_version"], batch_size=500)
+        FamilyLink.objects.bulk_create(self.links, batch_size=500)
         FeedbackRequest.objects.bulk_create(self.requests, batch_size=500)
-        Feedback.objects.bulk_create(self.feedback, batch_size=500)  # sets their ids for the ratings
+        for feedback, week in self.feedback:
+            feedback.form_id = f"demo-{feedback.version.pk}-{week}"
+        Feedback.objects.bulk_create([f for f, _ in self.feedback], batch_size=500)  # ids for the ratings
         FeedbackItem.objects.bulk_create(self.ratings, batch_size=500)
-        Delivery.objects.bulk_create(self.deliveries, batch_size=500)
+        Delivery.objects.bulk_create(self.deliveries + [send.delivery for send in self.sends], batch_size=500)
         ReviewTime.objects.bulk_create(self.reviews, batch_size=500)
+        messages = [message for send in self.sends if (message := send.queue(now)) is not None]
+        Message.objects.bulk_update(messages, ["state", "sent_at", "counted_at", "delivered_at", "closed_at",
+                                               "status_reason"], batch_size=500)
+        Delivery.objects.bulk_update([send.delivery for send in self.sends], [
+            "state", "channel", "sent_at", "delivered_at", "opened_at", "failed_at", "status_reason",
+            "follow_up_step", "next_follow_up_at"], batch_size=500)
 
 
 def _answers(version: ProgramVersion, items: list[ProgramItem], guardian, patient, level: float,
              until: dt.datetime, rng, counts, rows: _Rows) -> None:
     """Weekly answers from ``version.sent_at`` to ``until``, practising about ``level`` of the days."""
-    weekly = version.days_prescribed_per_week
+    weekly = ProgramVersion.days_a_week(items)
     start = version.sent_at
     week = 0
     while start + dt.timedelta(days=7) <= until:
@@ -107,10 +126,10 @@ def _answers(version: ProgramVersion, items: list[ProgramItem], guardian, patien
             question, kind = rng.choice(QUESTIONS) if rng.random() < .12 else ("", QuestionKind.THERAPY)
             feedback = Feedback(
                 practice_id=patient.practice_id, version=version, guardian=guardian, patient=patient,
-                form_id=f"demo-{version.pk}-{week}", days_practised=practised, days_prescribed=prescribed,
+                days_practised=practised, days_prescribed=prescribed,
                 window_start=start, question=question, question_kind=kind, submitted_at=end,
                 answered_at=end + dt.timedelta(days=1) if question and rng.random() < .4 else None)
-            rows.feedback.append(feedback)
+            rows.feedback.append((feedback, week))
             rows.ratings.extend(
                 FeedbackItem(feedback=feedback, item=item, rating=rng.choice(
                     [Rating.EASY, Rating.OKAY, Rating.OKAY, Rating.HARD, Rating.NOT_TRIED] if practised
@@ -121,51 +140,45 @@ def _answers(version: ProgramVersion, items: list[ProgramItem], guardian, patien
             start = start + dt.timedelta(days=7)
 
 
-def _deliver(version: ProgramVersion, guardian, patient, state: str, rng, now: dt.datetime,
-             links: dict[tuple[int, int], FamilyLink]) -> Delivery:
-    """The current version sent: its family link (one the family already has, in ``links``,
-    or a new one), its delivery and its message in the outbox, in the given ``state``."""
-    practice = patient.practice
-    link = links.get((guardian.pk, patient.pk))
-    if link is None:
-        link = links[(guardian.pk, patient.pk)] = FamilyLink.objects.create(
-            practice=practice, guardian=guardian, patient=patient, purpose=LINK_PURPOSE, created_at=version.sent_at,
-            expires_at=version.sent_at + dt.timedelta(days=LINK_DAYS))
-    delivery = Delivery.objects.create(practice=practice, version=version, guardian=guardian,
-                                       created_by=version.created_by, created_at=version.sent_at)
-    message = queue_message(practice=practice, kind=texts.PROGRAM, recipient=guardian, about=delivery,
-                            context={"child_first_name": patient.preferred_name or patient.first_name,
-                                     "url": family_link_url(link)},
-                            idempotency_key=f"hep-delivery:{delivery.pk}:first")
-    if message is None:
-        delivery.state, delivery.failed_at, delivery.follow_up_step = DeliveryState.FAILED, now, 3
-        delivery.status_reason = "no way to reach the guardian"
-        delivery.save()
-        return delivery
-    delivery.channel = message.channel
-    sent = version.sent_at + dt.timedelta(seconds=rng.randint(3, 40))
-    if state == DeliveryState.QUEUED:
-        version.sent_at = now  # being sent now: the sweep hands it over
-        version.save(update_fields=["sent_at"])
-    else:
+class _Send:
+    """The current version sent: its delivery, in a given state, and its message in the
+    outbox (queued through the outbox itself once the delivery has its id)."""
+
+    def __init__(self, delivery: Delivery, link: FamilyLink, patient, state: str, rng) -> None:
+        self.delivery, self.link, self.patient, self.state = delivery, link, patient, state
+        self.sent = delivery.version.sent_at + dt.timedelta(seconds=rng.randint(3, 40))
+        self.opened = self.sent + dt.timedelta(hours=rng.randint(1, 30))
+
+    def queue(self, now: dt.datetime) -> Message | None:
+        delivery, patient = self.delivery, self.patient
+        message = queue_message(practice=delivery.practice, kind=texts.PROGRAM, recipient=delivery.guardian,
+                                about=delivery, idempotency_key=f"hep-delivery:{delivery.pk}:first",
+                                context={"child_first_name": patient.preferred_name or patient.first_name,
+                                         "url": family_link_url(self.link)})
+        if message is None:
+            delivery.state, delivery.failed_at, delivery.follow_up_step = DeliveryState.FAILED, now, 3
+            delivery.status_reason = "no way to reach the guardian"
+            return None
+        delivery.channel = message.channel
+        if self.state == DeliveryState.QUEUED:
+            return None  # being sent now: the sweep hands it over
+        sent = self.sent
         outcome = {DeliveryState.FAILED: MessageState.FAILED, DeliveryState.SENT: MessageState.SENT}.get(
-            state, MessageState.DELIVERED)
+            self.state, MessageState.DELIVERED)
         message.state, message.sent_at, message.counted_at = outcome, sent, sent
         message.delivered_at = sent + dt.timedelta(seconds=5) if outcome == MessageState.DELIVERED else None
         message.closed_at = sent
         message.status_reason = "the carrier refused the number (demo)" if outcome == MessageState.FAILED else ""
-        message.save()
-        delivery.state, delivery.sent_at = state, sent
+        delivery.state, delivery.sent_at = self.state, sent
         delivery.delivered_at = message.delivered_at
-        if state == DeliveryState.OPENED:
-            delivery.opened_at = sent + dt.timedelta(hours=rng.randint(1, 30))
-        elif state == DeliveryState.FAILED:
+        if self.state == DeliveryState.OPENED:
+            delivery.opened_at = self.opened
+        elif self.state == DeliveryState.FAILED:
             delivery.failed_at, delivery.status_reason = sent, message.status_reason
             delivery.follow_up_step = 3
         else:
             delivery.next_follow_up_at = sent + dt.timedelta(hours=48)
-    delivery.save()
-    return delivery
+        return message
 
 
 @demo_seeder("home programs")
@@ -193,15 +206,16 @@ def seed_home_programs(*, practice, rng: random.Random, today: dt.date) -> dict[
             continue
         seen.add(patient.pk)
         guardian = contacts[patient.pk]
-        program = HomeProgram.objects.create(practice=practice, patient=patient,
-                                             created_at=now - dt.timedelta(days=28))
+        program = HomeProgram(practice=practice, patient=patient, created_at=now - dt.timedelta(days=28))
         level = rng.choice([.2, .35, .5, .65, .8, .9, 1.0])
         starts = [now - dt.timedelta(days=28, hours=rng.randint(0, 8))]
         if rng.random() < .5:
             starts.append(now - dt.timedelta(days=14, hours=rng.randint(0, 8)))
-        versions = []
-        for number, sent_at in enumerate(starts, start=1):
-            versions.append(_version(program, number, plan.therapist, activities[plan.discipline], rng, sent_at))
+        versions = [_version(program, number, plan.therapist, activities[plan.discipline], rng, sent_at)
+                    for number, sent_at in enumerate(starts, start=1)]
+        for version, items in versions:
+            rows.versions.append(version)
+            rows.items.extend(items)
         for (old, old_items), (newer, _) in itertools.pairwise(versions):
             rows.deliveries.append(Delivery(
                 practice=practice, version=old, guardian=guardian, state=DeliveryState.OPENED,
@@ -209,10 +223,19 @@ def seed_home_programs(*, practice, rng: random.Random, today: dt.date) -> dict[
                 delivered_at=old.sent_at, opened_at=old.sent_at + dt.timedelta(hours=3)))
             _answers(old, old_items, guardian, patient, level, newer.sent_at, rng, counts, rows)
         current, current_items = versions[-1]
-        program.current_version = current
-        program.save(update_fields=["current_version"])
+        rows.programs.append((program, current))
         state = _state(rng)
-        _deliver(current, guardian, patient, state, rng, now, links)
+        if state == DeliveryState.QUEUED:
+            current.sent_at = now  # being sent now: the sweep hands it over
+        link = links.get((guardian.pk, patient.pk))
+        if link is None:
+            link = links[(guardian.pk, patient.pk)] = FamilyLink(
+                practice=practice, guardian=guardian, patient=patient, purpose=LINK_PURPOSE,
+                created_at=current.sent_at, expires_at=current.sent_at + dt.timedelta(days=LINK_DAYS))
+            rows.links.append(link)
+        rows.sends.append(_Send(Delivery(practice=practice, version=current, guardian=guardian,
+                                         created_by=current.created_by, created_at=current.sent_at),
+                                link, patient, state, rng))
         if state == DeliveryState.OPENED:
             _answers(current, current_items, guardian, patient, level, now, rng, counts, rows)
             if rng.random() < .3:
@@ -223,5 +246,5 @@ def seed_home_programs(*, practice, rng: random.Random, today: dt.date) -> dict[
         counts["hep_programs"] += 1
         counts["hep_versions"] += len(versions)
         counts["hep_deliveries"] += len(versions)
-    rows.write()
+    rows.write(now)
     return counts

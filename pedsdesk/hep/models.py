@@ -7,6 +7,7 @@ readable) and the family's link does not change.
 """
 
 import copy
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -169,8 +170,12 @@ class ProgramVersion(FieldRules, models.Model):
 
     @property
     def days_prescribed_per_week(self) -> int:
+        return self.days_a_week(self.items.all())
+
+    @staticmethod
+    def days_a_week(items: Iterable["ProgramItem"]) -> int:
         """Practice days a week: the most any activity asks for (a day counts once)."""
-        return max((item.days_per_week for item in self.items.all()), default=0)
+        return max((item.days_per_week for item in items), default=0)
 
 
 class DosedActivity(FieldRules, models.Model):

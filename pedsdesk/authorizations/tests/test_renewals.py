@@ -8,6 +8,8 @@ import zoneinfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
 from conftest import make_authorization, next_weekday
@@ -25,11 +27,12 @@ from pedsdesk.authorizations.actions import (
 from pedsdesk.authorizations.models import Authorization, AuthorizationStatus, Renewal, RenewalState
 from pedsdesk.authorizations.packet import renewal_packet
 from pedsdesk.authorizations.projection import renewal_due
-from pedsdesk.authorizations.queries import summary_of
+from pedsdesk.authorizations.queries import summarize, summary_of
 from pedsdesk.authorizations.rules import run_authorization_rules
 from pedsdesk.authorizations.tasks import run_daily
 from pedsdesk.scheduling.actions import book_appointment, set_status
 from pedsdesk.scheduling.timeslots import local_to_utc
+from pedsdesk.sweeps import run_memo
 from pedsdesk.workqueue.models import Task
 
 pytestmark = pytest.mark.django_db
@@ -274,6 +277,29 @@ def test_the_sweep_opens_early_when_the_authorization_runs_out_first(patient, pr
     renewal = Renewal.objects.get()
     assert (renewal.due_date, renewal.due_basis) == (window_opens, "exhaustion")
     assert renewal.requested_start == exhausted + dt.timedelta(days=1)
+
+
+def test_a_sweep_summarizes_once_and_its_rules_see_the_renewal_it_opened(patient, practice, front_desk,
+                                                                        working_week):
+    authorization = Authorization.objects.get(coverage__patient=patient)
+    authorization.end_date = next_weekday(4, weeks_ahead=8)
+    authorization.save()
+    authorization.lines.update(quantity=2)
+    for weeks in (1, 2):
+        book_appointment(actor=front_desk, practice=practice, therapist=working_week, patient=patient,
+                         start_at=local_to_utc(next_weekday(1, weeks), dt.time(16), practice.zone), minutes=45,
+                         plan_of_care=patient.plans_of_care.get())
+    today = authorization.end_date - dt.timedelta(days=37)  # the renewal opens today
+    with run_memo():
+        result = run_daily(practice=practice, now=at(today), rules=True)
+        assert result["renewals_opened"] == 1
+        # Runs out, but its renewal is open: no task to start one.
+        assert not open_tasks("authorization_runs_out")
+        with CaptureQueriesContext(connection) as queries:
+            live = summarize(practice, today=today, shared=True,
+                             authorizations=Authorization.objects.filter(status=AuthorizationStatus.APPROVED))
+        assert len(queries) == 1  # which ones: the summaries are the run's
+        assert [s.authorization.pk for s in live] == [authorization.pk] and live[0].renewal is not None
 
 
 def test_due_dates_follow_the_schedule_until_the_renewal_is_sent(authorization, practice, patient, front_desk,
