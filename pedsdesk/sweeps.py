@@ -26,16 +26,34 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TypeVar
 
+from django.db.models import Count, F, Max, QuerySet, Sum
+
 T = TypeVar("T")
 
 SCHEDULES = ("minute", "hourly", "daily")
 
-#: A sweep with a ``due`` mark still runs this often for every practice, so what its
-#: mark leaves out (a guardian's new phone number in a task's text) is never older.
-DUE_REFRESH = dt.timedelta(hours=1)
+#: A sweep with a ``due`` mark still runs this often for every practice (by schedule),
+#: so what its mark leaves out (a guardian's new phone number in a task's text) is never
+#: older; the practices take turns, a tick's worth apart.
+DUE_REFRESH = {"minute": dt.timedelta(hours=1), "hourly": dt.timedelta(days=1), "daily": dt.timedelta(days=1)}
+TICK = {"minute": dt.timedelta(minutes=1), "hourly": dt.timedelta(hours=1), "daily": dt.timedelta(days=1)}
 
 #: ``due(now)``: {practice id: mark of what the sweep reads}, or None when it cannot tell.
 DueMarks = Callable[[dt.datetime], dict[int, object] | None]
+
+
+def counted(rows: QuerySet, *, practice: str = "practice_id", changed: str | None = None) -> dict[int, tuple]:
+    """A due mark of ``rows`` for every practice in one query: {practice id: (how many,
+    which (their ids summed), and their latest ``changed``)}."""
+    aggregates = {"n": Count("pk"), "ids": Sum("pk"), **({"changed": Max(changed)} if changed else {})}
+    return {row.pop("of"): tuple(row.values())
+            for row in rows.order_by().values(of=F(practice)).annotate(**aggregates)}
+
+
+def joined(*marks: dict[int, object]) -> dict[int, tuple]:
+    """Several marks as one: {practice id: (each one's mark for it)}."""
+    practices = {pk for each in marks for pk in each}
+    return {pk: tuple(each.get(pk) for each in marks) for pk in practices}
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,7 @@ class Coverage(FieldRules, models.Model):
     plan_year_start_day = models.PositiveSmallIntegerField(default=1)
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["priority", "start_date"]

@@ -25,6 +25,7 @@ from pedsdesk.authorizations.models import (
 )
 from pedsdesk.authorizations.queries import AuthorizationSummary, summarize
 from pedsdesk.practices.models import Practice, Role
+from pedsdesk.sweeps import DueMarks, counted, joined
 from pedsdesk.workqueue.actions import TaskSpec, sync_rule
 from pedsdesk.workqueue.models import Priority
 from pedsdesk.workqueue.rules import task_rule
@@ -195,14 +196,26 @@ class Rule:
     label: str
     evaluate: Callable[[Practice, dt.datetime], Iterable[TaskSpec]]
     listed_in: str = ""  # the daily list task (workqueue/lists.py) that gathers kinds coming in dozens
+    due: DueMarks | None = None
+
+
+def _renewal_marks(now: dt.datetime) -> dict[int, tuple]:
+    """Every renewal (its state, dates and decision), and the documents still to come in."""
+    return joined(counted(Renewal.objects.all(), practice="authorization__coverage__patient__practice_id",
+                          changed="updated_at"),
+                  counted(RenewalItem.objects.filter(received_on__isnull=True),
+                          practice="renewal__authorization__coverage__patient__practice_id"))
 
 
 RULES = [
-    Rule(DOCUMENTS_RULE, "renewal_document", "hourly", "Renewal document to write", renewal_documents),
-    Rule(TO_SUBMIT_RULE, "renewal_to_submit", "hourly", "Renewal to submit", renewals_to_submit, "renewals"),
-    Rule("authorization_renewal_overdue", "renewal_overdue", "hourly", "Renewal overdue", renewals_overdue),
+    Rule(DOCUMENTS_RULE, "renewal_document", "hourly", "Renewal document to write", renewal_documents,
+         due=_renewal_marks),
+    Rule(TO_SUBMIT_RULE, "renewal_to_submit", "hourly", "Renewal to submit", renewals_to_submit, "renewals",
+         due=_renewal_marks),
+    Rule("authorization_renewal_overdue", "renewal_overdue", "hourly", "Renewal overdue", renewals_overdue,
+         due=_renewal_marks),
     Rule("authorization_decision_overdue", "renewal_decision_overdue", "hourly", "Payer decision overdue",
-         decisions_overdue),
+         decisions_overdue, due=_renewal_marks),
     Rule("authorization_runs_out", "authorization_runs_out", "daily", "Authorization runs out early",
          authorizations_running_out, "authorizations"),
     Rule("authorization_under_used", "authorization_under_used", "daily", "Authorized units unused",
@@ -212,7 +225,7 @@ RULES = [
 ]
 for _rule in RULES:
     task_rule(_rule.name, kind=_rule.kind, schedule=_rule.schedule, label=_rule.label,
-              listed_in=_rule.listed_in)(_rule.evaluate)
+              listed_in=_rule.listed_in, due=_rule.due)(_rule.evaluate)
 
 
 def run_authorization_rules(*, practice: Practice, now: dt.datetime | None = None) -> dict[str, tuple[int, int]]:

@@ -10,6 +10,9 @@ import random
 from collections import defaultdict
 from decimal import Decimal
 
+from django.conf import settings
+from django.utils import timezone
+
 from pedsdesk.authorizations.models import (
     THERAPIST_DOCUMENTS,
     Authorization,
@@ -24,8 +27,10 @@ from pedsdesk.authorizations.models import (
     UnitType,
 )
 from pedsdesk.people.models import GuardianOf, Patient, PlanOfCare, PlanOfCareService
+from pedsdesk.portal.models import FamilyLink
 from pedsdesk.practices.models import Practice, Role, StaffMember
 from pedsdesk.scheduling.actions import load_federal_holidays
+from pedsdesk.scheduling.confirmations import LINK_PURPOSE, recipients_for
 from pedsdesk.scheduling.models import (
     HOLDING_STATUSES,
     Appointment,
@@ -152,9 +157,25 @@ def seed_schedule(practice: Practice, rng: random.Random, today: dt.date,
     all_plans = plans + [p for chain in chains.values() for p in chain]
     authorizations = _authorizations(practice, all_plans, chains, series_rows, appointments, closed, today, rng)
     renewals = _renewals(practice, today, rng)
+    links = _visit_links(practice, rng)  # last: the rows above come out as they always did
     return {"series": len(series_rows), "appointments": len(appointments), "authorizations": authorizations,
             "plans_without_a_full_series": unscheduled, "earlier_plans_of_care": len(all_plans) - len(plans),
-            **refill_counts, **renewals}
+            "visit links": links, **refill_counts, **renewals}
+
+
+def _visit_links(practice: Practice, rng: random.Random) -> int:
+    """The family links the last weeks' reminders carried, one per child's guardian to
+    remind, still good for a few weeks: the next reminders reuse them, as they would."""
+    now = timezone.now()
+    days = dt.timedelta(days=settings.PEDSDESK_FAMILY_LINK_DAYS)
+    children = Patient.objects.filter(practice=practice, is_active=True).values_list("pk", flat=True)
+    rows = []
+    for patient_id, guardian in sorted(recipients_for(set(children)).items()):
+        created = now - dt.timedelta(days=rng.randint(0, 14), minutes=rng.randint(0, 600))
+        rows.append(FamilyLink(practice=practice, guardian=guardian, patient_id=patient_id, purpose=LINK_PURPOSE,
+                               created_at=created, expires_at=created + days))
+    FamilyLink.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
 
 
 def _moment(day: dt.date, zone, hour: int = 9) -> dt.datetime:

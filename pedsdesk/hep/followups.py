@@ -20,6 +20,7 @@ from pedsdesk.messaging.models import Message, MessageState
 from pedsdesk.messaging.rules import local_datetime
 from pedsdesk.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
 from pedsdesk.scheduling.visit_messages import REMINDER, ReminderAddition, register_reminder_addition
+from pedsdesk.sweeps import remembered
 
 #: A visit reminder this close to the feedback time carries the question instead.
 SHARE_WINDOW = dt.timedelta(hours=12)
@@ -41,12 +42,24 @@ def feedback_due(appointment: Appointment) -> dt.datetime:
     return same_wall_clock(appointment.start_at, -policy.feedback_days_before, appointment.practice.zone)
 
 
-def _current_delivery(patient_id: int, guardian_id: int) -> Delivery | None:
+def _current_delivery(patient_id: int, guardian_id: int, practice_id: int) -> Delivery | None:
+    # A sweep's run of reminders reads every child's at once.
+    everyone = remembered(("hep.current_deliveries", practice_id), lambda: _current_deliveries(practice_id),
+                          alone=lambda: None)
+    if everyone is not None:
+        return everyone.get((patient_id, guardian_id))
     program = HomeProgram.objects.filter(patient_id=patient_id).first()
     if program is None or program.current_version_id is None:
         return None
     return (Delivery.objects.select_related("version", "guardian", "practice", "version__program__patient")
             .filter(version_id=program.current_version_id, guardian_id=guardian_id, state__in=REACHED).first())
+
+
+def _current_deliveries(practice_id: int) -> dict[tuple[int, int], Delivery]:
+    """Each child's current version's reached deliveries, by (child, guardian)."""
+    rows = (Delivery.objects.select_related("version", "guardian", "practice", "version__program__patient")
+            .filter(practice_id=practice_id, state__in=REACHED, version__program__current_version_id=F("version_id")))
+    return {(d.version.program.patient_id, d.guardian_id): d for d in rows}
 
 
 def _last_reports(versions) -> dict[int, dt.datetime]:
@@ -64,7 +77,7 @@ def wants_feedback_in_reminder(appointment: Appointment, guardian, send_at: dt.d
     """The visit-reminder hook: ask in this reminder when it goes out near the feedback time."""
     if appointment.patient_id is None or guardian is None:
         return False
-    delivery = _current_delivery(appointment.patient_id, guardian.pk)
+    delivery = _current_delivery(appointment.patient_id, guardian.pk, appointment.practice_id)
     if delivery is None:
         return False
     due = at_family_time(guardian, appointment.practice, feedback_due(appointment))

@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from django.db.models import Count, F, Sum
+from django.db.models import F
 
-from pedsdesk.hep.models import Delivery, DeliveryState, Feedback, HepPolicy, QuestionKind
+from pedsdesk.hep.models import Delivery, DeliveryState, Feedback, HepPolicy, HomeProgram, QuestionKind
 from pedsdesk.hep.queries import current_figures
 from pedsdesk.practices.models import Practice, Role
+from pedsdesk.sweeps import counted, joined
 from pedsdesk.workqueue.actions import TaskSpec
 from pedsdesk.workqueue.lists import task_list
 from pedsdesk.workqueue.models import Priority
@@ -40,19 +41,31 @@ def unreached_spec(delivery: Delivery) -> TaskSpec:
 task_list("questions", title="Family questions to answer")
 
 
+def _unreached():
+    """Current versions' deliveries not opened after every follow-up."""
+    return (Delivery.objects.filter(opened_at__isnull=True, follow_up_step__gte=3)
+            .filter(version__program__current_version_id=F("version_id")).exclude(state=DeliveryState.OPENED))
+
+
+def _unreached_marks(now: dt.datetime) -> dict[int, tuple]:
+    return counted(_unreached())
+
+
+def _adherence_marks(now: dt.datetime) -> dict[int, tuple]:
+    """The current versions (a new one has the highest id), and every answer."""
+    return joined(counted(HomeProgram.objects.filter(current_version__isnull=False, patient__is_active=True),
+                          changed="current_version_id"), counted(Feedback.objects.all()))
+
+
 @task_rule(UNREACHED_RULE, kind=UNREACHED_RULE, schedule="hourly", label="Home program not reaching the family",
-           listed_in="calls")
+           listed_in="calls", due=_unreached_marks)
 def unreached(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec]:
-    deliveries = (Delivery.objects.filter(practice=practice, opened_at__isnull=True)
-                  .filter(version__program__current_version_id=F("version_id"))
-                  .exclude(state=DeliveryState.OPENED)
-                  .select_related("guardian", "version__program__patient"))
-    for delivery in deliveries:
-        if delivery.follow_up_step >= 3:
-            yield unreached_spec(delivery)
+    for delivery in _unreached().filter(practice=practice).select_related("guardian", "version__program__patient"):
+        yield unreached_spec(delivery)
 
 
-@task_rule("hep_low_adherence", kind="hep_low_adherence", schedule="hourly", label="Home practice low")
+@task_rule("hep_low_adherence", kind="hep_low_adherence", schedule="hourly", label="Home practice low",
+           due=_adherence_marks)
 def low_adherence(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec]:
     """The treating therapist: reported practice below the practice's threshold."""
     threshold = float(HepPolicy.for_practice(practice).low_adherence)
@@ -78,8 +91,7 @@ def _open_questions():
 
 def _question_marks(now: dt.datetime) -> dict[int, object]:
     """Every practice's open questions: how many, and which (an answer closes one)."""
-    return {row["practice_id"]: (row["n"], row["ids"]) for row in _open_questions().values("practice_id")
-            .annotate(n=Count("pk"), ids=Sum("pk"))}
+    return counted(_open_questions())
 
 
 @task_rule("hep_family_question", kind="hep_family_question", schedule="minute", label="Family question",

@@ -241,7 +241,7 @@ def opt_out_number(*, practice: Practice, phone: str, keyword: str, actor: str =
         guardians = list(Guardian.objects.filter(practice=practice, phone=phone))
         for guardian in guardians:
             if guardian.sms_opted_out_at is None:
-                Guardian.objects.filter(pk=guardian.pk).update(sms_opted_out_at=now)
+                Guardian.objects.filter(pk=guardian.pk).update(sms_opted_out_at=now, updated_at=now)
                 guardian.sms_opted_out_at = now
                 record_event(actor=actor, action="sms_opted_out", obj=guardian, detail={"keyword": keyword})
         # Anything still waiting for this number stays unsent.
@@ -259,7 +259,7 @@ def opt_in_number(*, practice: Practice, phone: str, keyword: str, actor: str = 
         guardians = list(Guardian.objects.filter(practice=practice, phone=phone))
         for guardian in guardians:
             if guardian.sms_opted_out_at is not None:
-                Guardian.objects.filter(pk=guardian.pk).update(sms_opted_out_at=None)
+                Guardian.objects.filter(pk=guardian.pk).update(sms_opted_out_at=None, updated_at=timezone.now())
                 guardian.sms_opted_out_at = None
                 record_event(actor=actor, action="sms_opted_in", obj=guardian, detail={"keyword": keyword})
     return guardians

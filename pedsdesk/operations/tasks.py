@@ -17,7 +17,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 from pedsdesk.operations.models import SweepMark
 from pedsdesk.operations.runner import failed, prune_runs, run_global_sweeps, run_practice_sweeps
 from pedsdesk.practices.models import Practice
-from pedsdesk.sweeps import DUE_REFRESH, registered, sweep
+from pedsdesk.sweeps import DUE_REFRESH, TICK, registered, sweep
 
 #: A practice whose sweep failed is tried again this many times, this far apart.
 RETRIES = 2
@@ -45,17 +45,18 @@ def global_sweeps(schedule: str) -> dict:
 
 def due_marks(schedule: str, practice_ids: list[int], now: dt.datetime) -> dict[str, dict[int, str]]:
     """For each sweep of ``schedule`` that says what it reads: every practice's mark,
-    hashed with the hour of its refresh (staggered by practice, so a few refresh each
-    minute rather than all at once)."""
+    hashed with the period of its refresh (staggered by practice, a tick apart, so a few
+    refresh each tick rather than all at once)."""
     marks: dict[str, dict[int, str]] = {}
-    period = int(DUE_REFRESH.total_seconds() // 60)
+    period = int(DUE_REFRESH[schedule].total_seconds() // 60)
+    tick = int(TICK[schedule].total_seconds() // 60)
     minute = int(now.timestamp() // 60)
     for each in registered(schedule, per_practice=True):
         found = each.due(now) if each.due else None
         if found is None:
             continue
-        marks[each.name] = {pk: hashlib.sha256(repr((found.get(pk), (minute + pk) // period)).encode()).hexdigest()
-                            for pk in practice_ids}
+        marks[each.name] = {pk: hashlib.sha256(repr((found.get(pk), (minute + pk * tick) // period)).encode())
+                            .hexdigest() for pk in practice_ids}
     return marks
 
 

@@ -148,6 +148,7 @@ class Guardian(Searchable):
     preferred_channel = models.CharField(max_length=5, choices=Channel.choices, default=Channel.SMS)
     sms_consent_at = models.DateTimeField(null=True, blank=True, help_text="When the family agreed to texts.")
     sms_opted_out_at = models.DateTimeField(null=True, blank=True, help_text="Set by a STOP reply.")
+    updated_at = models.DateTimeField(auto_now=True)  # what the hourly rules' marks see change
     patients = models.ManyToManyField(Patient, through="GuardianOf", related_name="guardians")
 
     class Meta:
@@ -222,6 +223,7 @@ class PlanOfCare(FieldRules, models.Model):
     end_date = models.DateField()
     goals = models.TextField(help_text="One goal per line.")
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-start_date"]

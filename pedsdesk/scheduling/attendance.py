@@ -24,6 +24,7 @@ from pedsdesk.scheduling.models import (
     CancelledBy,
     ConfirmationPolicy,
 )
+from pedsdesk.sweeps import counted
 from pedsdesk.workqueue.actions import TaskSpec
 from pedsdesk.workqueue.rules import task_rule
 
@@ -59,13 +60,18 @@ def outcome(status: str, cancelled_by: str) -> str | None:
     return None
 
 
+def _history(now: dt.datetime, window_days: int):
+    """The visits an attendance pattern is read from: the last ``window_days`` (a run of
+    misses looks further back)."""
+    return (Appointment.objects.filter(patient__isnull=False, patient__is_active=True, start_at__lt=now,
+                                       start_at__gte=now - dt.timedelta(days=max(STREAK_DAYS, window_days)))
+            .exclude(kind=AppointmentKind.MEETING))
+
+
 def attendance_by_child(practice: Practice, now: dt.datetime, window_days: int) -> dict[int, Attendance]:
     """Per child: attended and missed in the last ``window_days``, and the current run of misses."""
     since = now - dt.timedelta(days=window_days)
-    rows = (Appointment.objects.filter(practice=practice, patient__isnull=False, patient__is_active=True,
-                                       start_at__lt=now,
-                                       start_at__gte=now - dt.timedelta(days=max(STREAK_DAYS, window_days)))
-            .exclude(kind=AppointmentKind.MEETING)
+    rows = (_history(now, window_days).filter(practice=practice)
             .order_by("patient_id", "start_at").values_list("patient_id", "start_at", "status", "cancelled_by"))
     history: dict[int, list[tuple[dt.datetime, str]]] = defaultdict(list)
     for patient_id, start_at, status, cancelled_by in rows:
@@ -84,7 +90,15 @@ def attendance_by_child(practice: Practice, now: dt.datetime, window_days: int) 
     return found
 
 
-@task_rule("attendance_pattern", kind="attendance_pattern", label="Attendance pattern", listed_in="attendance")
+def _attendance_marks(now: dt.datetime) -> dict[int, tuple]:
+    """Every practice's visit history (the longest window any practice looks back over)."""
+    longest = max(ConfirmationPolicy.objects.values_list("attendance_window_days", flat=True), default=0)
+    default = ConfirmationPolicy._meta.get_field("attendance_window_days").default
+    return counted(_history(now, max(longest, default)), changed="updated_at")
+
+
+@task_rule("attendance_pattern", kind="attendance_pattern", label="Attendance pattern", listed_in="attendance",
+           due=_attendance_marks)
 def attendance_patterns(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec]:
     """Office manager: a run of misses, or attendance under the practice's floor over its
     window (with enough visits to mean something)."""

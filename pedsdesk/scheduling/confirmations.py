@@ -29,7 +29,7 @@ import re
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -50,7 +50,7 @@ from pedsdesk.scheduling.models import (
     CancelledBy,
     ConfirmationPolicy,
 )
-from pedsdesk.sweeps import sweep
+from pedsdesk.sweeps import counted, remembered, sweep
 from pedsdesk.workqueue.actions import TaskSpec, close_task_by_rule, open_task
 from pedsdesk.workqueue.lists import list_row
 from pedsdesk.workqueue.models import OPEN_STATUSES, Priority, Task
@@ -94,20 +94,30 @@ class VisitChanged(Exception):
 
 
 def recipient_for(patient: Patient) -> Guardian | None:
-    """The child's primary contact, else the first guardian with legal authority."""
+    """The child's primary contact, else the first guardian with legal authority. In a
+    sweep's run (a run of reminders), every child's of the practice is read once."""
+    everyone = remembered(("scheduling.recipients", patient.practice_id),
+                          lambda: _recipients(GuardianOf.objects.filter(patient__practice_id=patient.practice_id)),
+                          alone=lambda: None)
+    if everyone is not None:
+        return everyone.get(patient.pk)
     return recipients_for({patient.pk}).get(patient.pk)
 
 
 def recipients_for(patient_ids: set[int]) -> dict[int, Guardian]:
     """recipient_for() for many children in one query."""
+    return _recipients(GuardianOf.objects.filter(patient_id__in=patient_ids))
+
+
+def _recipients(links) -> dict[int, Guardian]:
     primary: dict[int, Guardian] = {}
     legal: dict[int, Guardian] = {}
-    for link in GuardianOf.objects.filter(patient_id__in=patient_ids).select_related("guardian").order_by("pk"):
+    for link in links.select_related("guardian").order_by("pk"):
         if link.is_primary_contact:
             primary.setdefault(link.patient_id, link.guardian)
         if link.legal_authority:
             legal.setdefault(link.patient_id, link.guardian)
-    return {pid: primary.get(pid) or legal[pid] for pid in patient_ids if pid in primary or pid in legal}
+    return {pid: primary.get(pid) or legal[pid] for pid in primary.keys() | legal.keys()}
 
 
 def reminder_hours(policy: ConfirmationPolicy) -> list[int]:
@@ -185,16 +195,33 @@ def family_url(*, guardian: Guardian, patient: Patient, until: dt.datetime) -> s
     """A family link URL that works at least until ``until``: an existing visits link of
     this guardian and child if one lasts long enough, else a new one."""
     now = timezone.now()
-    link = (FamilyLink.objects.filter(guardian=guardian, patient=patient, purpose=LINK_PURPOSE,
-                                      revoked_at__isnull=True, expires_at__gte=until + dt.timedelta(days=1))
-            .order_by("-expires_at").first())
+    # In a sweep's run every visits link of the practice is read once (the longest-lasting first).
+    known = remembered(("scheduling.visit_links", patient.practice_id), lambda: _visit_links(patient.practice_id, now),
+                       alone=lambda: None)
+    if known is None:
+        link = (FamilyLink.objects.filter(guardian=guardian, patient=patient, purpose=LINK_PURPOSE,
+                                          revoked_at__isnull=True, expires_at__gte=until + dt.timedelta(days=1))
+                .order_by("-expires_at").first())
+    else:
+        link = next((each for each in known.get((guardian.pk, patient.pk), [])
+                     if each.expires_at >= until + dt.timedelta(days=1)), None)
     if link is not None:
         return family_link_url(link)
     needed = math.ceil((until - now) / dt.timedelta(days=1)) + 2
     days = min(max(settings.PEDSDESK_FAMILY_LINK_DAYS, needed), 365)
-    _, url = create_family_link(actor=SYSTEM_ACTOR, guardian=guardian, patient=patient, purpose=LINK_PURPOSE,
-                                days=days)
+    link, url = create_family_link(actor=SYSTEM_ACTOR, guardian=guardian, patient=patient, purpose=LINK_PURPOSE,
+                                   days=days)
+    if known is not None:
+        known.setdefault((guardian.pk, patient.pk), []).insert(0, link)
     return url
+
+
+def _visit_links(practice_id: int, now: dt.datetime) -> dict[tuple[int, int], list[FamilyLink]]:
+    links: dict[tuple[int, int], list[FamilyLink]] = {}
+    for link in FamilyLink.objects.filter(practice_id=practice_id, purpose=LINK_PURPOSE, revoked_at__isnull=True,
+                                          expires_at__gt=now).order_by("-expires_at"):
+        links.setdefault((link.guardian_id, link.patient_id), []).append(link)
+    return links
 
 
 def _context(appointment: Appointment, guardian: Guardian, **extra) -> dict:
@@ -578,8 +605,7 @@ def _unconfirmed_marks(now: dt.datetime) -> dict[int, object]:
     """Every practice's visits to confirm: how many, which, and their latest change."""
     hours = dict(ConfirmationPolicy.objects.values_list("practice_id", "unconfirmed_task_hours"))
     hours[None] = ConfirmationPolicy._meta.get_field("unconfirmed_task_hours").default
-    return {row["practice_id"]: (row["n"], row["ids"], row["changed"]) for row in _unconfirmed(now, hours)
-            .values("practice_id").annotate(n=Count("pk"), ids=Sum("pk"), changed=Max("updated_at"))}
+    return counted(_unconfirmed(now, hours), changed="updated_at")
 
 
 @task_rule("visit_unconfirmed", kind="visit_unconfirmed", schedule="minute", label="Visit not confirmed",

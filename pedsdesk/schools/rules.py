@@ -25,6 +25,7 @@ from pedsdesk.schools.models import (
     SummaryState,
 )
 from pedsdesk.schools.queries import authorizations_ending
+from pedsdesk.sweeps import counted, joined
 from pedsdesk.workqueue.actions import TaskSpec
 from pedsdesk.workqueue.models import Priority
 from pedsdesk.workqueue.rules import task_rule
@@ -96,7 +97,18 @@ def school_authorization_renewal(practice: Practice, now: dt.datetime) -> Iterat
             links=[{"label": "Authorization", "url": authorization.get_absolute_url()}])
 
 
-@task_rule("school_request_due", kind="school_request_due", label="School document request due")
+def _request_marks(now: dt.datetime) -> dict[int, tuple]:
+    return counted(DocumentRequest.objects.filter(state__in=OUTSTANDING_REQUEST_STATES), changed="updated_at")
+
+
+def _summary_marks(now: dt.datetime) -> dict[int, tuple]:
+    """The meetings still to come, and the signed summaries (one closes its meeting's task)."""
+    return joined(counted(Meeting.objects.filter(state=MeetingState.SCHEDULED, start_at__gt=now), changed="updated_at"),
+                  counted(Summary.objects.filter(state=SummaryState.SIGNED), changed="updated_at"))
+
+
+@task_rule("school_request_due", kind="school_request_due", label="School document request due",
+           due=_request_marks)
 def school_request_due(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec]:
     """The assignee: an outstanding documentation request due within a week (or overdue)."""
     today = _today(practice, now)
@@ -116,7 +128,8 @@ def school_request_due(practice: Practice, now: dt.datetime) -> Iterator[TaskSpe
             links=[{"label": "Request", "url": doc.get_absolute_url()}])
 
 
-@task_rule("school_summary_due", kind="school_summary_due", label="School summary due before a meeting")
+@task_rule("school_summary_due", kind="school_summary_due", label="School summary due before a meeting",
+           due=_summary_marks)
 def school_summary_due(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec]:
     """The therapist: a signed summary is due ``summary_due_days`` before a meeting they
     attend; the task opens a week before that and closes when one is signed."""

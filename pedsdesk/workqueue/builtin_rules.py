@@ -12,7 +12,8 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from pedsdesk.authorizations.models import Coverage, PayerType
 from pedsdesk.people.models import UNREACHABLE, Guardian, GuardianOf, Patient, PlanOfCare
-from pedsdesk.practices.models import Practice, Role
+from pedsdesk.practices.models import Practice, Role, StaffMember
+from pedsdesk.sweeps import counted, joined
 from pedsdesk.workqueue.actions import TaskSpec
 from pedsdesk.workqueue.lists import list_row
 from pedsdesk.workqueue.models import Priority
@@ -65,7 +66,25 @@ def load_guardian_rows(rows: list) -> None:
 list_row("guardian_unreachable", template="workqueue/_call_guardian_row.html", load=load_guardian_rows)
 
 
-@task_rule("guardian_unreachable", kind="guardian_unreachable", label="Guardian we cannot reach", listed_in="calls")
+def _guardian_marks(now: dt.datetime) -> dict[int, tuple]:
+    """The guardians nobody can reach, and the active children's guardians (named in the task)."""
+    return joined(counted(Guardian.objects.filter(UNREACHABLE), changed="updated_at"),
+                  counted(GuardianOf.objects.filter(patient__is_active=True), practice="patient__practice_id"))
+
+
+def _plan_marks(now: dt.datetime) -> dict[int, tuple]:
+    """Every plan of care, the active children, and who still works here (a plan's therapist)."""
+    return joined(counted(PlanOfCare.objects.all(), practice="patient__practice_id", changed="updated_at"),
+                  counted(Patient.objects.filter(is_active=True)), counted(StaffMember.objects.filter(is_active=True)))
+
+
+def _coverage_marks(now: dt.datetime) -> dict[int, tuple]:
+    return joined(counted(Coverage.objects.all(), practice="patient__practice_id", changed="updated_at"),
+                  counted(Patient.objects.filter(is_active=True)))
+
+
+@task_rule("guardian_unreachable", kind="guardian_unreachable", label="Guardian we cannot reach", listed_in="calls",
+           due=_guardian_marks)
 def guardian_unreachable(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec]:
     """Front desk: a guardian of an active child who can get neither texts nor email
     (opted out of texts or never agreed to them, or no phone, and no email)."""
@@ -113,7 +132,7 @@ def guardian_unreachable(practice: Practice, now: dt.datetime) -> Iterator[TaskS
 
 
 @task_rule("plan_of_care_ending", kind="plan_of_care_renewal", label="Plan of care to renew",
-           recheck_after=dt.timedelta(days=3), listed_in="plans_of_care")
+           recheck_after=dt.timedelta(days=3), listed_in="plans_of_care", due=_plan_marks)
 def plan_of_care_ending(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec]:
     """The plan's therapist: a plan ending within 14 days with no later plan of care
     for that child and discipline."""
@@ -153,7 +172,8 @@ def plan_of_care_ending(practice: Practice, now: dt.datetime) -> Iterator[TaskSp
         )
 
 
-@task_rule("patient_without_plan_of_care", kind="plan_of_care_missing", label="Child without a plan of care")
+@task_rule("patient_without_plan_of_care", kind="plan_of_care_missing", label="Child without a plan of care",
+           due=_plan_marks)
 def patient_without_plan_of_care(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec]:
     """Office manager: an active child with no plan of care covering today."""
     today = _today(practice, now)
@@ -206,7 +226,7 @@ def patient_without_plan_of_care(practice: Practice, now: dt.datetime) -> Iterat
         )
 
 
-@task_rule("coverage_ending", kind="coverage_ending", label="Coverage ending")
+@task_rule("coverage_ending", kind="coverage_ending", label="Coverage ending", due=_coverage_marks)
 def coverage_ending(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec]:
     """Billing: an active child's coverage ending within 30 days with nothing on file
     that continues it (a later coverage of the same priority)."""

@@ -14,13 +14,14 @@ as anyone likes::
 
 import datetime as dt
 import logging
+import zoneinfo
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.utils import timezone
 
 from pedsdesk.practices.models import Practice
-from pedsdesk.sweeps import SCHEDULES, DueMarks
+from pedsdesk.sweeps import SCHEDULES, DueMarks, joined
 from pedsdesk.workqueue.actions import TaskSpec, escalate_overdue_tasks, sync_rule
 from pedsdesk.workqueue.lists import gather_lists
 
@@ -76,13 +77,16 @@ def registered_rules(schedule: str | None = None) -> list[TaskRule]:
 
 def rule_marks(schedule: str, now: dt.datetime) -> dict[int, object] | None:
     """The marks of every rule of ``schedule`` together, per practice; None when a rule
-    has none (so its rules run every time)."""
+    has none (so its rules run every time). The hourly rules count days ("ends in 5
+    days"): their marks carry each practice's date, so they run again when it turns."""
     rules = registered_rules(schedule)
     if not rules or any(rule.due is None for rule in rules):
         return None
-    found = [rule.due(now) for rule in rules]
-    practices = {pk for marks in found for pk in marks}
-    return {pk: tuple(marks.get(pk) for marks in found) for pk in practices}
+    found = [due(now) for due in dict.fromkeys(rule.due for rule in rules)]  # rules that read alike share one
+    if schedule != "minute":
+        found.append({pk: now.astimezone(zoneinfo.ZoneInfo(zone)).date()
+                      for pk, zone in Practice.objects.values_list("pk", "time_zone")})
+    return joined(*found)
 
 
 def kind_label(kind: str) -> str:

@@ -20,7 +20,7 @@ def rules_every_minute(*, practice: Practice) -> dict:
     return run_rules(practice=practice, schedule="minute")
 
 
-@sweep("workqueue.rules_hourly", "hourly", per_practice=True)
+@sweep("workqueue.rules_hourly", "hourly", per_practice=True, due=partial(rule_marks, "hourly"))
 def rules_every_hour(*, practice: Practice) -> dict:
     return run_rules(practice=practice, schedule="hourly")
 

@@ -31,6 +31,7 @@ from pedsdesk.scheduling.actions import set_status
 from pedsdesk.scheduling.models import Appointment, AppointmentStatus
 from pedsdesk.sweeps import Sweep, registered
 from pedsdesk.workqueue.models import OPEN_STATUSES, Task, TaskStatus
+from pedsdesk.workqueue.rules import rule_marks
 
 
 @pytest.fixture
@@ -110,6 +111,40 @@ def test_a_practice_whose_marks_never_move_still_runs_its_minute_rules_every_hou
     fan_out("minute", now=now)
     queued = [fan_out("minute", now=now + dt.timedelta(minutes=m))["queued"] for m in range(1, 61)]
     assert sum(queued) == 2 and max(queued) == 1  # each practice once, at its own minute
+
+
+def hourly_rule_runs(practice):
+    return SweepRun.objects.filter(practice=practice, sweep="workqueue.rules_hourly").count()
+
+
+def test_an_hour_with_nothing_new_skips_the_practices_rules_until_what_they_read_moves_or_the_day_turns(
+        practice, other_practice, patient):
+    """Every hourly rule marks what it reads (plans of care, coverages, guardians, renewals,
+    visit history, home programs, school requests and meetings) and the practice's date."""
+    now = timezone.now()
+    assert rule_marks("hourly", now) is not None  # no hourly rule without a mark
+    assert fan_out("hourly", now=now)["queued"] == 2
+    fan_out("hourly", now=now)
+    assert hourly_rule_runs(practice) == 1 == hourly_rule_runs(other_practice)
+    # The reminders, the escalation and the digest still look every hour: a query or two.
+    assert SweepRun.objects.filter(practice=practice, sweep="workqueue.escalate").count() == 2
+
+    plan = patient.plans_of_care.get()
+    plan.end_date = practice.local_now().date() + dt.timedelta(days=10)  # a plan of care ends soon
+    plan.save()
+    fan_out("hourly", now=now)
+    assert hourly_rule_runs(practice) == 2 and hourly_rule_runs(other_practice) == 1
+    assert Task.objects.filter(kind="plan_of_care_renewal", subject_id=plan.pk, status__in=OPEN_STATUSES).exists()
+
+    guardian = patient.guardians.get()
+    guardian.phone, guardian.email = "", ""  # nobody can reach them now
+    guardian.save()
+    fan_out("hourly", now=now)
+    assert hourly_rule_runs(practice) == 3
+    assert Task.objects.filter(kind="guardian_unreachable", subject_id=guardian.pk, status__in=OPEN_STATUSES).exists()
+
+    fan_out("hourly", now=now + dt.timedelta(days=1))  # "ends in 9 days": the day turned everywhere
+    assert hourly_rule_runs(practice) == 4 and hourly_rule_runs(other_practice) == 2
 
 
 def test_a_failed_minute_run_keeps_no_mark_so_the_next_minute_tries_again(practice, monkeypatch):
