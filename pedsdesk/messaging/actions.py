@@ -27,15 +27,25 @@ from pedsdesk.messaging.models import (
     PhoneOptOut,
     ReplyWait,
 )
-from pedsdesk.messaging.rules import unreachable_reason
+from pedsdesk.messaging.rules import Blocked, blocked_addresses, unreachable_reason
 from pedsdesk.people.models import Guardian
 from pedsdesk.practices.models import Practice, StaffMember
+from pedsdesk.sweeps import forget, remembered
 
 logger = logging.getLogger("pedsdesk.messaging")
 
 
 def _contact_practice_id(recipient) -> int | None:
     return recipient.practice_id
+
+
+BLOCKED = "messaging.blocked"
+
+
+def _blocked(practice: Practice) -> Blocked | None:
+    # A sweep queueing many messages reads the practice's blocked addresses once (what
+    # blocks one forgets them); the send checks them afresh anyway (rules.decide).
+    return remembered((BLOCKED, practice.pk), lambda: blocked_addresses(practice), alone=lambda: None)
 
 
 def _choose_channel(*, practice: Practice, kind: str, recipient, channel: str | None) -> tuple[str, str, str]:
@@ -56,7 +66,7 @@ def _choose_channel(*, practice: Practice, kind: str, recipient, channel: str | 
             continue
         address = (recipient.phone if candidate == Channel.SMS else recipient.email) or ""
         reason = unreachable_reason(practice=practice, contact=recipient, channel=candidate, address=address,
-                                    kind=kind)
+                                    kind=kind, blocked=_blocked(practice))
         if not reason:
             return candidate, address, ""
         reasons.append(f"{candidate}: {reason}")
@@ -238,6 +248,7 @@ def opt_out_number(*, practice: Practice, phone: str, keyword: str, actor: str =
     with transaction.atomic():
         PhoneOptOut.objects.get_or_create(practice=practice, phone=phone,
                                           defaults={"opted_out_at": now, "keyword": keyword[:20]})
+        forget(BLOCKED)
         guardians = list(Guardian.objects.filter(practice=practice, phone=phone))
         for guardian in guardians:
             if guardian.sms_opted_out_at is None:
@@ -256,6 +267,7 @@ def opt_in_number(*, practice: Practice, phone: str, keyword: str, actor: str = 
     """START: texts to ``phone`` are allowed again."""
     with transaction.atomic():
         PhoneOptOut.objects.filter(practice=practice, phone=phone).delete()
+        forget(BLOCKED)
         guardians = list(Guardian.objects.filter(practice=practice, phone=phone))
         for guardian in guardians:
             if guardian.sms_opted_out_at is not None:
@@ -271,6 +283,7 @@ def mark_channel_failing(*, message: Message, reason: str, error_code: str = "")
     from pedsdesk.workqueue.models import Priority
 
     contact = message.guardian or message.staff_member
+    forget(BLOCKED)
     with transaction.atomic():
         if contact is None:
             # An outside contact (a school's): the mark stops further mail; the workflow
@@ -320,6 +333,7 @@ def clear_channel_failure(*, actor: StaffMember, failure: ChannelFailure, reques
     with transaction.atomic():
         changed = ChannelFailure.objects.filter(pk=failure.pk, cleared_at__isnull=True).update(
             cleared_at=now, cleared_by=actor)
+        forget(BLOCKED)
         if changed:
             contact = failure.guardian or failure.staff_member
             record_event(actor=actor, action="contact_channel_cleared", obj=contact, request=request,

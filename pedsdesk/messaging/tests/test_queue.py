@@ -1,11 +1,14 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import make_guardian, make_patient
-from pedsdesk.messaging.actions import queue_message, withdraw_messages
+from pedsdesk.messaging.actions import opt_out_number, queue_message, withdraw_messages
 from pedsdesk.messaging.models import Message, MessageState
+from pedsdesk.sweeps import run_memo
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +60,24 @@ def test_preferred_sms_falls_back_to_email_when_opted_out(practice, patient):
     assert message.channel == "email" and message.to_address == "rosa@example.org"
     assert queue_message(practice=practice, kind="notice", recipient=rosa, context={}, idempotency_key="n:3",
                          channel="sms") is None
+
+
+def test_a_sweep_reads_blocked_numbers_once_and_a_stop_in_the_run_counts_at_once(practice, patient):
+    rosa = patient.guardians.get()
+    with run_memo():
+        first = queue_message(practice=practice, kind="notice", recipient=rosa, context={}, idempotency_key="b:1",
+                              channel="sms")
+        with CaptureQueriesContext(connection) as queries:
+            queue_message(practice=practice, kind="notice", recipient=rosa, context={}, idempotency_key="b:2",
+                          channel="sms")
+        assert first.channel == "sms" and not any("optout" in q["sql"] or "channelfailure" in q["sql"]
+                                                  for q in queries.captured_queries)
+        opt_out_number(practice=practice, phone=rosa.phone, keyword="STOP")
+        rosa.refresh_from_db()
+        rosa.sms_opted_out_at = None  # only the practice's list of opted-out numbers says so now
+        assert queue_message(practice=practice, kind="notice", recipient=rosa, context={}, idempotency_key="b:3",
+                             channel="sms") is None
+    assert "opted out" in Message.objects.get(idempotency_key="b:3").status_reason
 
 
 def test_withdraw_cancels_pending_messages_about_one_record(practice, patient):
