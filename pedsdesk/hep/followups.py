@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from pedsdesk.hep import messages as texts
 from pedsdesk.hep.actions import at_family_time, queue_about
-from pedsdesk.hep.models import Delivery, DeliveryState, Feedback, FeedbackRequest, HepPolicy, HomeProgram
+from pedsdesk.hep.models import Delivery, DeliveryState, Feedback, FeedbackRequest, HepPolicy
 from pedsdesk.messaging.models import Message, MessageState
 from pedsdesk.messaging.rules import local_datetime
 from pedsdesk.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
@@ -43,22 +43,18 @@ def feedback_due(appointment: Appointment) -> dt.datetime:
 
 
 def _current_delivery(patient_id: int, guardian_id: int, practice_id: int) -> Delivery | None:
-    # A sweep's run of reminders reads every child's at once.
-    everyone = remembered(("hep.current_deliveries", practice_id), lambda: _current_deliveries(practice_id),
-                          alone=lambda: None)
-    if everyone is not None:
-        return everyone.get((patient_id, guardian_id))
-    program = HomeProgram.objects.filter(patient_id=patient_id).first()
-    if program is None or program.current_version_id is None:
-        return None
-    return (Delivery.objects.select_related("version", "guardian", "practice", "version__program__patient")
-            .filter(version_id=program.current_version_id, guardian_id=guardian_id, state__in=REACHED).first())
+    # A sweep's run of reminders reads every child's at once; one reminder, only its own.
+    current = remembered(("hep.current_deliveries", practice_id), lambda: _current_deliveries(practice_id),
+                         alone=lambda: _current_deliveries(practice_id, version__program__patient_id=patient_id,
+                                                           guardian_id=guardian_id))
+    return current.get((patient_id, guardian_id))
 
 
-def _current_deliveries(practice_id: int) -> dict[tuple[int, int], Delivery]:
+def _current_deliveries(practice_id: int, **only) -> dict[tuple[int, int], Delivery]:
     """Each child's current version's reached deliveries, by (child, guardian)."""
     rows = (Delivery.objects.select_related("version", "guardian", "practice", "version__program__patient")
-            .filter(practice_id=practice_id, state__in=REACHED, version__program__current_version_id=F("version_id")))
+            .filter(practice_id=practice_id, state__in=REACHED, version__program__current_version_id=F("version_id"),
+                    **only))
     return {(d.version.program.patient_id, d.guardian_id): d for d in rows}
 
 

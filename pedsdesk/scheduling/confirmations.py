@@ -96,12 +96,9 @@ class VisitChanged(Exception):
 def recipient_for(patient: Patient) -> Guardian | None:
     """The child's primary contact, else the first guardian with legal authority. In a
     sweep's run (a run of reminders), every child's of the practice is read once."""
-    everyone = remembered(("scheduling.recipients", patient.practice_id),
-                          lambda: _recipients(GuardianOf.objects.filter(patient__practice_id=patient.practice_id)),
-                          alone=lambda: None)
-    if everyone is not None:
-        return everyone.get(patient.pk)
-    return recipients_for({patient.pk}).get(patient.pk)
+    return remembered(("scheduling.recipients", patient.practice_id),
+                      lambda: _recipients(GuardianOf.objects.filter(patient__practice_id=patient.practice_id)),
+                      alone=lambda: recipients_for({patient.pk})).get(patient.pk)
 
 
 def recipients_for(patient_ids: set[int]) -> dict[int, Guardian]:
@@ -195,31 +192,26 @@ def family_url(*, guardian: Guardian, patient: Patient, until: dt.datetime) -> s
     """A family link URL that works at least until ``until``: an existing visits link of
     this guardian and child if one lasts long enough, else a new one."""
     now = timezone.now()
-    # In a sweep's run every visits link of the practice is read once (the longest-lasting first).
+    # In a sweep's run every visits link of the practice is read once; else only this family's.
     known = remembered(("scheduling.visit_links", patient.practice_id), lambda: _visit_links(patient.practice_id, now),
-                       alone=lambda: None)
-    if known is None:
-        link = (FamilyLink.objects.filter(guardian=guardian, patient=patient, purpose=LINK_PURPOSE,
-                                          revoked_at__isnull=True, expires_at__gte=until + dt.timedelta(days=1))
-                .order_by("-expires_at").first())
-    else:
-        link = next((each for each in known.get((guardian.pk, patient.pk), [])
-                     if each.expires_at >= until + dt.timedelta(days=1)), None)
+                       alone=lambda: _visit_links(patient.practice_id, now, guardian=guardian, patient=patient))
+    link = next((each for each in known.get((guardian.pk, patient.pk), [])
+                 if each.expires_at >= until + dt.timedelta(days=1)), None)
     if link is not None:
         return family_link_url(link)
     needed = math.ceil((until - now) / dt.timedelta(days=1)) + 2
     days = min(max(settings.PEDSDESK_FAMILY_LINK_DAYS, needed), 365)
     link, url = create_family_link(actor=SYSTEM_ACTOR, guardian=guardian, patient=patient, purpose=LINK_PURPOSE,
                                    days=days)
-    if known is not None:
-        known.setdefault((guardian.pk, patient.pk), []).insert(0, link)
+    known.setdefault((guardian.pk, patient.pk), []).insert(0, link)  # the run's next reminder reuses it
     return url
 
 
-def _visit_links(practice_id: int, now: dt.datetime) -> dict[tuple[int, int], list[FamilyLink]]:
+def _visit_links(practice_id: int, now: dt.datetime, **only) -> dict[tuple[int, int], list[FamilyLink]]:
+    """Visits links still good, by (guardian, child), the longest-lasting first."""
     links: dict[tuple[int, int], list[FamilyLink]] = {}
     for link in FamilyLink.objects.filter(practice_id=practice_id, purpose=LINK_PURPOSE, revoked_at__isnull=True,
-                                          expires_at__gt=now).order_by("-expires_at"):
+                                          expires_at__gt=now, **only).order_by("-expires_at"):
         links.setdefault((link.guardian_id, link.patient_id), []).append(link)
     return links
 

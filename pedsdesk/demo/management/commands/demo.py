@@ -16,8 +16,8 @@ from pedsdesk.practices.models import Practice, Role, StaffMember
 
 def analyze() -> None:
     """Rows written in bulk leave PostgreSQL's planner statistics empty until autovacuum
-    gets to them; meanwhile the first sweeps would scan whole tables (a group's daily
-    sweep took 2.3 times as long a practice)."""
+    gets to them; meanwhile the first sweeps would scan whole tables (a group's series
+    booking took 2.6 times as long a practice)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
