@@ -18,6 +18,7 @@ from pedsdesk.hep.actions import at_family_time, queue_about
 from pedsdesk.hep.models import Delivery, DeliveryState, Feedback, FeedbackRequest, HepPolicy
 from pedsdesk.messaging.models import Message, MessageState
 from pedsdesk.messaging.rules import local_datetime
+from pedsdesk.practices.models import Practice
 from pedsdesk.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
 from pedsdesk.scheduling.visit_messages import REMINDER, ReminderAddition, register_reminder_addition
 from pedsdesk.sweeps import remembered
@@ -28,7 +29,6 @@ SHARE_WINDOW = dt.timedelta(hours=12)
 LOOKAHEAD = dt.timedelta(minutes=75)
 REACHED = (DeliveryState.SENT, DeliveryState.DELIVERED, DeliveryState.OPENED, DeliveryState.QUEUED)
 ACTIVE_VISITS = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
-_DEFAULT_DAYS_BEFORE = HepPolicy._meta.get_field("feedback_days_before").default  # a practice without its own row
 
 
 def same_wall_clock(at: dt.datetime, days: int, zone) -> dt.datetime:
@@ -107,26 +107,30 @@ def _reminder_going_out(appointment: Appointment, guardian_id: int, due: dt.date
     ).exists()
 
 
-def request_before_visits(*, now: dt.datetime | None = None) -> int:
-    """Queue the before-visit questions due within the lookahead that no reminder carries.
+def request_before_visits(*, practice: Practice, now: dt.datetime | None = None) -> int:
+    """Queue the practice's before-visit questions due within the lookahead that no
+    reminder carries.
 
-    Every hour: one query each for the deliveries whose child has a visit soon, those
-    visits, the requests already made and the last reports; then queries only for what
-    is due (the work grows with what is due, not with the families)."""
+    Every hour: one query each for the policy, the deliveries whose child has a visit
+    soon, those visits, the requests already made and the last reports; then queries
+    only for what is due (the work grows with what is due, not with the families)."""
     now = now or timezone.now()
     queued = 0
     # The question goes out feedback_days_before local days before the visit, at the
     # family's time of day: never more than that many days and one more ahead of it. A
     # child whose next visit is further off than that has nothing due this hour.
-    days_before = HepPolicy.objects.aggregate(days=Max("feedback_days_before"))["days"]
-    latest_visit = now + LOOKAHEAD + dt.timedelta(days=max(days_before or 0, _DEFAULT_DAYS_BEFORE) + 1)
+    days_before = HepPolicy.for_practice(practice).feedback_days_before
+    latest_visit = now + LOOKAHEAD + dt.timedelta(days=days_before + 1)
     next_visit = (Appointment.objects.filter(patient=OuterRef("version__program__patient"), status__in=ACTIVE_VISITS,
                                              start_at__gt=now, start_at__lte=latest_visit)
                   .exclude(kind=AppointmentKind.MEETING).order_by("start_at", "pk").values("pk")[:1])
-    due_soon = (Delivery.objects.filter(state__in=REACHED, version__program__current_version=F("version_id"))
+    due_soon = (Delivery.objects.filter(practice=practice, state__in=REACHED,
+                                        version__program__current_version=F("version_id"))
                 .annotate(next_visit_id=Subquery(next_visit)).filter(next_visit_id__isnull=False))
-    deliveries = list(due_soon.select_related("practice", "guardian__hep_preference", "version__program__patient"))
-    visits = Appointment.objects.select_related("practice").in_bulk({d.next_visit_id for d in deliveries})
+    deliveries = list(due_soon.select_related("guardian__hep_preference", "version__program__patient"))
+    visits = Appointment.objects.in_bulk({d.next_visit_id for d in deliveries})
+    for each in [*deliveries, *visits.values()]:
+        each.practice = practice  # one practice: its policy and zone read once
     # Subqueries, not lists of ids: a group's hour has tens of thousands of them.
     asked = set(FeedbackRequest.objects.filter(kind=FeedbackRequest.Kind.BEFORE_VISIT,
                                                version_id__in=due_soon.values("version_id"))
@@ -153,14 +157,15 @@ def request_before_visits(*, now: dt.datetime | None = None) -> int:
     return queued
 
 
-def send_nudges(*, now: dt.datetime | None = None) -> int:
+def send_nudges(*, practice: Practice, now: dt.datetime | None = None) -> int:
     """One nudge when nothing was reported ``nudge_days`` after delivery (local calendar days)."""
     now = now or timezone.now()
     queued = 0
-    deliveries = (Delivery.objects.filter(state__in=REACHED, sent_at__isnull=False,
+    days = HepPolicy.for_practice(practice).nudge_days
+    deliveries = (Delivery.objects.filter(practice=practice, state__in=REACHED, sent_at__isnull=False,
                                           sent_at__gte=now - dt.timedelta(days=30),
                                           version__program__current_version=F("version_id"))
-                  .select_related("practice", "guardian__hep_preference", "version__program__patient"))
+                  .select_related("guardian__hep_preference", "version__program__patient"))
     nudged = set(FeedbackRequest.objects.filter(kind=FeedbackRequest.Kind.NUDGE,
                                                 version_id__in=deliveries.values("version_id"))
                  .values_list("version_id", "guardian_id"))
@@ -168,7 +173,7 @@ def send_nudges(*, now: dt.datetime | None = None) -> int:
     for delivery in deliveries:
         if (delivery.version_id, delivery.guardian_id) in nudged:
             continue
-        days = HepPolicy.for_practice(delivery.practice).nudge_days
+        delivery.practice = practice
         due = at_family_time(delivery.guardian, delivery.practice,
                              same_wall_clock(delivery.sent_at, days, delivery.practice.zone))
         if due is None or due > now + LOOKAHEAD or _reported_since(reports, delivery, delivery.sent_at):

@@ -10,6 +10,6 @@ def _deliveries(*, since) -> dict:
     return sweep_deliveries(since=since)
 
 
-@sweep("hep.feedback_requests", "hourly")
-def _feedback_requests() -> dict:
-    return {"before_visit": request_before_visits(), "nudges": send_nudges()}
+@sweep("hep.feedback_requests", "hourly", per_practice=True)
+def _feedback_requests(*, practice) -> dict:
+    return {"before_visit": request_before_visits(practice=practice), "nudges": send_nudges(practice=practice)}

@@ -64,8 +64,8 @@ def test_no_text_the_demo_sweeps_queue_carries_clinical_detail(outbox):
     for days in (1, 3, 5, 8):  # the days ahead: follow-ups, nudges, before-visit questions
         later = now + dt.timedelta(days=days)
         sweep_deliveries(now=later)
-        send_nudges(now=later)
-        request_before_visits(now=later)
+        send_nudges(practice=practice, now=later)
+        request_before_visits(practice=practice, now=later)
     call_command("sweep")
     texts = list(Message.objects.filter(practice=practice, channel="sms").exclude(body=""))
     hep_kinds = {m.kind for m in texts if m.kind.startswith("hep_")}

@@ -56,7 +56,7 @@ def test_the_visit_reminder_carries_the_question_so_it_is_one_text(sent, patient
     request = FeedbackRequest.objects.get(kind="before_visit", appointment_id=visit.pk)
     assert request.with_visit_reminder
     # The hourly sweep at the feedback time sends nothing of its own.
-    assert request_before_visits(now=local(2027, 3, 13, 15, 30)) == 0
+    assert request_before_visits(practice=sent.practice, now=local(2027, 3, 13, 15, 30)) == 0
     texts = Message.objects.filter(channel="sms", to_address=reminder.to_address,
                                    not_before__date=dt.date(2027, 3, 13))
     assert list(texts.values_list("kind", flat=True)) == ["visit_reminder"]
@@ -65,17 +65,17 @@ def test_the_visit_reminder_carries_the_question_so_it_is_one_text(sent, patient
 def test_without_a_reminder_in_the_window_the_question_goes_on_its_own_and_counts_toward_the_cap(
         sent, patient, therapist):
     visit = visit_at(patient, therapist, local(2027, 3, 16, 16, 0))
-    assert request_before_visits(now=local(2027, 3, 14, 15, 30)) == 1
+    assert request_before_visits(practice=sent.practice, now=local(2027, 3, 14, 15, 30)) == 1
     own = Message.objects.get(kind="hep_feedback_request")
     assert own.not_before == local(2027, 3, 14, 16, 0)  # Sunday 4 pm CDT, same clock as the visit
     assert own.counts_toward_cap and "/f/" in own.body
-    assert request_before_visits(now=local(2027, 3, 14, 15, 45)) == 0  # asked once
+    assert request_before_visits(practice=sent.practice, now=local(2027, 3, 14, 15, 45)) == 0  # asked once
     assert FeedbackRequest.objects.get(appointment_id=visit.pk).with_visit_reminder is False
 
 
 def test_a_text_over_the_daily_cap_waits_for_tomorrow(sent, patient, therapist):
     visit_at(patient, therapist, local(2027, 3, 16, 16, 0))
-    request_before_visits(now=local(2027, 3, 14, 15, 30))
+    request_before_visits(practice=sent.practice, now=local(2027, 3, 14, 15, 30))
     Message.objects.filter(kind="hep_program").update(counted_at=local(2027, 3, 14, 9, 0))
     own = Message.objects.get(kind="hep_feedback_request")
     decision = decide(own, local(2027, 3, 14, 16, 0))
@@ -84,10 +84,10 @@ def test_a_text_over_the_daily_cap_waits_for_tomorrow(sent, patient, therapist):
 
 def test_nothing_reported_four_days_later_gives_one_nudge_on_the_same_clock(sent):
     # Sent Thursday 5 pm CST; four days later is Monday 5 pm CDT: 22:00 UTC, not 23:00.
-    assert send_nudges(now=local(2027, 3, 15, 16, 30)) == 1
+    assert send_nudges(practice=sent.practice, now=local(2027, 3, 15, 16, 30)) == 1
     nudge = Message.objects.get(kind="hep_nudge")
     assert nudge.not_before == dt.datetime(2027, 3, 15, 22, 0, tzinfo=UTC)
-    assert send_nudges(now=local(2027, 3, 15, 17, 30)) == 0
+    assert send_nudges(practice=sent.practice, now=local(2027, 3, 15, 17, 30)) == 0
 
 
 def test_no_nudge_once_the_family_answered(sent, patient):
@@ -96,18 +96,18 @@ def test_no_nudge_once_the_family_answered(sent, patient):
     Feedback.objects.create(practice=patient.practice, version=sent.version, guardian=sent.guardian,
                             patient=patient, form_id="x", days_practised=2, days_prescribed=3,
                             window_start=sent.sent_at, submitted_at=local(2027, 3, 13, 20, 0))
-    assert send_nudges(now=local(2027, 3, 15, 16, 30)) == 0
+    assert send_nudges(practice=sent.practice, now=local(2027, 3, 15, 16, 30)) == 0
 
 
 def test_the_familys_reminder_time_and_off_are_honoured(sent):
     FamilyPreference.objects.create(guardian=sent.guardian, reminder_time=dt.time(19, 30))
-    assert send_nudges(now=local(2027, 3, 15, 16, 30)) == 0  # not at 5 pm: they chose 7:30
-    send_nudges(now=local(2027, 3, 15, 19, 0))
+    assert send_nudges(practice=sent.practice, now=local(2027, 3, 15, 16, 30)) == 0  # not at 5 pm: they chose 7:30
+    send_nudges(practice=sent.practice, now=local(2027, 3, 15, 19, 0))
     assert Message.objects.get(kind="hep_nudge").not_before == local(2027, 3, 15, 19, 30)
     Message.objects.all().delete()
     FeedbackRequest.objects.all().delete()
     FamilyPreference.objects.filter(guardian=sent.guardian).update(reminders_off=True)
-    assert send_nudges(now=local(2027, 3, 15, 19, 0)) == 0
+    assert send_nudges(practice=sent.practice, now=local(2027, 3, 15, 19, 0)) == 0
     assert not Message.objects.filter(kind="hep_nudge").exists()
 
 
@@ -159,12 +159,12 @@ def test_an_hour_after_asking_the_followups_read_in_a_fixed_few_queries(sent, pa
                                                                        django_assert_num_queries):
     """Families already asked cost nothing more each hour: the work follows what is due."""
     visit_at(patient, therapist, local(2027, 3, 16, 16, 0))
-    assert request_before_visits(now=local(2027, 3, 14, 15, 30)) == 1
-    assert send_nudges(now=local(2027, 3, 15, 16, 30)) == 1
-    with django_assert_num_queries(5):  # policies, deliveries with their next visit, visits, requests, reports
-        assert request_before_visits(now=local(2027, 3, 14, 16, 30)) == 0
+    assert request_before_visits(practice=sent.practice, now=local(2027, 3, 14, 15, 30)) == 1
+    assert send_nudges(practice=sent.practice, now=local(2027, 3, 15, 16, 30)) == 1
+    with django_assert_num_queries(4):  # deliveries with their next visit, visits, requests, reports
+        assert request_before_visits(practice=sent.practice, now=local(2027, 3, 14, 16, 30)) == 0
     with django_assert_num_queries(3):  # nudges already sent, reports, deliveries
-        assert send_nudges(now=local(2027, 3, 15, 17, 30)) == 0
+        assert send_nudges(practice=sent.practice, now=local(2027, 3, 15, 17, 30)) == 0
 
 
 def test_the_minute_sweep_looks_only_at_deliveries_whose_messages_changed_since_its_last_run(sent, patient):
@@ -196,3 +196,15 @@ def test_the_runner_gives_the_delivery_sweep_its_last_good_runs_start(sent, monk
     run_global_sweeps(schedule="minute", delivery=False)
     first = SweepRun.objects.filter(sweep="hep.deliveries").order_by("started_at").first()
     assert seen == [None, first.started_at]
+
+
+def test_each_practice_asks_its_own_families_in_its_own_hour(sent, patient, therapist, other_practice):
+    """The hourly fan-out runs the questions once per practice: another practice's run
+    queues nothing for this one's families, and this one's run asks them."""
+    visit_at(patient, therapist, local(2027, 3, 16, 16, 0))
+    hour = local(2027, 3, 14, 15, 30)
+    assert request_before_visits(practice=other_practice, now=hour) == 0
+    assert send_nudges(practice=other_practice, now=local(2027, 3, 15, 16, 30)) == 0
+    assert not FeedbackRequest.objects.exists()
+    assert request_before_visits(practice=sent.practice, now=hour) == 1
+    assert FeedbackRequest.objects.get().practice == sent.practice
