@@ -135,11 +135,73 @@ def queue_message(
     calendar part (``alternative=True``) and files. A kind ``for_external`` goes to a
     recipient outside the practice by email; only its address is kept.
     """
-    if not idempotency_key or len(idempotency_key) > 200:
-        raise ValueError("idempotency_key must be 1 to 200 characters")
+    _check_key(idempotency_key)
     existing = Message.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return None if existing.state == MessageState.SKIPPED else existing
+    message = _outbox_row(practice=practice, kind=kind, recipient=recipient, context=context,
+                          idempotency_key=idempotency_key, channel=channel, not_before=not_before, urgent=urgent,
+                          about=about, attachments=attachments)
+    skipped = message.state == MessageState.SKIPPED
+    try:
+        with transaction.atomic():
+            message.save(force_insert=True)
+            if not skipped:
+                MessageAttachment.objects.bulk_create([
+                    MessageAttachment(message=message, filename=part.filename, content_type=part.content_type,
+                                      content=part.content, alternative=part.alternative, position=number)
+                    for number, part in enumerate(attachments or [])])
+    except IntegrityError:
+        # Two callers raced with one key: the first row wins.
+        message = Message.objects.get(idempotency_key=idempotency_key)
+        return None if message.state == MessageState.SKIPPED else message
+    if skipped:
+        return None
+    _kick_when_due([message])
+    return message
+
+
+def queue_messages(requests: list[dict]) -> int:
+    """``queue_message`` for many messages at once (a run of reminders): one query for
+    the keys already used, one insert for the rest. Each request holds queue_message's
+    arguments, without attachments. A request that cannot be made (a record that does
+    not render) is logged by key and left out; the others go. Returns how many were
+    queued (not skipped)."""
+    keys = [request["idempotency_key"] for request in requests]
+    for key in keys:
+        _check_key(key)
+    used: set[str] = set()
+    for start in range(0, len(keys), 500):  # bounded parameters, for SQLite
+        used.update(Message.objects.filter(idempotency_key__in=keys[start:start + 500])
+                    .values_list("idempotency_key", flat=True))
+    rows = []
+    for request in requests:
+        if request["idempotency_key"] in used:
+            continue
+        if request.get("attachments"):
+            raise ValueError("messages with attachments are queued one at a time (queue_message)")
+        used.add(request["idempotency_key"])
+        try:
+            rows.append(_outbox_row(**request))
+        except Exception:  # one family's bad record must not hold up everyone's messages
+            logger.exception("message %s not queued", reference_for(request["idempotency_key"]))
+    with transaction.atomic():
+        Message.objects.bulk_create(rows, ignore_conflicts=True)  # a key raced: the first row wins
+    queued = [row for row in rows if row.state != MessageState.SKIPPED]
+    _kick_when_due(queued)
+    return len(queued)
+
+
+def _check_key(idempotency_key: str) -> None:
+    if not idempotency_key or len(idempotency_key) > 200:
+        raise ValueError("idempotency_key must be 1 to 200 characters")
+
+
+def _outbox_row(*, practice: Practice, kind: str, recipient, context: dict, idempotency_key: str,
+                channel: str | None = None, not_before: dt.datetime | None = None, urgent: bool = False,
+                about: Model | None = None, attachments: list[Attachment] | None = None) -> Message:
+    """The outbox row for one message, unsaved: checked, its channel chosen, rendered
+    now; SKIPPED with the reason when the contact cannot receive it."""
     spec = kind_of(kind)
     external = spec.for_external
     if not external and not isinstance(recipient, Guardian | StaffMember):
@@ -178,23 +240,13 @@ def queue_message(
         rendered = render(kind=kind, practice=practice, recipient=recipient, channel=chosen, language=language,
                           context=context)
         fields.update(subject=rendered.subject, body=rendered.body)
-    try:
-        with transaction.atomic():
-            message = Message.objects.create(**fields)
-            if not reason:
-                MessageAttachment.objects.bulk_create([
-                    MessageAttachment(message=message, filename=part.filename, content_type=part.content_type,
-                                      content=part.content, alternative=part.alternative, position=number)
-                    for number, part in enumerate(attachments or [])])
-    except IntegrityError:
-        # Two callers raced with one key: the first row wins.
-        message = Message.objects.get(idempotency_key=idempotency_key)
-        return None if message.state == MessageState.SKIPPED else message
-    if reason:
-        return None
-    if fields["next_attempt_at"] <= now and settings.PEDSDESK_MESSAGING_KICK:
+    return Message(**fields)
+
+
+def _kick_when_due(queued: list[Message]) -> None:
+    now = timezone.now()
+    if settings.PEDSDESK_MESSAGING_KICK and any(message.next_attempt_at <= now for message in queued):
         transaction.on_commit(_kick)
-    return message
 
 
 def _kick() -> None:

@@ -25,6 +25,8 @@ import datetime as dt
 import logging
 import math
 import re
+from contextlib import nullcontext
+from functools import partial
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -34,7 +36,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from pedsdesk.audit.actions import record_event
-from pedsdesk.messaging.actions import await_reply, cancel_reply_waits, queue_message, withdraw_messages
+from pedsdesk.messaging.actions import (
+    await_reply,
+    cancel_reply_waits,
+    queue_message,
+    queue_messages,
+    withdraw_messages,
+)
 from pedsdesk.messaging.models import Channel, Message, MessageState, ReplyWait
 from pedsdesk.messaging.replies import Reply, register_reply_handler
 from pedsdesk.messaging.rules import in_quiet_hours, local_datetime, policy_for, window_opens
@@ -50,7 +58,7 @@ from pedsdesk.scheduling.models import (
     CancelledBy,
     ConfirmationPolicy,
 )
-from pedsdesk.sweeps import counted, remembered, sweep
+from pedsdesk.sweeps import counted, remembered, run_memo, sweep
 from pedsdesk.workqueue.actions import TaskSpec, close_task_by_rule, open_task
 from pedsdesk.workqueue.lists import list_row
 from pedsdesk.workqueue.models import OPEN_STATUSES, Priority, Task
@@ -93,12 +101,29 @@ class VisitChanged(Exception):
 # Who gets reminded, and when
 
 
+RECIPIENTS = "scheduling.recipients"
+
+
 def recipient_for(patient: Patient) -> Guardian | None:
     """The child's primary contact, else the first guardian with legal authority. In a
     sweep's run (a run of reminders), every child's of the practice is read once."""
-    return remembered(("scheduling.recipients", patient.practice_id),
-                      lambda: _recipients(GuardianOf.objects.filter(patient__practice_id=patient.practice_id)),
+    return remembered((RECIPIENTS, patient.practice_id), lambda: _every_recipient(patient.practice_id),
                       alone=lambda: recipients_for({patient.pk})).get(patient.pk)
+
+
+def _every_recipient(practice_id: int) -> dict[int, Guardian]:
+    return _recipients(GuardianOf.objects.filter(patient__practice_id=practice_id))
+
+
+def _recipients_of(visits: list[Appointment]) -> dict[int, Guardian]:
+    """recipient_for() of each visit's child, by child: a practice's once a sweep's
+    run, else these children's in one query."""
+    found: dict[int, Guardian] = {}
+    for practice_id in {visit.practice_id for visit in visits}:
+        children = {visit.patient_id for visit in visits if visit.practice_id == practice_id and visit.patient_id}
+        found.update(remembered((RECIPIENTS, practice_id), partial(_every_recipient, practice_id),
+                                alone=partial(recipients_for, children)))
+    return found
 
 
 def recipients_for(patient_ids: set[int]) -> dict[int, Guardian]:
@@ -239,32 +264,67 @@ def sync_reminders(*, appointment: Appointment, now: dt.datetime | None = None,
                    reason: str = "the visit changed") -> tuple[int, int]:
     """Withdraw the visit's pending reminders that no longer describe it and queue the
     ones that do (those due within the horizon). Returns (queued, withdrawn)."""
-    now = now or timezone.now()
-    guardian = recipient_for(appointment.patient) if appointment.patient_id else None
+    return sync_visits_reminders(visits=[appointment], now=now or timezone.now(), reason=reason)
+
+
+def sync_visits_reminders(*, visits: list[Appointment], now: dt.datetime,
+                          reason: str = "the visit changed") -> tuple[int, int]:
+    """``sync_reminders`` for many visits at once (a series booked ahead, an hour's
+    top-up): one query for their pending reminders, one for the keys already used and
+    one insert, plus what each reminder's link and additions read. A visit that fails
+    to render is logged and left out; the others' reminders go."""
+    if not visits:
+        return 0, 0
+    # Many visits: what the reminders read (guardians, links, opt-outs, home programs) is
+    # read for the practice once, as in a sweep's run; one visit reads only its own.
+    with run_memo() if len(visits) > 1 else nullcontext():
+        return _sync_visits(visits, now, reason)
+
+
+def _sync_visits(visits: list[Appointment], now: dt.datetime, reason: str) -> tuple[int, int]:
+    recipients = _recipients_of(visits)
+    guardians = {visit.pk: recipients.get(visit.patient_id) for visit in visits}
+    by_pk = {visit.pk: visit for visit in visits}
     with transaction.atomic():
         pending = Message.objects.filter(
-            about_type=ContentType.objects.get_for_model(Appointment), about_id=appointment.pk,
+            about_type=ContentType.objects.get_for_model(Appointment), about_id__in=list(by_pk),
             kind=texts.REMINDER, state__in=[MessageState.QUEUED, MessageState.SENDING],
-        ).values_list("pk", "idempotency_key")
-        stale = [pk for pk, key in pending if not _is_current(key, appointment, guardian and guardian.pk, now)]
+        ).values_list("pk", "about_id", "idempotency_key")
+        stale = [pk for pk, about, key in pending
+                 if not _is_current(key, by_pk[about], getattr(guardians[about], "pk", None), now)]
         withdrawn = _withdraw(stale, reason) if stale else 0
-        queued = 0
-        if guardian is None or not _wants_reminders(appointment, now):
-            return queued, withdrawn
-        confirmed = appointment.status == AppointmentStatus.CONFIRMED
-        policy = ConfirmationPolicy.for_practice(appointment.practice)
-        for hours, send_at in reminder_schedule(appointment, policy):
-            if not now < send_at <= now + REMINDER_HORIZON:
+        requests = []
+        for visit in visits:
+            guardian = guardians[visit.pk]
+            if guardian is None or not _wants_reminders(visit, now):
                 continue
-            key = reminder_key(appointment, hours, guardian, confirmed)
-            if Message.objects.filter(idempotency_key=key).exists():
+            confirmed = visit.status == AppointmentStatus.CONFIRMED
+            for hours, send_at in reminder_schedule(visit, ConfirmationPolicy.for_practice(visit.practice)):
+                if now < send_at <= now + REMINDER_HORIZON:
+                    requests.append((visit, guardian, confirmed, send_at, reminder_key(visit, hours, guardian,
+                                                                                      confirmed)))
+        used = _keys_used([key for *_, key in requests])
+        messages = []
+        for visit, guardian, confirmed, send_at, key in requests:
+            if key in used:
                 continue
-            also = texts.reminder_additions(appointment, guardian, send_at)
-            message = queue_message(practice=appointment.practice, kind=texts.REMINDER, recipient=guardian,
-                                    context=_context(appointment, guardian, confirmed=confirmed, also=also),
-                                    idempotency_key=key, not_before=send_at, about=appointment)
-            queued += message is not None
+            try:
+                also = texts.reminder_additions(visit, guardian, send_at)
+                messages.append({"practice": visit.practice, "kind": texts.REMINDER, "recipient": guardian,
+                                 "context": _context(visit, guardian, confirmed=confirmed, also=also),
+                                 "idempotency_key": key, "not_before": send_at, "about": visit})
+            except Exception:  # one family's bad record must not stop everyone's reminders
+                logger.exception("reminders for visit %s failed", visit.pk)
+        queued = queue_messages(messages)
     return queued, withdrawn
+
+
+def _keys_used(keys: list[str]) -> set[str]:
+    used: set[str] = set()
+    for start in range(0, len(keys), 500):  # bounded parameters, for SQLite
+        used.update(Message.objects.filter(idempotency_key__in=keys[start:start + 500])
+                    .values_list("idempotency_key", flat=True))
+    return used
 
 
 def visit_changed(*, appointment_id: int, change: str, actor: str = "") -> None:
@@ -299,19 +359,9 @@ def visits_booked(*, appointment_ids: list[int]) -> None:
     those further out are queued by the hourly top-up as the visit nears."""
     now = timezone.now()
     visits = Appointment.objects.filter(pk__in=appointment_ids, status__in=ACTIVE, patient__isnull=False)
-    _sync_each([visit for visit in visits.select_related("patient", "practice") if any(
+    sync_visits_reminders(visits=[visit for visit in visits.select_related("patient", "practice") if any(
         now < send_at <= now + REMINDER_HORIZON
-        for _, send_at in reminder_schedule(visit, ConfirmationPolicy.for_practice(visit.practice)))], now)
-
-
-def _sync_each(visits: list[Appointment], now: dt.datetime) -> int:
-    queued = 0
-    for visit in visits:
-        try:
-            queued += sync_reminders(appointment=visit, now=now)[0]
-        except Exception:  # one family's bad record must not stop everyone's reminders
-            logger.exception("reminders for visit %s failed", visit.pk)
-    return queued
+        for _, send_at in reminder_schedule(visit, ConfirmationPolicy.for_practice(visit.practice)))], now=now)
 
 
 def _notify_cancelled(appointment: Appointment) -> None:
@@ -512,8 +562,8 @@ def queue_upcoming_reminders(*, practice: Practice | None = None, now: dt.dateti
     """Queue the reminders coming within the horizon that nobody queued yet (visits
     booked in bulk, or weeks ahead), for one practice or all, the soonest first; with
     ``spread``, for a day's share of the visits missing them (REMINDER_VISITS_PER_RUN).
-    Cheap when there is nothing to do: one query for the visits, one for their
-    guardians, one per 500 keys."""
+    Cheap when there is nothing to do: one query for the visits (the fields a key
+    needs), one for their guardians, one per 500 keys."""
     now = now or timezone.now()
     policies = {p.practice_id: p for p in ConfirmationPolicy.objects.filter(
         **({"practice": practice} if practice is not None else {}))}
@@ -522,9 +572,12 @@ def queue_upcoming_reminders(*, practice: Practice | None = None, now: dt.dateti
                                         start_at__lte=now + REMINDER_HORIZON + dt.timedelta(hours=longest + 24))
     if practice is not None:
         visits = visits.filter(practice=practice)
-    visits = list(visits.exclude(kind=AppointmentKind.MEETING).select_related("patient", "practice")
-                  .order_by("start_at"))
-    recipients = recipients_for({v.patient_id for v in visits})
+    visits = list(visits.exclude(kind=AppointmentKind.MEETING).order_by("start_at")
+                  .only("pk", "practice_id", "patient_id", "start_at", "status", "sequence"))
+    practices = {practice.pk: practice} if practice is not None else Practice.objects.in_bulk()
+    for visit in visits:
+        visit.practice = practices[visit.practice_id]  # a practice's zone and policies, read once
+    recipients = _recipients_of(visits)
     wanted: dict[str, tuple[dt.datetime, Appointment]] = {}
     for visit in visits:
         guardian = recipients.get(visit.patient_id)
@@ -537,17 +590,20 @@ def queue_upcoming_reminders(*, practice: Practice | None = None, now: dt.dateti
                 confirmed = visit.status == AppointmentStatus.CONFIRMED
                 wanted[reminder_key(visit, hours, guardian, confirmed)] = (send_at, visit)
     keys = list(wanted)
-    existing: set[str] = set()
-    for start in range(0, len(keys), 500):
-        existing.update(Message.objects.filter(idempotency_key__in=keys[start:start + 500])
-                        .values_list("idempotency_key", flat=True))
+    existing = _keys_used(keys)
     missing: dict[int, tuple[dt.datetime, Appointment]] = {}
     for key in keys:
         if key not in existing:
             send_at, visit = wanted[key]
             missing[visit.pk] = min(missing.get(visit.pk, (send_at, visit)), (send_at, visit), key=lambda m: m[0])
     limit = max(REMINDER_VISITS_PER_RUN, math.ceil(len(missing) / 24)) if spread else None
-    return _sync_each([visit for _, visit in sorted(missing.values(), key=lambda m: (m[0], m[1].pk))[:limit]], now)
+    soonest = [visit.pk for _, visit in sorted(missing.values(), key=lambda m: (m[0], m[1].pk))[:limit]]
+    queued = 0
+    for start in range(0, len(soonest), 200):  # a transaction and an insert a few hundred visits
+        chosen = Appointment.objects.select_related("patient", "practice").in_bulk(soonest[start:start + 200])
+        queued += sync_visits_reminders(visits=[chosen[pk] for pk in soonest[start:start + 200] if pk in chosen],
+                                        now=now)[0]
+    return queued
 
 
 @sweep("scheduling.visit_reminders_queue", "hourly", per_practice=True)

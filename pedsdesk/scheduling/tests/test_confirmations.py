@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import make_guardian, make_patient, make_staff
@@ -640,6 +642,48 @@ def test_after_a_big_import_each_practices_top_up_queues_the_soonest_reminders_f
     assert confirmations.queue_upcoming_reminders(practice=practice, spread=True) == 0
     call_command("sweep", schedule="hourly")  # every practice's top-up
     assert reminders(their_visit).count() == 2
+
+
+def test_a_top_up_queues_any_number_of_visits_in_the_same_few_queries_and_one_that_fails_holds_up_none(
+        patient, working_week, practice, monkeypatch, caplog):
+    """An hour's top-up writes its reminders together: four visits cost the queries two
+    do, and a visit whose reminder cannot be made is logged and left for the next hour
+    while the others' go out."""
+    today = practice.local_now().date()
+
+    def visits(*times):
+        starts = [local_to_utc(today + dt.timedelta(days=days), dt.time(hour), practice.zone) for days, hour in times]
+        return [Appointment.objects.create(practice=practice, patient=patient, therapist=working_week,
+                                           start_at=start, end_at=start + dt.timedelta(minutes=45))
+                for start in starts]
+
+    visits((3, 10))
+    assert confirmations.queue_upcoming_reminders(practice=practice) == 2  # (and the family's visits link)
+    counts = []
+    for batch in ([(3, 14), (3, 18)], [(4, 10), (4, 14), (5, 10), (5, 14)]):
+        made = visits(*batch)
+        with CaptureQueriesContext(connection) as queries:
+            assert confirmations.queue_upcoming_reminders(practice=practice) == 2 * len(made)
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+
+    broken, *fine = visits((6, 10), (6, 14))
+    context = confirmations._context
+
+    def failing(appointment, guardian, **extra):
+        if appointment.pk == broken.pk:
+            raise ValueError("a record that does not render")
+        return context(appointment, guardian, **extra)
+
+    monkeypatch.setattr(confirmations, "_context", failing)
+    assert confirmations.queue_upcoming_reminders(practice=practice) == 2
+    assert reminders(fine[0]).count() == 2 and not reminders(broken).exists()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [
+        f"reminders for visit {broken.pk} failed"] * 2
+    caplog.clear()
+    monkeypatch.setattr(confirmations, "_context", context)
+    assert confirmations.queue_upcoming_reminders(practice=practice) == 2  # the next hour
+    assert reminders(broken).count() == 2
 
 
 def test_a_series_booked_weeks_ahead_gets_the_reminders_due_within_the_week_at_once(
