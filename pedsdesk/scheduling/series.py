@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from pedsdesk.audit.actions import record_event
+from pedsdesk.audit.actions import appended_together, record_event
 from pedsdesk.people.models import PlanOfCare
 from pedsdesk.practices.models import Practice, StaffMember
 from pedsdesk.scheduling.actions import BookingBatch, BookingRefused, book_appointment
@@ -101,7 +101,7 @@ def _book_together(practice: Practice, wanted: list[tuple[Series, dt.date]], *, 
     ids = [series.pk for series, _ in wanted]
     booked = skipped = 0
     batch = BookingBatch()
-    with transaction.atomic():
+    with transaction.atomic(), appended_together():
         batch.lock(therapists={p.therapist_id for p in plans}, patients={p.patient_id for p in plans})
         handled_through = dict(Series.objects.filter(pk__in=ids).values_list("pk", "generated_through"))
         booked_at = set(Appointment.objects.filter(series__in=ids, start_at__gte=now).values_list("series_id",

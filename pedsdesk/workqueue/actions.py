@@ -15,7 +15,7 @@ from django.db.models import F, Model
 from django.db.models.functions import Least
 from django.utils import timezone
 
-from pedsdesk.audit.actions import record_event
+from pedsdesk.audit.actions import appended_together, record_event
 from pedsdesk.practices.models import Practice, Role, StaffMember
 from pedsdesk.practices.permissions import has_permission
 from pedsdesk.workqueue import conf
@@ -63,15 +63,19 @@ def _rule_actor(rule: str) -> str:
     return f"{SYSTEM_ACTOR} (rule {rule})" if rule else SYSTEM_ACTOR
 
 
-def open_task(*, practice: Practice, kind: str, spec: TaskSpec, rule: str = "") -> tuple[Task, bool]:
+def open_task(*, practice: Practice, kind: str, spec: TaskSpec, rule: str = "",
+              none_open: bool = False) -> tuple[Task, bool]:
     """Open the task ``spec`` describes unless one with its dedupe key is open.
 
     Returns (task, created). Safe to call again and again, and from two workers at
-    once: the database's partial unique index lets one of them win.
+    once: the database's partial unique index lets one of them win. ``none_open``: the
+    caller has just read that no open task has the key (it is not read again).
     """
-    existing = Task.objects.filter(practice=practice, dedupe_key=spec.dedupe_key, status__in=OPEN_STATUSES).first()
-    if existing is not None:
-        return existing, False
+    if not none_open:
+        existing = Task.objects.filter(practice=practice, dedupe_key=spec.dedupe_key,
+                                       status__in=OPEN_STATUSES).first()
+        if existing is not None:
+            return existing, False
     now = timezone.now()
     subject_type = ContentType.objects.get_for_model(spec.subject) if spec.subject is not None else None
     patient_id = spec.patient_id
@@ -131,19 +135,25 @@ def sync_rule(*, practice: Practice, rule: str, kind: str, specs: Iterable[TaskS
     recheck_after = conf.recheck_after() if recheck_after is None else recheck_after
     wanted = {spec.dedupe_key: spec for spec in specs}
     opened = closed = 0
-    with transaction.atomic():
+    with transaction.atomic(), appended_together():
         current = {t.dedupe_key: t for t in Task.objects.filter(practice=practice, rule=rule,
                                                                  status__in=OPEN_STATUSES)}
         recently_done = set(
             Task.objects.filter(practice=practice, rule=rule, status=TaskStatus.DONE,
                                 closed_at__gte=now - recheck_after).values_list("dedupe_key", flat=True)
         )
+        new_keys = [key for key in wanted if key not in current and key not in recently_done]
+        open_elsewhere = set()  # the same key opened by hand or by another rule
+        for start in range(0, len(new_keys), 500):  # bounded parameters (SQLite)
+            open_elsewhere |= set(Task.objects.filter(
+                practice=practice, dedupe_key__in=new_keys[start:start + 500], status__in=OPEN_STATUSES,
+            ).values_list("dedupe_key", flat=True))
         for key, spec in wanted.items():
             task = current.get(key)
             if task is None:
-                if key in recently_done:
+                if key in recently_done or key in open_elsewhere:
                     continue
-                _, created = open_task(practice=practice, kind=kind, spec=spec, rule=rule)
+                _, created = open_task(practice=practice, kind=kind, spec=spec, rule=rule, none_open=True)
                 opened += created
             else:
                 _refresh(task, spec, now)

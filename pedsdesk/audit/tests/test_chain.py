@@ -15,8 +15,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
-from pedsdesk.audit.actions import record_event
+from pedsdesk.audit.actions import appended_together, record_event
 from pedsdesk.audit.checkpoints import CheckpointError, load_checkpoint, write_checkpoint
 from pedsdesk.audit.models import NO_PRACTICE_CHAIN, AuditChainHead, AuditEvent
 from pedsdesk.audit.queries import verify_chain
@@ -61,6 +62,35 @@ def test_each_practice_has_its_own_gapless_chain(chains):
     report = verify_chain()
     assert report.ok and report.checked == 8
     assert verify_chain(practice_id=theirs).checked == 2
+
+
+def test_a_run_of_changes_appends_its_events_together_in_order_and_a_rollback_drops_them(chains, front_desk,
+                                                                                           outsider, patient):
+    mine, theirs = chains
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries, appended_together():
+        for n in range(40):
+            record_event(actor=front_desk, action="view", obj=patient, detail={"n": n})
+        record_event(actor=outsider, action="view", object_type="people.patient", object_id="1")
+        assert AuditEvent.objects.filter(chain=mine).count() == 5  # nothing written yet
+    # A lock, an insert and a head update a chain, whatever the number of events.
+    assert len(queries) == 1 + 2 * 3
+    assert [e.detail.get("n") for e in _events(mine)][5:] == list(range(40))
+    assert [e.seq for e in _events(mine)] == list(range(1, 46))
+    assert [e.seq for e in _events(theirs)] == [1, 2, 3]
+    assert verify_chain().ok
+
+    with pytest.raises(ValueError), transaction.atomic(), appended_together():
+        record_event(actor=front_desk, action="view", obj=patient)
+        raise ValueError("the change failed")
+    assert AuditEvent.objects.filter(chain=mine).count() == 45
+    assert AuditChainHead.objects.get(chain=mine).seq == 45
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_cannot_wait_outside_the_transaction_of_their_change():
+    # Outside it, the change could commit without its events.
+    with pytest.raises(RuntimeError, match="inside the transaction"), appended_together():
+        pass  # pragma: no cover
 
 
 def test_an_edit_is_detected(chains):
@@ -293,7 +323,7 @@ WRITER = """
 import sys
 import django
 django.setup()
-from pedsdesk.audit.actions import record_event
+from pedsdesk.audit.actions import appended_together, record_event
 n = 0
 while True:
     record_event(actor="kill drill", action="view", practice_id=int(sys.argv[1]), detail={"n": n})
