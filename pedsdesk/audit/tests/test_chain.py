@@ -323,7 +323,7 @@ WRITER = """
 import sys
 import django
 django.setup()
-from pedsdesk.audit.actions import appended_together, record_event
+from pedsdesk.audit.actions import record_event
 n = 0
 while True:
     record_event(actor="kill drill", action="view", practice_id=int(sys.argv[1]), detail={"n": n})

@@ -1,8 +1,11 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from pedsdesk.audit.models import AuditEvent
 from pedsdesk.workqueue.actions import (
     TaskSpec,
     claim_task,
@@ -33,6 +36,19 @@ def test_a_rule_opens_once_and_closes_when_the_condition_clears(practice, patien
     # The condition comes back: a new task, the closed one stays closed.
     assert sync_rule(practice=practice, rule="reach", kind="unreachable", specs=_specs(patient, 1, 2)) == (1, 0)
     assert Task.objects.filter(dedupe_key="reach:1").count() == 2
+
+
+def test_a_rule_leaves_a_task_opened_elsewhere_alone_and_opens_many_in_a_few_queries(practice, patient):
+    open_task(practice=practice, kind="unreachable", spec=_specs(patient, 3)[0])  # by hand, no rule
+    with CaptureQueriesContext(connection) as few:
+        assert sync_rule(practice=practice, rule="reach", kind="unreachable", specs=_specs(patient, 1, 3)) == (1, 0)
+    with CaptureQueriesContext(connection) as many:
+        assert sync_rule(practice=practice, rule="more", kind="unreachable",
+                         specs=_specs(patient, *range(10, 30))) == (20, 0)
+    assert Task.objects.filter(dedupe_key="reach:3", status=TaskStatus.OPEN).count() == 1
+    assert AuditEvent.objects.filter(action="task_opened").count() == 1 + 1 + 20
+    # Each new task is its insert (in a savepoint); the audit events are written together.
+    assert (len(many) - len(few)) / 19 <= 3, (len(few), len(many))
 
 
 def test_task_about_a_guardian_knows_the_child(practice, patient):
