@@ -155,7 +155,10 @@ def _on_plan_child(instance, **kwargs) -> None:
 
 
 def _on_skip(instance: SeriesSkip, **kwargs) -> None:
-    figures_stale(plans=Series.objects.filter(pk=instance.series_id).values_list("plan_of_care_id", flat=True))
+    if SeriesSkip.series.is_cached(instance):  # a batch's skips hold their series: no query each
+        figures_stale(plans=[instance.series.plan_of_care_id])
+    else:
+        figures_stale(plans=Series.objects.filter(pk=instance.series_id).values_list("plan_of_care_id", flat=True))
 
 
 def _on_plan(instance: PlanOfCare, **kwargs) -> None:

@@ -10,6 +10,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from pedsdesk.audit.actions import appended_together, record_event
@@ -18,7 +19,7 @@ from pedsdesk.practices.models import Practice, StaffMember
 from pedsdesk.scheduling.actions import BookingBatch, BookingRefused, book_appointment
 from pedsdesk.scheduling.models import Appointment, AppointmentKind, SchedulingPolicy, Series, SeriesSkip
 from pedsdesk.scheduling.timeslots import local_to_utc
-from pedsdesk.workqueue.actions import TaskSpec, open_task
+from pedsdesk.workqueue.actions import TaskSpec, open_new_tasks
 
 
 def occurrence_dates(series: Series, start: dt.date, end: dt.date) -> list[dt.date]:
@@ -120,6 +121,7 @@ def _book_together(practice: Practice, wanted: list[tuple[Series, dt.date]], *, 
             batch.hold(practice=practice, bookings=[(p.therapist, p.patient, p) for p in plans],
                        start_at=min(start_at for _, _, start_at in occurrences),
                        end_at=max(start_at + dt.timedelta(minutes=s.minutes) for s, _, start_at in occurrences))
+        refused_on = []
         for series, day, start_at in occurrences:
             plan = series.plan_of_care
             try:
@@ -129,8 +131,9 @@ def _book_together(practice: Practice, wanted: list[tuple[Series, dt.date]], *, 
                 booked += 1
             except BookingRefused as refused:
                 problem = (refused.check.blocks or refused.check.warnings)[0]
-                _skip(series, day, problem.code, str(refused))
-                skipped += 1
+                refused_on.append(SeriesSkip(series=series, date=day, code=problem.code, message=str(refused)[:300]))
+        _skip(practice, refused_on)
+        skipped = len(refused_on)
         for series, through in wanted:
             series.generated_through = covered_through(series, through)
         Series.objects.bulk_update([series for series, _ in wanted], ["generated_through"])
@@ -167,15 +170,23 @@ def due_series(practice, *, today: dt.date):
                     | (Q(generated_through__lt=through) & Q(generated_through__lt=F("end_date")))))
 
 
-def _skip(series: Series, day: dt.date, code: str, message: str) -> None:
-    plan = series.plan_of_care
-    with transaction.atomic():
-        skip, created = SeriesSkip.objects.get_or_create(series=series, date=day,
-                                                         defaults={"code": code, "message": message[:300]})
-        if created:
-            open_task(practice=plan.patient.practice, kind="series_occurrence_skipped", spec=TaskSpec(
-                dedupe_key=f"series-skip:{skip.pk}",
-                title=f"{plan.patient.first_name} {plan.patient.last_name[:1]}.'s {day:%a %b %-d} visit was not booked",
-                reason=message, subject=skip, patient_id=plan.patient_id, role="front_desk",
-                links=[{"label": "Chart", "url": plan.patient.get_absolute_url()}],
-            ))
+def _skip(practice: Practice, skips: list[SeriesSkip]) -> None:
+    """Record the occurrences the batch could not book (the days read as unhandled under
+    its locks, so none is recorded already), each with a task for the front desk."""
+    if not skips:
+        return
+    SeriesSkip.objects.bulk_create(skips)
+    # bulk_create sends no signal; a skip's listeners (the authorization figures) still hear of each.
+    for skip in skips:
+        post_save.send(sender=SeriesSkip, instance=skip, created=True, update_fields=None, raw=False,
+                       using=skip._state.db)
+    specs = []
+    for skip in skips:
+        patient = skip.series.plan_of_care.patient
+        specs.append(TaskSpec(
+            dedupe_key=f"series-skip:{skip.pk}",
+            title=f"{patient.first_name} {patient.last_name[:1]}.'s {skip.date:%a %b %-d} visit was not booked",
+            reason=skip.message, subject=skip, patient_id=patient.pk, role="front_desk",
+            links=[{"label": "Chart", "url": patient.get_absolute_url()}],
+        ))
+    open_new_tasks(practice=practice, kind="series_occurrence_skipped", specs=specs)

@@ -76,7 +76,32 @@ def open_task(*, practice: Practice, kind: str, spec: TaskSpec, rule: str = "",
                                        status__in=OPEN_STATUSES).first()
         if existing is not None:
             return existing, False
+    task = _task(practice, kind, spec, rule, timezone.now())
+    try:
+        with transaction.atomic():
+            task.save()
+            record_event(actor=_rule_actor(rule), action="task_opened", obj=task,
+                         detail={"kind": kind, "rule": rule} if rule else {"kind": kind})
+    except IntegrityError:
+        return Task.objects.get(practice=practice, dedupe_key=spec.dedupe_key, status__in=OPEN_STATUSES), False
+    return task, True
+
+
+def open_new_tasks(*, practice: Practice, kind: str, specs: list[TaskSpec]) -> list[Task]:
+    """Open a task for each of ``specs``, whose dedupe keys are new (made from rows just
+    written, such as a batch's skipped visits): one insert for all, in the caller's
+    transaction. A key open already fails the caller's transaction (the unique index)."""
     now = timezone.now()
+    tasks = Task.objects.bulk_create([_task(practice, kind, spec, "", now) for spec in specs])
+    with appended_together():
+        for task in tasks:
+            record_event(actor=SYSTEM_ACTOR, action="task_opened", obj=task, practice_id=practice.pk,
+                         detail={"kind": kind})
+    return tasks
+
+
+def _task(practice: Practice, kind: str, spec: TaskSpec, rule: str, now: dt.datetime) -> Task:
+    """The unsaved task ``spec`` describes, due as it says from ``now``."""
     subject_type = ContentType.objects.get_for_model(spec.subject) if spec.subject is not None else None
     patient_id = spec.patient_id
     if patient_id is None and spec.subject is not None:
@@ -87,21 +112,13 @@ def open_task(*, practice: Practice, kind: str, spec: TaskSpec, rule: str = "",
     elif due_at is None and spec.due_in_days is not None:
         day = now.astimezone(practice.zone).date() + dt.timedelta(days=spec.due_in_days)
         due_at = dt.datetime.combine(day, dt.time(17, 0), tzinfo=practice.zone)
-    task = Task(
+    return Task(
         practice=practice, kind=kind, title=spec.title[:200], reason=spec.reason, subject_type=subject_type,
         subject_id=spec.subject.pk if spec.subject is not None else None, patient_id=patient_id,
         role=spec.role, assignee=spec.assignee, due_at=due_at, priority=spec.priority,
         business_status=spec.business_status[:100], links=spec.links, rule=rule, dedupe_key=spec.dedupe_key,
         created_at=now, updated_at=now,
     )
-    try:
-        with transaction.atomic():
-            task.save()
-            record_event(actor=_rule_actor(rule), action="task_opened", obj=task,
-                         detail={"kind": kind, "rule": rule} if rule else {"kind": kind})
-    except IntegrityError:
-        return Task.objects.get(practice=practice, dedupe_key=spec.dedupe_key, status__in=OPEN_STATUSES), False
-    return task, True
 
 
 def close_task_by_rule(*, task: Task, reason: str) -> None:

@@ -9,7 +9,19 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conftest import make_patient, make_plan_of_care, make_staff, next_weekday
+from conftest import (
+    make_authorization,
+    make_coverage,
+    make_patient,
+    make_payer,
+    make_plan_of_care,
+    make_staff,
+    next_weekday,
+)
+from pedsdesk.audit.models import AuditEvent
+from pedsdesk.authorizations.figures import refresh_practice
+from pedsdesk.authorizations.models import AuthorizationFigures
+from pedsdesk.authorizations.queries import project_authorizations
 from pedsdesk.practices.models import Role
 from pedsdesk.scheduling.actions import book_appointment, check_booking
 from pedsdesk.scheduling.models import (
@@ -91,6 +103,43 @@ def test_the_sweeps_queries_grow_by_a_few_a_visit_not_by_the_checks(practice, wo
     # everything its checks read is read once for all.
     assert (nine[1] - three[1]) / (nine[0] - three[0]) <= 2, (three, nine)
 
+
+
+def test_visits_the_sweep_cannot_book_are_recorded_together_each_with_its_task_and_the_figures_follow(
+        practice, working_week, front_desk, django_capture_on_commit_callbacks):
+    payer = make_payer(practice)
+    wednesday, thursday = next_weekday(2, weeks_ahead=3), next_weekday(3, weeks_ahead=3)
+    for day in (wednesday, thursday, wednesday + dt.timedelta(weeks=1)):  # Theo is away: nothing can be booked
+        TimeOff.objects.create(therapist=working_week, start_at=_at(practice, day, 7), end_at=_at(practice, day, 19),
+                               reason="Conference")
+
+    def sweep(names: list[str], day: dt.date) -> tuple[dict, int]:
+        for i, name in enumerate(names):
+            child, _ = _child_with_series(practice, front_desk, working_week, name, day, 9 + i)
+            make_authorization(make_coverage(child, payer))
+        refresh_practice(practice)
+        with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
+            result = series_extend(practice=practice)
+        return result, len(queries)
+
+    one, one_queries = sweep(["Ana"], wednesday)
+    six, six_queries = sweep(["Ben", "Cai", "Dev", "Eli", "Fay"], thursday)  # and Ana's next Wednesday
+    assert (one, six) == ({"booked": 0, "skipped": 1}, {"booked": 0, "skipped": 6})
+    # The refusals are written together: a few queries for the batch, not a handful each.
+    assert six_queries - one_queries <= 6, (one_queries, six_queries)
+
+    tasks = Task.objects.filter(kind="series_occurrence_skipped", status="open").order_by("pk")
+    next_wednesday = wednesday + dt.timedelta(weeks=1)
+    assert [t.title for t in tasks][:2] == [f"Ana T.'s {wednesday:%a %b %-d} visit was not booked",
+                                            f"Ana T.'s {next_wednesday:%a %b %-d} visit was not booked"]
+    assert {t.role for t in tasks} == {"front_desk"} and all("off then (Conference)" in t.reason for t in tasks)
+    assert {t.subject_id for t in tasks} == set(SeriesSkip.objects.values_list("pk", flat=True))
+    assert set(AuditEvent.objects.filter(action="task_opened").values_list("object_id", flat=True)) == {
+        str(t.pk) for t in tasks}
+    # A skipped visit no longer counts as scheduled: the board's stored figures follow.
+    fresh = project_authorizations(practice)
+    for figures in AuthorizationFigures.objects.all():
+        assert figures.scheduled == fresh[figures.authorization_id].scheduled, figures.authorization_id
 
 
 def test_a_sweep_that_dies_mid_transaction_leaves_nothing_half_booked_and_the_next_run_books_once(
