@@ -170,10 +170,15 @@ class _Schedule:
         return result
 
 
-def _line(line: ServiceLine) -> Line:
-    a = line.authorization
-    return Line(line.pk, a.pk, a.start_date, a.end_date, frozenset(line.cpt_codes), line.unit_type, line.quantity,
-                line.per_week_cap, line.per_month_cap)
+@dataclass(frozen=True)
+class _Usable:
+    """A usable authorization line with whose it is and how its payer rounds: read as
+    plain values, not as a line, authorization, coverage and payer each."""
+
+    line: Line
+    patient_id: int
+    discipline: str
+    rounding: str
 
 
 def _allocations(practice: Practice, authorizations: Iterable[Authorization] | None = None,
@@ -193,11 +198,11 @@ def _allocations(practice: Practice, authorizations: Iterable[Authorization] | N
     lines = _usable_lines(patient_ids)
     if not lines and extra_visit is None:
         return
-    since = min((ln.authorization.start_date for ln in lines), default=practice.local_now().date())
+    since = min((u.line.start for u in lines), default=practice.local_now().date())
     schedule = _Schedule(patient_ids, since, practice)
-    grouped: dict[tuple[int, str], list[ServiceLine]] = defaultdict(list)
-    for line in lines:
-        grouped[(line.authorization.coverage.patient_id, line.authorization.discipline)].append(line)
+    grouped: dict[tuple[int, str], list[_Usable]] = defaultdict(list)
+    for usable in lines:
+        grouped[(usable.patient_id, usable.discipline)].append(usable)
     for key, group in grouped.items():
         if key not in keys:
             continue
@@ -205,15 +210,15 @@ def _allocations(practice: Practice, authorizations: Iterable[Authorization] | N
         yield _allocate_group(key, group, schedule, extra, exclude_appointment, keep_charges)
 
 
-def _allocate_group(key: tuple[int, str], group: list[ServiceLine], schedule: _Schedule, extra: Visit | None,
+def _allocate_group(key: tuple[int, str], group: list[_Usable], schedule: _Schedule, extra: Visit | None,
                     exclude_appointment: int | None = None, keep_charges: bool = False,
                     since: dt.date | None = None) -> tuple[list[Line], Allocation]:
     """How one child's visits of one discipline (and ``extra``) draw on its usable lines."""
-    rounding = group[0].authorization.coverage.payer.rounding_rule
-    visits = [v for v in schedule.visits(key[0], key[1], rounding, since) if v.key != f"a{exclude_appointment}"]
+    visits = [v for v in schedule.visits(key[0], key[1], group[0].rounding, since)
+              if v.key != f"a{exclude_appointment}"]
     if extra is not None:
         visits = _with_extra(visits, extra)
-    records = [_line(ln) for ln in group]
+    records = [u.line for u in group]
     return records, allocate(records, visits, keep_charges)
 
 
@@ -226,12 +231,16 @@ def _with_extra(visits: list[Visit], extra: Visit) -> list[Visit]:
     return [*visits, extra]
 
 
-def _usable_lines(patient_ids: set[int]) -> list[ServiceLine]:
-    return list(
-        ServiceLine.objects.filter(authorization__coverage__patient_id__in=patient_ids,
-                                   authorization__status__in=USABLE_STATUSES)
-        .select_related("authorization__coverage__payer")
-    )
+def _usable_lines(patient_ids: set[int]) -> list[_Usable]:
+    rows = ServiceLine.objects.filter(
+        authorization__coverage__patient_id__in=patient_ids, authorization__status__in=USABLE_STATUSES,
+    ).values_list("pk", "authorization_id", "authorization__start_date", "authorization__end_date", "cpt_codes",
+                  "unit_type", "quantity", "per_week_cap", "per_month_cap", "authorization__coverage__patient_id",
+                  "authorization__discipline", "authorization__coverage__payer__rounding_rule")
+    return [_Usable(Line(pk, authorization_id, start, end, frozenset(codes), unit_type, quantity, per_week,
+                         per_month), patient_id, discipline, rounding)
+            for (pk, authorization_id, start, end, codes, unit_type, quantity, per_week, per_month, patient_id,
+                 discipline, rounding) in rows]
 
 
 def unused_rule(practice: Practice, today: dt.date | None = None) -> UnusedRule:
@@ -321,13 +330,13 @@ class ChildProjection:
     schedule or authorizations meanwhile (one caller's run of bookings)."""
 
     def __init__(self, practice: Practice, patient_id: int, coverages: list[Coverage],
-                 buckets: dict[int, list[BenefitBucket]], usable: list[ServiceLine]) -> None:
+                 buckets: dict[int, list[BenefitBucket]], usable: list[_Usable]) -> None:
         self.practice, self.patient_id, self.coverages, self.buckets = practice, patient_id, coverages, buckets
-        self.lines: dict[str, list[ServiceLine]] = defaultdict(list)
-        for line in usable:
-            self.lines[line.authorization.discipline].append(line)
+        self.lines: dict[str, list[_Usable]] = defaultdict(list)
+        for u in usable:
+            self.lines[u.discipline].append(u)
         # As _allocations reads it: from the first line's start (today without lines).
-        self.since = min((ln.authorization.start_date for ln in usable), default=practice.local_now().date())
+        self.since = min((u.line.start for u in usable), default=practice.local_now().date())
         self.services: dict[int, list[tuple[str, int]]] = {}
 
     @classmethod
@@ -342,9 +351,9 @@ class ChildProjection:
         buckets: dict[int, list[BenefitBucket]] = defaultdict(list)
         for bucket in BenefitBucket.objects.filter(coverage__patient_id__in=patient_ids).order_by("pk"):
             buckets[bucket.coverage_id].append(bucket)
-        usable: dict[int, list[ServiceLine]] = defaultdict(list)
-        for line in _usable_lines(set(patient_ids)):
-            usable[line.authorization.coverage.patient_id].append(line)
+        usable: dict[int, list[_Usable]] = defaultdict(list)
+        for u in _usable_lines(set(patient_ids)):
+            usable[u.patient_id].append(u)
         held = {pk: cls(practice, pk, coverages[pk], buckets, usable[pk]) for pk in patient_ids}
         read_from = min(min(h.since for h in held.values()), day - dt.timedelta(days=_BUCKET_DAYS))
         schedule = _Schedule(set(patient_ids), read_from, practice)
