@@ -172,8 +172,8 @@ class _Schedule:
 
 @dataclass(frozen=True)
 class _Usable:
-    """A usable authorization line with whose it is and how its payer rounds: read as
-    plain values, not as a line, authorization, coverage and payer each."""
+    """A usable authorization line, the child and discipline it serves, and how its payer
+    rounds: plain values, not a line, authorization, coverage and payer instance each."""
 
     line: Line
     patient_id: int

@@ -15,7 +15,7 @@ from functools import partial
 
 import holidays
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -268,20 +268,13 @@ def check_booking(*, practice: Practice, therapist: StaffMember, patient: Patien
     closure = None if therapist_checked else closure_on(practice, local_day, memo)
     if closure:
         check.blocks.append(Problem("closed", f"The practice is closed on {local_day:%b %-d} ({closure.name})."))
-
-    def others(**person) -> QuerySet:
-        overlapping = Appointment.objects.filter(status__in=HOLDING_STATUSES, start_at__lt=end_at,
-                                                 end_at__gt=start_at, **person)
-        return overlapping.exclude(pk=exclude.pk) if exclude is not None else overlapping
-
     held = batch if batch is not None and exclude is None else None  # a move reads afresh
     clash = None if therapist_checked else _first_overlap(
-        held, "therapist visits", therapist.pk, lambda: others(therapist=therapist), start_at, end_at)
+        held, "therapist visits", "therapist", therapist, start_at, end_at, exclude)
     if clash:
         check.blocks.append(Problem("therapist_busy", f"{therapist} already has a visit at {when}."))
     if patient is not None:
-        child_clash = _first_overlap(held, "child visits", patient.pk,
-                                     lambda: others(patient=patient).select_related("therapist"), start_at, end_at)
+        child_clash = _first_overlap(held, "child visits", "patient", patient, start_at, end_at, exclude)
         if child_clash:
             check.blocks.append(Problem(
                 "child_busy", f"{patient.first_name} is already booked with {child_clash.therapist} then."))
@@ -315,14 +308,18 @@ def check_booking(*, practice: Practice, therapist: StaffMember, patient: Patien
     return check
 
 
-def _first_overlap(batch: BookingBatch | None, kind: str, pk: int, query: Callable[[], QuerySet],
-                   start_at: dt.datetime, end_at: dt.datetime) -> Appointment | None:
-    """The earliest visit overlapping the time, from what the batch holds or from ``query``
-    (built only when needed: a batch's run of checks builds none)."""
-    held = batch.held(kind, pk, start_at, end_at) if batch is not None else None
-    if held is None:
-        return query().first()
-    return min(held, key=lambda v: (v.start_at, v.pk), default=None)
+def _first_overlap(batch: BookingBatch | None, kind: str, field: str, person: StaffMember | Patient,
+                   start_at: dt.datetime, end_at: dt.datetime, exclude: Appointment | None) -> Appointment | None:
+    """The earliest visit of ``person`` (the visits' ``field``) overlapping the time, from
+    what the batch holds, or else read (a batch's run of checks builds no query)."""
+    held = batch.held(kind, person.pk, start_at, end_at) if batch is not None else None
+    if held is not None:
+        return min(held, key=lambda v: (v.start_at, v.pk), default=None)
+    others = Appointment.objects.filter(status__in=HOLDING_STATUSES, start_at__lt=end_at, end_at__gt=start_at,
+                                        **{field: person}).select_related("therapist")
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    return others.first()
 
 
 def _lock_people(therapist: StaffMember, patient: Patient | None) -> None:

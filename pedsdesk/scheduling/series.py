@@ -176,12 +176,11 @@ def _skip(practice: Practice, skips: list[SeriesSkip]) -> None:
     if not skips:
         return
     SeriesSkip.objects.bulk_create(skips)
-    # bulk_create sends no signal; a skip's listeners (the authorization figures) still hear of each.
-    for skip in skips:
-        post_save.send(sender=SeriesSkip, instance=skip, created=True, update_fields=None, raw=False,
-                       using=skip._state.db)
     specs = []
     for skip in skips:
+        # bulk_create sends no signal; a skip's listeners (the authorization figures) still hear of it.
+        post_save.send(sender=SeriesSkip, instance=skip, created=True, update_fields=None, raw=False,
+                       using=skip._state.db)
         patient = skip.series.plan_of_care.patient
         specs.append(TaskSpec(
             dedupe_key=f"series-skip:{skip.pk}",

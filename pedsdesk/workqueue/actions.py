@@ -95,8 +95,7 @@ def open_new_tasks(*, practice: Practice, kind: str, specs: list[TaskSpec]) -> l
     tasks = Task.objects.bulk_create([_task(practice, kind, spec, "", now) for spec in specs])
     with appended_together():
         for task in tasks:
-            record_event(actor=SYSTEM_ACTOR, action="task_opened", obj=task, practice_id=practice.pk,
-                         detail={"kind": kind})
+            record_event(actor=SYSTEM_ACTOR, action="task_opened", obj=task, detail={"kind": kind})
     return tasks
 
 
