@@ -141,6 +141,8 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="Worker counts, comma-separated.")
     parser.add_argument("--hourly-ticks", type=int, default=24,
                         help="Hourly ticks after the daily one (fewer: a quicker look at a large group).")
+    parser.add_argument("--keep-seeded", action="store_true",
+                        help="Leave the last seeded group's database (pedsdesk_sweepscale_seeded) for profiling.")
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL"):
         raise SystemExit("REDIS_URL is needed (the huey queue the workers share)")
@@ -174,7 +176,7 @@ def main() -> None:
         last = {"children": children, "workers": worker_counts[-1], "daily": best["daily"], "ms": ms,
                 "speedup": results[worker_counts[0]]["daily"] / best["daily"], "minute": best["minute"],
                 "hourly": best["hourly"]}
-    for name in ("seeded", "w1", "w2", "q"):
+    for name in ("w1", "w2", "q") if args.keep_seeded else ("seeded", "w1", "w2", "q"):
         admin(f"DROP DATABASE IF EXISTS pedsdesk_sweepscale_{name}")
     print(f"sweep scale: {last['children']} children, {last['workers']} workers, daily {last['daily']:.1f} s, "
           f"{last['ms']:.2f} ms/child ({sizes[0]} practices: {first_ms:.2f} ms/child), speed-up "
