@@ -8,3 +8,6 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from pedsdesk.audit import checks, tasks  # noqa: F401 -- the deploy check and the checkpoint sweeps
+        from pedsdesk.audit.reads import note_reads
+
+        note_reads()

@@ -65,7 +65,15 @@ def _noted(sender: type, instance: Any, **kwargs: Any) -> None:
         reads.patients.add(patient_id)
 
 
-post_init.connect(_noted, dispatch_uid="pedsdesk.audit.reads")
+def note_reads() -> None:
+    """Listen to the models that name a patient, and to guardians (from the app's ready()).
+    Per model: Django caches that other models have no receiver, so loading staff,
+    authorizations or series rows costs no call (about 40,000 calls a practice's sweep)."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        if model._meta.label_lower in ("people.patient", "people.guardian") or _patient_attname(model):
+            post_init.connect(_noted, sender=model, dispatch_uid=f"pedsdesk.audit.reads:{model._meta.label_lower}")
 
 
 def covered(*, obj: Any = None, patient_id: int | None = None, detail: dict | None = None) -> None:

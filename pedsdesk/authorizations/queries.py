@@ -90,6 +90,21 @@ class _Booked:
     minutes: int
 
 
+@dataclass(frozen=True)
+class _Planned:
+    """An active series, as the projection reads it (its weekday and dates are what
+    ``occurrence_dates`` needs)."""
+
+    pk: int
+    plan_id: int
+    discipline: str
+    weekday: int
+    start_date: dt.date
+    end_date: dt.date
+    minutes: int
+    generated_through: dt.date | None
+
+
 class _Schedule:
     """Everything needed to turn visits into Visit records for a set of patients.
 
@@ -115,12 +130,14 @@ class _Schedule:
                 pk, plan_id, plan_discipline or therapist_discipline or "", kind,
                 status == AppointmentStatus.COMPLETED, start, int((end - start).total_seconds() // 60)))
             plan_ids.add(plan_id)
-        self.series: dict[int, list[Series]] = defaultdict(list)
-        for series in Series.objects.filter(plan_of_care__patient_id__in=patient_ids, active=True).select_related(
-            "plan_of_care"
-        ):
-            self.series[series.plan_of_care.patient_id].append(series)
-            plan_ids.add(series.plan_of_care_id)
+        self.series: dict[int, list[_Planned]] = defaultdict(list)
+        for patient_id, *planned in Series.objects.filter(
+            plan_of_care__patient_id__in=patient_ids, active=True
+        ).order_by("pk").values_list("plan_of_care__patient_id", "pk", "plan_of_care_id", "plan_of_care__discipline",
+                                     "weekday", "start_date", "end_date", "minutes", "generated_through"):
+            series = _Planned(*planned)
+            self.series[patient_id].append(series)
+            plan_ids.add(series.plan_id)
         self.services: dict[int, list[tuple[str, int]]] = defaultdict(list)
         self._services_read: set[int | None] = set()
         self.read_services(plan_ids)
@@ -159,10 +176,9 @@ class _Schedule:
             result.append(Visit(f"a{a.pk}", local.date(), visit_units(services, a.minutes, rounding), done=a.done,
                                 label=f"The visit on {local:%a %b %-d}"))
         for s in self.series[patient_id]:
-            plan = s.plan_of_care
-            if plan.discipline != discipline or s.generated_through is None:
+            if s.discipline != discipline or s.generated_through is None:
                 continue
-            units = visit_units(self.services.get(plan.pk, []), s.minutes, rounding)
+            units = visit_units(self.services.get(s.plan_id, []), s.minutes, rounding)
             for day in occurrence_dates(s, s.generated_through + dt.timedelta(days=1), s.end_date):
                 if day not in self.closed:
                     result.append(Visit(f"s{s.pk}:{day}", day, units, done=False,

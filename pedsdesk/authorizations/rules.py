@@ -51,7 +51,10 @@ def _renewals(practice: Practice, states: Iterable[str]):
 
 def renewal_documents(practice: Practice, now: dt.datetime) -> Iterator[TaskSpec]:
     """Therapist: each document of a renewal in preparation that the therapist writes."""
-    items = (RenewalItem.objects.filter(renewal__in=_renewals(practice, PREPARING_STATES),
+    # The practice filtered here, not in a subquery of renewals: in a group's database the
+    # subquery let PostgreSQL join every practice's items first (300 ms, not 5).
+    items = (RenewalItem.objects.filter(renewal__authorization__coverage__patient__practice=practice,
+                                        renewal__state__in=list(PREPARING_STATES),
                                         document__in=THERAPIST_DOCUMENTS, received_on__isnull=True)
              .select_related("renewal__authorization__coverage__payer",
                              "renewal__authorization__coverage__patient__practice", "renewal__therapist")

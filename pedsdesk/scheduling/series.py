@@ -7,6 +7,7 @@ reason, and a task asks the front desk to sort it out.
 """
 
 import datetime as dt
+from typing import Protocol
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -22,7 +23,15 @@ from pedsdesk.scheduling.timeslots import local_to_utc
 from pedsdesk.workqueue.actions import TaskSpec, open_new_tasks
 
 
-def occurrence_dates(series: Series, start: dt.date, end: dt.date) -> list[dt.date]:
+class Weekly(Protocol):
+    """What the dates of a weekly series follow from: a series, or a row read of one."""
+
+    weekday: int
+    start_date: dt.date
+    end_date: dt.date
+
+
+def occurrence_dates(series: Weekly, start: dt.date, end: dt.date) -> list[dt.date]:
     """Every date of ``series`` from ``start`` to ``end`` inclusive, within its own period."""
     first = max(start, series.start_date)
     last = min(end, series.end_date)
