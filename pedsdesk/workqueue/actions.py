@@ -87,15 +87,16 @@ def open_task(*, practice: Practice, kind: str, spec: TaskSpec, rule: str = "",
     return task, True
 
 
-def open_new_tasks(*, practice: Practice, kind: str, specs: list[TaskSpec]) -> list[Task]:
+def open_new_tasks(*, practice: Practice, kind: str, specs: list[TaskSpec], rule: str = "") -> list[Task]:
     """Open a task for each of ``specs``, whose dedupe keys are new (made from rows just
-    written, such as a batch's skipped visits): one insert for all, in the caller's
-    transaction. A key open already fails the caller's transaction (the unique index)."""
+    written, such as a batch's skipped visits, or read as open nowhere): one insert for
+    all, in the caller's transaction. A key open already fails it (the unique index)."""
     now = timezone.now()
-    tasks = Task.objects.bulk_create([_task(practice, kind, spec, "", now) for spec in specs])
+    tasks = Task.objects.bulk_create([_task(practice, kind, spec, rule, now) for spec in specs])
+    detail = {"kind": kind, "rule": rule} if rule else {"kind": kind}
     with appended_together():
         for task in tasks:
-            record_event(actor=SYSTEM_ACTOR, action="task_opened", obj=task, detail={"kind": kind})
+            record_event(actor=_rule_actor(rule), action="task_opened", obj=task, detail=detail)
     return tasks
 
 
@@ -158,26 +159,37 @@ def sync_rule(*, practice: Practice, rule: str, kind: str, specs: Iterable[TaskS
             Task.objects.filter(practice=practice, rule=rule, status=TaskStatus.DONE,
                                 closed_at__gte=now - recheck_after).values_list("dedupe_key", flat=True)
         )
-        new_keys = [key for key in wanted if key not in current and key not in recently_done]
-        open_elsewhere = set()  # the same key opened by hand or by another rule
-        for start in range(0, len(new_keys), 500):  # bounded parameters (SQLite)
-            open_elsewhere |= set(Task.objects.filter(
-                practice=practice, dedupe_key__in=new_keys[start:start + 500], status__in=OPEN_STATUSES,
-            ).values_list("dedupe_key", flat=True))
+        open_elsewhere = _open_elsewhere(practice, [key for key in wanted
+                                                    if key not in current and key not in recently_done])
+        to_open = []
         for key, spec in wanted.items():
             task = current.get(key)
             if task is None:
-                if key in recently_done or key in open_elsewhere:
-                    continue
-                _, created = open_task(practice=practice, kind=kind, spec=spec, rule=rule, none_open=True)
-                opened += created
+                if key not in recently_done and key not in open_elsewhere:
+                    to_open.append(spec)
             else:
                 _refresh(task, spec, now)
+        try:
+            with transaction.atomic():  # one insert, the first night after an import opening thousands
+                opened = len(open_new_tasks(practice=practice, kind=kind, specs=to_open, rule=rule))
+        except IntegrityError:
+            # A key was opened elsewhere since it was read: one by one, so that one loses quietly.
+            opened = sum(open_task(practice=practice, kind=kind, spec=spec, rule=rule, none_open=True)[1]
+                         for spec in to_open)
         for key, task in current.items():
             if key not in wanted:
                 close_task_by_rule(task=task, reason="condition cleared")
                 closed += 1
     return opened, closed
+
+
+def _open_elsewhere(practice: Practice, keys: list[str]) -> set[str]:
+    """Which of ``keys`` are open already, by hand or by another rule."""
+    found = set()
+    for start in range(0, len(keys), 500):  # bounded parameters (SQLite)
+        found |= set(Task.objects.filter(practice=practice, dedupe_key__in=keys[start:start + 500],
+                                         status__in=OPEN_STATUSES).values_list("dedupe_key", flat=True))
+    return found
 
 
 def _refresh(task: Task, spec: TaskSpec, now: dt.datetime) -> None:
