@@ -170,8 +170,9 @@ def sync_rule(*, practice: Practice, rule: str, kind: str, specs: Iterable[TaskS
             else:
                 _refresh(task, spec, now)
         try:
-            with transaction.atomic():  # one insert, the first night after an import opening thousands
-                opened = len(open_new_tasks(practice=practice, kind=kind, specs=to_open, rule=rule))
+            if to_open:
+                with transaction.atomic():  # one insert, the first night after an import opening thousands
+                    opened = len(open_new_tasks(practice=practice, kind=kind, specs=to_open, rule=rule))
         except IntegrityError:
             # A key was opened elsewhere since it was read: one by one, so that one loses quietly.
             opened = sum(open_task(practice=practice, kind=kind, spec=spec, rule=rule, none_open=True)[1]
