@@ -169,14 +169,14 @@ def sync_rule(*, practice: Practice, rule: str, kind: str, specs: Iterable[TaskS
                     to_open.append(spec)
             else:
                 _refresh(task, spec, now)
-        try:
-            if to_open:
+        if to_open:
+            try:
                 with transaction.atomic():  # one insert, the first night after an import opening thousands
                     opened = len(open_new_tasks(practice=practice, kind=kind, specs=to_open, rule=rule))
-        except IntegrityError:
-            # A key was opened elsewhere since it was read: one by one, so that one loses quietly.
-            opened = sum(open_task(practice=practice, kind=kind, spec=spec, rule=rule, none_open=True)[1]
-                         for spec in to_open)
+            except IntegrityError:
+                # A key was opened elsewhere since it was read: one by one, so that one loses quietly.
+                opened = sum(open_task(practice=practice, kind=kind, spec=spec, rule=rule, none_open=True)[1]
+                             for spec in to_open)
         for key, task in current.items():
             if key not in wanted:
                 close_task_by_rule(task=task, reason="condition cleared")
